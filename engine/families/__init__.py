@@ -1,0 +1,48 @@
+"""Registry of model families: an explicit, lazily imported dict of name → module path."""
+
+from __future__ import annotations
+
+import importlib
+
+from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFamily, Progressive, WSpace
+
+# name -> "module:attribute" of the ModelFamily instance.
+_REGISTRY: dict[str, str] = {
+    "stylegan2": "engine.families.stylegan2:FAMILY",
+}
+_CACHE: dict[str, ModelFamily] = {}
+
+
+class UnknownFamilyError(KeyError):
+    """A family name that is not registered."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want plain text
+        return str(self.args[0])
+
+
+def family_names() -> list[str]:
+    """Names of every registered family."""
+    return sorted(_REGISTRY)
+
+
+def get_family(name: str) -> ModelFamily:
+    """The family registered as ``name``; an unknown name lists the known ones."""
+    if name not in _REGISTRY:
+        raise UnknownFamilyError(f"unknown model family '{name}' (known: {', '.join(family_names())})")
+    if name not in _CACHE:
+        mod, attr = _REGISTRY[name].split(":")
+        _CACHE[name] = getattr(importlib.import_module(mod), attr)
+    return _CACHE[name]
+
+
+__all__ = [
+    "Capabilities",
+    "ImageInput",
+    "LoadedModel",
+    "ModelFamily",
+    "Progressive",
+    "UnknownFamilyError",
+    "WSpace",
+    "family_names",
+    "get_family",
+]

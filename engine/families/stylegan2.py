@@ -1,0 +1,82 @@
+"""The StyleGAN2 family: capabilities and operations over :mod:`engine.models.stylegan2`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.families.base import Capabilities, LoadedModel, ModelFamily, WSpace
+from engine.models.stylegan2 import Generator, StyleGAN2Config, truncate
+
+
+class StyleGAN2Model(LoadedModel):
+    """A StyleGAN2 generator with W space, truncation, style mixing and per-layer noise."""
+
+    family = "stylegan2"
+    module: Generator
+
+    @property
+    def capabilities(self) -> Capabilities:
+        cfg: StyleGAN2Config = self.config
+        classes = tuple(self.meta.get("classes") or (f"class {i}" for i in range(cfg.c_dim)))
+        return Capabilities(
+            family=self.family,
+            task="conditional" if cfg.c_dim > 0 else "unconditional",
+            resolution=cfg.resolution,
+            channels=cfg.img_channels,
+            z_dim=cfg.z_dim,
+            classes=classes,
+            w_space=WSpace(w_dim=cfg.w_dim, num_ws=cfg.num_ws, has_w_avg=True),
+            noise_layers=cfg.num_layers,
+        )
+
+    @property
+    def w_avg(self) -> torch.Tensor:
+        return self.module.mapping.w_avg
+
+    def map(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, cutoff: int | None = None
+    ) -> torch.Tensor:
+        return self.module.mapping(z, c, psi=psi, cutoff=cutoff)
+
+    def synthesize(
+        self,
+        ws: torch.Tensor,
+        noise_mode: str = "const",
+        noise_strengths: Sequence[float] | None = None,
+        noise_seed: int | None = None,
+    ) -> torch.Tensor:
+        return self.module.synthesis(ws, noise_mode=noise_mode, noise_strengths=noise_strengths, noise_seed=noise_seed)
+
+    def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, **kwargs: Any) -> torch.Tensor:
+        psi = float(kwargs.pop("psi", 1.0))
+        cutoff = kwargs.pop("cutoff", None)
+        ws = self.map(z, c, psi=psi, cutoff=cutoff)
+        return self.synthesize(ws, **kwargs)
+
+    def truncate(self, ws: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
+        return truncate(ws, self.w_avg, psi, cutoff)
+
+    def layer_names(self) -> list[str]:
+        return [f"b{b.resolution}.{n}" for b in self.module.synthesis.blocks for n in ("conv0", "conv1") if getattr(b, n) is not None]
+
+
+class StyleGAN2Family(ModelFamily):
+    name = "stylegan2"
+    description = "StyleGAN2: mapping network, modulated/demodulated convs, noise, skip generator"
+    config_cls = StyleGAN2Config
+
+    def build(self, config: StyleGAN2Config) -> nn.Module:
+        return Generator(config)
+
+    def wrap(self, module: nn.Module, config: StyleGAN2Config, meta: dict[str, Any] | None = None) -> StyleGAN2Model:
+        return StyleGAN2Model(module, config, meta)
+
+    def tiny_config(self) -> StyleGAN2Config:
+        return StyleGAN2Config(resolution=16, z_dim=16, w_dim=16, mapping_layers=2, channels=(16, 16, 8))
+
+
+FAMILY = StyleGAN2Family()

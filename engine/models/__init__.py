@@ -1,0 +1,1 @@
+"""Network definitions (torch modules) used by the model families."""
