@@ -1,13 +1,157 @@
-"""Foreign checkpoint formats, converted into native family implementations."""
+"""Foreign checkpoint formats, converted into native family implementations.
+
+A file is first read safely according to its sniffed container (weights-only ``torch.load`` for
+PyTorch files, the allow-listed unpickler for raw pickles). The loaded object is then offered to
+each entry of :data:`FORMATS` that accepts that container; the first whose ``detect(obj)`` says
+yes builds the model with ``load(path, obj)``. To support a new format, add a module with those two
+functions and one :class:`ForeignFormat` line.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import torch
 
 from engine.checkpoints.errors import CheckpointError
-from engine.families import LoadedModel
+from engine.checkpoints.safe_unpickle import load_pickle, load_torch
+from engine.checkpoints.sniff import PICKLE, TORCH_CONTAINERS, sniff
+from engine.families import LoadedModel, get_family
+from engine.models.stylegan2 import StyleGAN2Config
+
+log = logging.getLogger(__name__)
 
 
-def load_foreign(path: str | Path, kind: str) -> LoadedModel:
-    """Load a foreign checkpoint of the sniffed ``kind``."""
-    raise CheckpointError(path, f"foreign format '{kind}' is not supported yet")
+@dataclass(frozen=True)
+class ForeignFormat:
+    """One foreign format: the containers it comes in and the module that reads it.
+
+    ``module`` must define ``detect(obj) -> bool`` and ``load(path, obj) -> LoadedModel``; it is
+    imported only when a file of a matching container is opened.
+    """
+
+    name: str
+    containers: tuple[str, ...]
+    module: str
+    description: str
+
+    def detect(self, obj: Any) -> bool:
+        return bool(importlib.import_module(self.module).detect(obj))
+
+    def load(self, path: Path, obj: Any) -> LoadedModel:
+        return importlib.import_module(self.module).load(path, obj)
+
+
+FORMATS: tuple[ForeignFormat, ...] = (
+    ForeignFormat(
+        "rosinality", TORCH_CONTAINERS, "engine.checkpoints.rosinality", "rosinality/stylegan2-pytorch checkpoint"
+    ),
+    ForeignFormat("nvlabs", (PICKLE,), "engine.checkpoints.nvlabs", "NVlabs stylegan2-ada-pytorch network pickle"),
+)
+
+
+def read_container(path: str | Path, kind: str) -> Any:
+    """Safely read the object in ``path`` for the sniffed container ``kind``."""
+    if kind in TORCH_CONTAINERS:
+        return load_torch(path)
+    if kind == PICKLE:
+        return load_pickle(path)
+    raise CheckpointError(path, f"unknown container '{kind}'")
+
+
+def _keys(obj: Mapping[Any, Any], limit: int = 8) -> str:
+    keys = [str(k) for k in obj]
+    shown = ", ".join(repr(k) for k in keys[:limit])
+    return f"[{shown}{', …' if len(keys) > limit else ''}] ({len(keys)} keys)" if len(keys) > limit else f"[{shown}]"
+
+
+def describe_unknown(obj: Any, kind: str) -> str:
+    """A one-line reason naming what the file holds, for formats nobody claims."""
+    what = "pickle" if kind == PICKLE else "torch checkpoint"
+    if isinstance(obj, Mapping):
+        return f"{what} with keys {_keys(obj)} is not a format LatentLab knows"
+    return f"{what} holding a {type(obj).__name__} is not a format LatentLab knows"
+
+
+def identify(obj: Any, kind: str) -> ForeignFormat | None:
+    """The first format in :data:`FORMATS` that claims ``obj`` (read from container ``kind``)."""
+    for fmt in FORMATS:
+        if kind in fmt.containers and fmt.detect(obj):
+            return fmt
+    return None
+
+
+def load_foreign(path: str | Path, kind: str | None = None) -> LoadedModel:
+    """Load a foreign checkpoint (container ``kind`` as sniffed; sniffed here when None).
+
+    Returns a LoadedModel whose meta has ``source`` (the format name), ``classes`` and ``name``.
+    Raises :class:`CheckpointError` with a one-line reason for unknown, unsupported, refused or
+    corrupt content.
+    """
+    p = Path(path)
+    kind = kind or sniff(p)
+    obj = read_container(p, kind)
+    fmt = identify(obj, kind)
+    if fmt is None:
+        raise CheckpointError(p, describe_unknown(obj, kind))
+    try:
+        model = fmt.load(p, obj)
+    except CheckpointError:
+        raise
+    except Exception as e:  # malformed content inside a recognised layout
+        raise CheckpointError(p, f"malformed {fmt.description} ({type(e).__name__}: {e})") from e
+    model.meta["source"] = fmt.name
+    model.meta.setdefault("classes", [])
+    model.meta["name"] = p.stem
+    log.info("loaded %s as %s (%s)", p.name, fmt.name, model.family)
+    return model
+
+
+def build_stylegan2(
+    path: Path,
+    cfg: StyleGAN2Config,
+    tensors: Mapping[str, torch.Tensor],
+    meta: dict[str, Any],
+    noise_seed: int = 0,
+) -> LoadedModel:
+    """Build the native StyleGAN2 generator for ``cfg`` from native-named ``tensors``.
+
+    Resample filters come from the module itself. A layer without noise buffers gets seeded
+    random ``noise_const`` (and, if it also has no ``noise_strength``, strength 0, i.e. no noise).
+    Every other tensor must be present with the native shape.
+    """
+    family = get_family("stylegan2")
+    module = family.build(cfg)
+    own = module.state_dict()
+    gen = torch.Generator().manual_seed(noise_seed)
+    full: dict[str, torch.Tensor] = {}
+    missing: list[str] = []
+    for name, ref in own.items():
+        if name in tensors:
+            t = tensors[name]
+            if tuple(t.shape) != tuple(ref.shape):
+                raise CheckpointError(path, f"{name} has shape {tuple(t.shape)}, expected {tuple(ref.shape)}")
+            full[name] = t.to(ref.dtype)
+        elif name.endswith("resample_filter"):
+            full[name] = ref
+        elif name.endswith("noise_const"):
+            full[name] = torch.randn(ref.shape, generator=gen)
+        elif name.endswith("noise_strength") and name.replace("noise_strength", "noise_const") not in tensors:
+            full[name] = torch.zeros_like(ref)
+        else:
+            missing.append(name)
+    if missing:
+        raise CheckpointError(path, f"checkpoint lacks {len(missing)} tensors, e.g. {', '.join(missing[:4])}")
+    extra = sorted(set(tensors) - set(own))
+    if extra:
+        raise CheckpointError(path, f"checkpoint has tensors the generator lacks, e.g. {', '.join(extra[:4])}")
+    module.load_state_dict(full, strict=True)
+    return family.wrap(module, cfg, meta)
+
+
+__all__ = ["FORMATS", "ForeignFormat", "build_stylegan2", "describe_unknown", "identify", "load_foreign", "read_container"]

@@ -1,0 +1,32 @@
+"""Trainers by family name (lazily imported)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+
+from training.trainers.base import Trainer
+
+TRAINABLE = ("stylegan2",)
+
+
+def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], device: torch.device) -> Trainer:
+    """Build the trainer of ``family`` from plain dicts (model config fields and hyper-parameters)."""
+    if family == "stylegan2":
+        from engine.families import get_family
+        from training.trainers.stylegan2 import StyleGAN2Hparams, StyleGAN2Trainer
+
+        cfg = get_family("stylegan2").config_from_dict(model)
+        hp = _dataclass_from(StyleGAN2Hparams, hparams)
+        return StyleGAN2Trainer(cfg, hp, device)
+    raise ValueError(f"family '{family}' cannot be trained yet (trainable: {', '.join(TRAINABLE)})")
+
+
+def _dataclass_from(cls: type, d: dict[str, Any]) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - names
+    if unknown:
+        raise ValueError(f"unknown hyper-parameters: {sorted(unknown)} (known: {sorted(names)})")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})

@@ -1,0 +1,104 @@
+"""Build the bundled demo dataset: colour emoji rendered from Noto Color Emoji (SIL OFL 1.1).
+
+``python -m training.demo_data --out assets/data/emoji64.npz`` needs Debian's
+``fonts-noto-color-emoji``; the result is bundled so that training needs no font.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+log = logging.getLogger(__name__)
+
+NOTO_EMOJI = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+RANGES = ((0x231A, 0x2B55), (0x1F000, 0x1FAFF))
+SKIN_TONES = tuple(chr(c) for c in range(0x1F3FB, 0x1F400))
+REGIONAL = [chr(c) for c in range(0x1F1E6, 0x1F200)]
+
+
+def _render(font: ImageFont.FreeTypeFont, text: str) -> Image.Image:
+    im = Image.new("RGBA", (200, 160), (0, 0, 0, 0))
+    ImageDraw.Draw(im).text((10, 10), text, font=font, embedded_color=True)
+    return im
+
+
+def _single_glyph(im: Image.Image) -> bool:
+    box = im.getbbox()
+    return box is not None and box[2] - box[0] < 150
+
+
+def emoji_sequences(font: ImageFont.FreeTypeFont) -> list[str]:
+    """Single code points with a colour glyph, their skin-tone variants, and flag pairs."""
+    out: list[str] = []
+    for a, b in RANGES:
+        for cp in range(a, b + 1):
+            s = chr(cp)
+            if 0x1F1E6 <= cp <= 0x1F1FF or chr(cp) in SKIN_TONES:
+                continue
+            im = _render(font, s)
+            if not _single_glyph(im):
+                continue
+            out.append(s)
+            base = np.asarray(im)
+            for tone in SKIN_TONES:
+                t = _render(font, s + tone)
+                if _single_glyph(t) and not np.array_equal(np.asarray(t), base):
+                    out.append(s + tone)
+    unknown_flag = np.asarray(_render(font, REGIONAL[-1] * 2))  # an invalid pair renders as a "?" flag
+    for a in REGIONAL:
+        for b in REGIONAL:
+            im = _render(font, a + b)
+            if _single_glyph(im) and not np.array_equal(np.asarray(im), unknown_flag):
+                out.append(a + b)
+    return out
+
+
+def to_square(im: Image.Image, size: int, background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
+    """Crop an RGBA glyph to its ink, centre it on a square canvas, composite on ``background``, resize."""
+    box = im.getbbox()
+    im = im.crop(box)
+    side = int(max(im.size) * 1.08) + 2
+    canvas = Image.new("RGBA", (side, side), (*background, 255))
+    canvas.alpha_composite(im, ((side - im.size[0]) // 2, (side - im.size[1]) // 2))
+    return np.asarray(canvas.convert("RGB").resize((size, size), Image.Resampling.LANCZOS))
+
+
+def build_emoji_dataset(out: Path, size: int = 64, font_path: Path = NOTO_EMOJI) -> int:
+    """Render every emoji to ``size``×``size`` RGB and save ``images`` (uint8 NHWC) and ``names`` to ``out``."""
+    if not font_path.exists():
+        raise FileNotFoundError(f"{font_path} not found: install it with 'apt-get install fonts-noto-color-emoji'")
+    font = ImageFont.truetype(str(font_path), 109, layout_engine=ImageFont.Layout.RAQM)
+    seqs = emoji_sequences(font)
+    images, kept, seen = [], [], set()
+    for s in seqs:
+        img = to_square(_render(font, s), size)
+        key = img.tobytes()
+        if key not in seen:  # drop exact duplicates (e.g. glyphs shared by several code points)
+            seen.add(key)
+            images.append(img)
+            kept.append(s)
+    seqs = kept
+    images = np.stack(images)
+    names = np.array(["-".join(f"{ord(ch):04X}" for ch in s) for s in seqs])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, images=images, names=names)
+    log.info("wrote %d emoji at %dx%d to %s", len(seqs), size, size, out)
+    return len(seqs)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", type=Path, default=Path("assets/data/emoji64.npz"))
+    ap.add_argument("--size", type=int, default=64)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    build_emoji_dataset(args.out, args.size)
+
+
+if __name__ == "__main__":
+    main()

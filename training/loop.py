@@ -1,0 +1,200 @@
+"""The training loop shared by every family: data, events, sample grids, atomic checkpoints, exact resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import re
+import signal
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from engine.checkpoints.native import save_native
+from engine.device import choose_device, configure_cpu_threads
+from training.data import open_dataset
+from training.events import EventWriter
+from training.trainers import make_trainer
+
+log = logging.getLogger(__name__)
+CKPT_RE = re.compile(r"ckpt-(\d+)\.pt$")
+SAMPLE_SEEDS = list(range(16))
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """A complete description of a run (saved as ``run.json`` so ``--resume`` needs nothing else)."""
+
+    family: str
+    data: str
+    resolution: int
+    out: str
+    batch: int = 16
+    max_steps: int = 1000
+    checkpoint_every: int = 500
+    sample_every: int = 250
+    log_every: int = 10
+    keep: int = 3
+    seed: int = 0
+    device: str = "auto"
+    channels: int = 3
+    xflip: bool = False
+    preset: str | None = None
+    model: dict[str, Any] = field(default_factory=dict)
+    hparams: dict[str, Any] = field(default_factory=dict)
+
+
+class StopRequested(Exception):
+    pass
+
+
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
+    """(step, path) of the run's checkpoints, oldest first."""
+    out = []
+    for p in run_dir.glob("ckpt-*.pt"):
+        m = CKPT_RE.search(p.name)
+        if m:
+            out.append((int(m.group(1)), p))
+    return sorted(out)
+
+
+def save_grid(images: torch.Tensor, path: Path, nrow: int = 4) -> Path:
+    """Save images in [-1, 1] (NCHW) as one PNG grid."""
+    x = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
+    n, c, h, w = x.shape
+    rows = (n + nrow - 1) // nrow
+    grid = np.full((rows * h, nrow * w, c), 255, np.uint8)
+    for i in range(n):
+        r, q = divmod(i, nrow)
+        grid[r * h : (r + 1) * h, q * w : (q + 1) * w] = x[i].transpose(1, 2, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid[:, :, 0] if c == 1 else grid).save(path)
+    return path
+
+
+def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = False) -> Path:
+    """Train until ``opts.max_steps``; returns the exported native model path."""
+    ev = events or EventWriter()
+    run_dir = Path(opts.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    device = choose_device(None if opts.device == "auto" else opts.device)
+    if device.type == "cpu":
+        configure_cpu_threads()
+    torch.manual_seed(opts.seed)
+    data_gen = torch.Generator().manual_seed(opts.seed + 1)
+
+    dataset = open_dataset(opts.data, opts.resolution, opts.channels, xflip=opts.xflip)
+    model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
+    trainer = make_trainer(opts.family, model_cfg, opts.hparams, device)
+    (run_dir / "run.json").write_text(json.dumps(dataclasses.asdict(opts), indent=2) + "\n")
+
+    step = 0
+    ckpts = checkpoints(run_dir)
+    if resume and ckpts:
+        last_step, last = ckpts[-1]
+        state = torch.load(last, map_location="cpu", weights_only=True)
+        trainer.load_state_dict(state["trainer"])
+        torch.set_rng_state(state["rng_torch"])
+        data_gen.set_state(state["rng_data"])
+        step = int(state["step"])
+        ev.emit("resumed", step=step, checkpoint=str(last))
+    ev.emit(
+        "start",
+        family=opts.family,
+        run_dir=str(run_dir),
+        device=str(device),
+        data=dataset.summary.source,
+        images=len(dataset),
+        skipped=dataset.summary.skipped,
+        step=step,
+        max_steps=opts.max_steps,
+        batch=opts.batch,
+    )
+
+    stop = {"flag": False}
+
+    def _on_term(signum: int, frame: Any) -> None:  # stop cleanly with a checkpoint
+        stop["flag"] = True
+
+    old = signal.signal(signal.SIGTERM, _on_term)
+
+    def checkpoint() -> Path:
+        path = run_dir / f"ckpt-{step:07d}.pt"
+        state = {
+            "step": step,
+            "trainer": trainer.state_dict(),
+            "rng_torch": torch.get_rng_state(),
+            "rng_data": data_gen.get_state(),
+        }
+        _atomic_torch_save(state, path)
+        for _, old_path in checkpoints(run_dir)[: -opts.keep]:
+            old_path.unlink(missing_ok=True)
+        model_path = export()
+        ev.emit("checkpoint", step=step, path=str(path), model=str(model_path))
+        return path
+
+    def export() -> Path:
+        provenance = {
+            "family": opts.family,
+            "preset": opts.preset,
+            "data": opts.data,
+            "steps": step,
+            "batch": opts.batch,
+            "images_seen": step * opts.batch,
+            "device": str(device),
+        }
+        return save_native(trainer.export_model(), run_dir / "model.safetensors", provenance=provenance)
+
+    last_sample = {"step": -1}
+
+    def sample() -> Path:
+        last_sample["step"] = step
+        path = save_grid(trainer.sample(SAMPLE_SEEDS), run_dir / "samples" / f"step-{step:07d}.png")
+        ev.emit("sample", step=step, path=str(path))
+        return path
+
+    t0 = time.perf_counter()
+    start_step = step
+    try:
+        while step < opts.max_steps and not stop["flag"]:
+            real = dataset.sample(opts.batch, data_gen)
+            losses = trainer.step(real, None, step)
+            step += 1
+            if step % opts.log_every == 0 or step == opts.max_steps:
+                elapsed = time.perf_counter() - t0
+                ips = (step - start_step) * opts.batch / max(elapsed, 1e-9)
+                eta = (opts.max_steps - step) * opts.batch / max(ips, 1e-9)
+                ev.emit("step", step=step, losses=losses, images_per_s=ips, eta_s=eta, elapsed_s=elapsed)
+            if opts.sample_every and step % opts.sample_every == 0:
+                sample()
+            if opts.checkpoint_every and step % opts.checkpoint_every == 0:
+                checkpoint()
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    if not checkpoints(run_dir) or checkpoints(run_dir)[-1][0] != step:
+        checkpoint()
+    if last_sample["step"] != step:
+        sample()
+    out = run_dir / "model.safetensors"
+    ev.emit("done", step=step, model=str(out), stopped=stop["flag"])
+    return out

@@ -1,0 +1,101 @@
+"""``latentlab train``: parse options (from a preset, flags or a run to resume) and run the loop."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+
+from training.data import DataError
+from training.events import EventWriter
+from training.loop import TrainOptions, run
+from training.presets import PRESETS, get_preset
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    p = parser or argparse.ArgumentParser(prog="latentlab train")
+    p.description = "Train a model in this process, printing JSON-lines events on stdout."
+    p.add_argument("--preset", help=f"named preset ({', '.join(sorted(PRESETS))})")
+    p.add_argument("--family", help="model family (e.g. stylegan2)")
+    p.add_argument("--data", help="folder of images, an .npz, or demo:emoji")
+    p.add_argument("--resolution", type=int)
+    p.add_argument("--out", help="run folder (checkpoints, samples, model.safetensors)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR exactly")
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--batch", type=int)
+    p.add_argument("--checkpoint-every", type=int)
+    p.add_argument("--sample-every", type=int)
+    p.add_argument("--log-every", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", help="auto, cpu, cuda, mps")
+    return p
+
+
+def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
+    """Merge preset < saved run < explicit flags into TrainOptions; returns (options, resume)."""
+    base: dict = {}
+    resume = bool(args.resume)
+    if args.resume:
+        run_json = Path(args.resume) / "run.json"
+        if not run_json.exists():
+            raise DataError(f"cannot resume: {run_json} not found")
+        base = json.loads(run_json.read_text())
+        base["out"] = args.resume
+    elif args.preset:
+        pr = get_preset(args.preset)
+        base = {
+            "family": pr.family,
+            "data": pr.data,
+            "resolution": pr.resolution,
+            "batch": pr.batch,
+            "max_steps": pr.max_steps,
+            "checkpoint_every": pr.checkpoint_every,
+            "sample_every": pr.sample_every,
+            "seed": pr.seed,
+            "xflip": pr.xflip,
+            "preset": pr.name,
+            "model": dict(pr.model),
+            "hparams": dict(pr.hparams),
+            "out": f"runs/{pr.name}",
+        }
+    flags = {
+        "family": args.family,
+        "data": args.data,
+        "resolution": args.resolution,
+        "out": args.out,
+        "max_steps": args.max_steps,
+        "batch": args.batch,
+        "checkpoint_every": args.checkpoint_every,
+        "sample_every": args.sample_every,
+        "log_every": args.log_every,
+        "seed": args.seed,
+        "device": args.device,
+    }
+    base.update({k: v for k, v in flags.items() if v is not None})
+    missing = [k for k in ("family", "data", "resolution", "out") if k not in base]
+    if missing:
+        raise DataError("missing " + ", ".join("--" + m.replace("_", "-") for m in missing) + " (or use --preset)")
+    known = {f.name for f in dataclasses.fields(TrainOptions)}
+    return TrainOptions(**{k: v for k, v in base.items() if k in known}), resume
+
+
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    args = build_parser(parser).parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    ev = EventWriter()
+    try:
+        opts, resume = options_from_args(args)
+        run(opts, ev, resume=resume)
+    except (DataError, ValueError, KeyError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        ev.emit("error", message=str(msg))
+        print(f"latentlab train: error: {msg}", file=sys.stderr)  # noqa: T201 - CLI contract
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
