@@ -1,0 +1,117 @@
+"""Requests, results, job handles and typed errors exchanged with the engine thread.
+
+Everything here is plain data (frozen dataclasses): a :class:`RenderRequest` fully describes one
+frame, so rendering is a pure function of it and results can be cached.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+class EngineError(RuntimeError):
+    """A request or job failed; carries a one-line message for the user."""
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One interactive frame.
+
+    - ``model_id``: id of a model loaded into the engine (``Engine.load`` returns it).
+    - Latent: ``seed`` (z from ``LoadedModel.sample_z``), or explicit ``z`` (tuple of z_dim floats).
+      ``class_index`` for conditional models.
+    - ``psi``/``cutoff``: truncation (cutoff = number of leading style layers truncated; None = all).
+    - Style mixing: ``mix_seed`` is a second latent; ``style_mix`` holds one weight in [0, 1] per style
+      layer (num_ws): 0 keeps the first latent, 1 takes the second. ``mix_space`` "w" blends the
+      w vectors per layer (lerp); "z" blends the z vectors (slerp) per layer and maps each.
+    - Noise: ``noise_mode`` const | random | none; ``noise_strength`` global multiplier;
+      ``noise_layer_strengths`` one multiplier per noise layer (empty = all 1); ``noise_seed`` for
+      random mode.
+    - ``w_offset``: optional direction offset added to every style layer's w (tuple of w_dim floats).
+    """
+
+    model_id: str
+    seed: int = 0
+    z: tuple[float, ...] | None = None
+    class_index: int | None = None
+    psi: float = 1.0
+    cutoff: int | None = None
+    mix_seed: int | None = None
+    style_mix: tuple[float, ...] = ()
+    mix_space: str = "w"
+    noise_mode: str = "const"
+    noise_strength: float = 1.0
+    noise_layer_strengths: tuple[float, ...] = ()
+    noise_seed: int = 0
+    w_offset: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """The frame for a request (uint8 HWC, 1 or 3 channels), or the error that prevented it."""
+
+    request: RenderRequest
+    generation: int
+    image: np.ndarray | None = None
+    error: str | None = None
+    render_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """Progress of a long job: ``done`` of ``total`` steps with a message."""
+
+    job_id: int
+    done: int
+    total: int
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """How a job ended: ``value`` on success, ``error`` on failure, ``cancelled`` when stopped."""
+
+    job_id: int
+    value: Any = None
+    error: str | None = None
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.cancelled
+
+
+@dataclass
+class JobHandle:
+    """Returned by ``Engine.submit_job``: cancel it, or wait for its result."""
+
+    job_id: int
+    name: str
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    _done: threading.Event = field(default_factory=threading.Event, repr=False)
+    result: JobResult | None = None
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def wait(self, timeout: float | None = None) -> JobResult | None:
+        self._done.wait(timeout)
+        return self.result
+
+
+ResultCallback = Callable[[RenderResult], None]
+ProgressCallback = Callable[[JobProgress], None]
+DoneCallback = Callable[[JobResult], None]

@@ -1,0 +1,124 @@
+"""Rendering: a pure function from a :class:`RenderRequest` and a loaded model to a uint8 frame."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.api import RenderRequest
+from engine.families import LoadedModel
+from engine.latent.ops import slerp
+
+
+class LRUCache:
+    """A small least-recently-used cache (mapping outputs, per model)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._d: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        if key in self._d:
+            self._d.move_to_end(key)
+            return self._d[key]
+        return None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self._d[key] = value
+        self._d.move_to_end(key)
+        while len(self._d) > self.size:
+            self._d.popitem(last=False)
+
+    def clear(self) -> None:
+        self._d.clear()
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """[-1, 1] NCHW → uint8 NHWC on the device, then one copy to the host."""
+    if images.ndim != 4:
+        raise ValueError(f"expected NCHW images, got {tuple(images.shape)}")
+    x = (images.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+    return x.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+
+
+def _z(model: LoadedModel, seed: int, z: tuple[float, ...] | None) -> torch.Tensor:
+    zd = model.capabilities.z_dim
+    if z is not None:
+        if len(z) != zd:
+            raise ValueError(f"z has {len(z)} values, the model needs {zd}")
+        return torch.tensor([z], dtype=torch.float32, device=model.device)
+    return model.sample_z([seed])
+
+
+def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> torch.Tensor:
+    """The style vectors [1, num_ws, w_dim] a request asks for (mixing, truncation, offsets)."""
+    caps = model.capabilities
+    if caps.w_space is None:
+        raise ValueError(f"{caps.family} has no W space")
+    num_ws = caps.w_space.num_ws
+    c = model.one_hot([req.class_index or 0], 1)
+
+    def mapped(z: torch.Tensor, key: Hashable) -> torch.Tensor:
+        k = (key, req.class_index, req.psi, req.cutoff)
+        hit = cache.get(k) if cache is not None else None
+        if hit is None:
+            hit = model.map(z, c, psi=req.psi, cutoff=req.cutoff)
+            if cache is not None:
+                cache.put(k, hit)
+        return hit
+
+    z1 = _z(model, req.seed, req.z)
+    ws = mapped(z1, ("z", req.z) if req.z is not None else ("seed", req.seed))
+    mix = tuple(req.style_mix)
+    if req.mix_seed is not None and mix and any(m != 0 for m in mix):
+        if len(mix) != num_ws:
+            raise ValueError(f"style_mix needs {num_ws} weights, got {len(mix)}")
+        z2 = model.sample_z([req.mix_seed])
+        if req.mix_space == "z":
+            layers = []
+            for i, a in enumerate(mix):
+                zi = slerp(z1, z2, float(a))
+                wi = mapped(zi, ("zmix", req.seed, req.mix_seed, round(float(a), 6)))
+                layers.append(wi[:, i])
+            ws = torch.stack(layers, dim=1)
+        elif req.mix_space == "w":
+            ws2 = mapped(z2, ("seed", req.mix_seed))
+            a = torch.tensor(mix, dtype=ws.dtype, device=ws.device).reshape(1, -1, 1)
+            ws = ws + (ws2 - ws) * a
+        else:
+            raise ValueError(f"mix_space must be 'w' or 'z', got {req.mix_space!r}")
+    if req.w_offset is not None:
+        off = torch.tensor(req.w_offset, dtype=ws.dtype, device=ws.device)
+        if off.shape != (caps.w_space.w_dim,):
+            raise ValueError(f"w_offset needs {caps.w_space.w_dim} values")
+        ws = ws + off
+    return ws
+
+
+def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> torch.Tensor:
+    """The image [1, C, H, W] in [-1, 1] for ``req``."""
+    caps = model.capabilities
+    if caps.w_space is not None:
+        ws = request_ws(model, req, cache)
+        strengths = None
+        if caps.noise_layers:
+            per = list(req.noise_layer_strengths) or [1.0] * caps.noise_layers
+            if len(per) != caps.noise_layers:
+                raise ValueError(f"noise_layer_strengths needs {caps.noise_layers} values, got {len(per)}")
+            strengths = [float(s) * req.noise_strength for s in per]
+        return model.synthesize(ws, noise_mode=req.noise_mode, noise_strengths=strengths, noise_seed=req.noise_seed)
+    if caps.z_dim > 0:
+        z = _z(model, req.seed, req.z)
+        c = model.one_hot([req.class_index or 0], 1)
+        return model.generate(z, c)
+    raise ValueError(f"{caps.family} models do not render from a latent")
+
+
+def render(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> np.ndarray:
+    """The uint8 HWC frame for ``req``."""
+    with torch.inference_mode():
+        return to_uint8(render_tensor(model, req, cache))[0]

@@ -1,0 +1,347 @@
+"""The engine thread: owns the device and the loaded models; serves interactive requests and jobs.
+
+- Interactive requests go into a per-channel mailbox: a new request replaces the waiting one
+  (latest wins) and carries a generation number, so callers can drop stale results.
+- Jobs are generators that yield progress; between two job steps the loop serves any waiting
+  interactive request, and checks the job's cancel flag.
+- Errors are values (``RenderResult.error``, ``JobResult.error``), logged with their traceback;
+  the thread never dies of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import itertools
+import logging
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.api import (
+    DoneCallback,
+    EngineError,
+    JobHandle,
+    JobProgress,
+    JobResult,
+    ProgressCallback,
+    RenderRequest,
+    RenderResult,
+    ResultCallback,
+)
+from engine.device import choose_device, configure_cpu_threads, policy_for
+from engine.families import Capabilities, LoadedModel
+from engine.render import LRUCache, render
+
+log = logging.getLogger(__name__)
+
+JobFn = Callable[["EngineContext"], Any]
+
+
+@dataclass
+class _Job:
+    handle: JobHandle
+    fn: JobFn
+    on_progress: ProgressCallback | None
+    on_done: DoneCallback | None
+    steps: Iterator[Any] | None = None
+    done_steps: int = 0
+
+
+class EngineContext:
+    """What a job step may touch: the device and the loaded models (engine thread only)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def device(self) -> torch.device:
+        return self._engine.device
+
+    def model(self, model_id: str) -> LoadedModel:
+        try:
+            return self._engine._models[model_id]
+        except KeyError:
+            raise EngineError(f"no model '{model_id}' is loaded") from None
+
+    def add_model(self, model_id: str, model: LoadedModel) -> None:
+        self._engine._install(model_id, model)
+
+    def remove_model(self, model_id: str) -> None:
+        self._engine._uninstall(model_id)
+
+
+def _describe(e: BaseException) -> str:
+    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return msg if isinstance(e, EngineError | ValueError) else f"{type(e).__name__}: {msg}"
+
+
+class Engine:
+    """One thread that owns the torch device and every loaded model."""
+
+    def __init__(self, device: str | None = None, half: bool = True) -> None:
+        self.device = choose_device(device)
+        self.policy = policy_for(self.device, half=half)
+        if self.device.type == "cpu":
+            configure_cpu_threads()
+        self._cv = threading.Condition()
+        self._mail: dict[str, tuple[int, RenderRequest, ResultCallback | None]] = {}
+        self._generation: dict[str, int] = {}
+        self._jobs: deque[_Job] = deque()
+        self._active: _Job | None = None
+        self._stop = False
+        self._models: dict[str, LoadedModel] = {}
+        self._caps: dict[str, Capabilities] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
+        self._caches: dict[str, LRUCache] = {}
+        self._ids = itertools.count(1)
+        self._ctx = EngineContext(self)
+        self._thread = threading.Thread(target=self._loop, name="latentlab-engine", daemon=True)
+        self.busy = False
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> Engine:
+        if not self._thread.is_alive():
+            self._thread.start()
+        return self
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel jobs, drop waiting requests and join the thread."""
+        with self._cv:
+            self._stop = True
+            for job in list(self._jobs) + ([self._active] if self._active else []):
+                job.handle.cancel()
+            self._mail.clear()
+            self._cv.notify_all()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def __enter__(self) -> Engine:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # --- interactive requests ---------------------------------------------------------------
+    def submit(self, channel: str, request: RenderRequest, on_result: ResultCallback | None = None) -> int:
+        """Put ``request`` in ``channel``'s mailbox (replacing a waiting one); returns its generation."""
+        with self._cv:
+            gen = self._generation.get(channel, 0) + 1
+            self._generation[channel] = gen
+            self._mail[channel] = (gen, request, on_result)
+            self._cv.notify_all()
+        return gen
+
+    def pending(self, channel: str | None = None) -> int:
+        """Waiting interactive requests (in ``channel``, or in all channels)."""
+        with self._cv:
+            if channel is None:
+                return len(self._mail)
+            return 1 if channel in self._mail else 0
+
+    def generation(self, channel: str) -> int:
+        with self._cv:
+            return self._generation.get(channel, 0)
+
+    # --- jobs ---------------------------------------------------------------------------------
+    def submit_job(
+        self,
+        name: str,
+        fn: JobFn,
+        on_progress: ProgressCallback | None = None,
+        on_done: DoneCallback | None = None,
+    ) -> JobHandle:
+        """Run ``fn(ctx)`` on the engine thread. A generator function yields progress
+        (``(done, total, message)`` tuples or :class:`JobProgress`) once per step and returns its value."""
+        handle = JobHandle(next(self._ids), name)
+        with self._cv:
+            if self._stop:
+                handle.result = JobResult(handle.job_id, error="engine is shut down")
+                handle._done.set()
+                return handle
+            self._jobs.append(_Job(handle, fn, on_progress, on_done))
+            self._cv.notify_all()
+        return handle
+
+    def call(self, fn: Callable[[EngineContext], Any], timeout: float | None = None) -> Any:
+        """Run ``fn(ctx)`` on the engine thread and return its value (raises EngineError on failure)."""
+        h = self.submit_job(getattr(fn, "__name__", "call"), fn)
+        res = h.wait(timeout)
+        if res is None:
+            h.cancel()
+            raise EngineError(f"engine call timed out after {timeout} s")
+        if res.error:
+            raise EngineError(res.error)
+        if res.cancelled:
+            raise EngineError("cancelled")
+        return res.value
+
+    # --- models --------------------------------------------------------------------------------
+    def load(
+        self,
+        name_or_path: str | Path | None,
+        model_id: str | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_done: DoneCallback | None = None,
+    ) -> JobHandle:
+        """Load a bundled model or checkpoint file as a job; its value is ``(model_id, capabilities, meta)``."""
+
+        def job(ctx: EngineContext) -> Generator[tuple[int, int, str], None, tuple[str, Capabilities, dict]]:
+            from engine.checkpoints.loader import load_model
+
+            yield (0, 2, f"reading {name_or_path or 'default model'}")
+            model = load_model(name_or_path, "cpu")
+            yield (1, 2, "moving to device")
+            model.to(ctx.device)
+            mid = model_id or str(model.meta.get("name") or Path(str(name_or_path)).stem)
+            ctx.add_model(mid, model)
+            return mid, model.capabilities, dict(model.meta)
+
+        return self.submit_job(f"load {name_or_path}", job, on_progress, on_done)
+
+    def load_sync(self, name_or_path: str | Path | None, model_id: str | None = None, timeout: float | None = None):
+        """Blocking :meth:`load`; returns ``(model_id, capabilities, meta)`` or raises EngineError."""
+        res = self.load(name_or_path, model_id).wait(timeout)
+        if res is None or res.error:
+            raise EngineError(res.error if res else "load timed out")
+        return res.value
+
+    def capabilities(self, model_id: str) -> Capabilities:
+        with self._cv:
+            if model_id not in self._caps:
+                raise EngineError(f"no model '{model_id}' is loaded")
+            return self._caps[model_id]
+
+    def model_meta(self, model_id: str) -> dict[str, Any]:
+        with self._cv:
+            return dict(self._meta.get(model_id, {}))
+
+    def model_ids(self) -> list[str]:
+        with self._cv:
+            return list(self._caps)
+
+    def unload(self, model_id: str) -> JobHandle:
+        return self.submit_job(f"unload {model_id}", lambda ctx: ctx.remove_model(model_id))
+
+    def _install(self, model_id: str, model: LoadedModel) -> None:
+        self._models[model_id] = model
+        self._caches[model_id] = LRUCache()
+        with self._cv:
+            self._caps[model_id] = model.capabilities
+            self._meta[model_id] = dict(model.meta)
+
+    def _uninstall(self, model_id: str) -> None:
+        self._models.pop(model_id, None)
+        self._caches.pop(model_id, None)
+        with self._cv:
+            self._caps.pop(model_id, None)
+            self._meta.pop(model_id, None)
+
+    # --- the loop --------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        with torch.inference_mode():
+            while True:
+                with self._cv:
+                    while not self._stop and not self._mail and not self._jobs and self._active is None:
+                        self._cv.wait()
+                    if self._stop:
+                        break
+                    item = None
+                    if self._mail:
+                        channel = next(iter(self._mail))
+                        item = self._mail.pop(channel)
+                    elif self._active is None and self._jobs:
+                        self._active = self._jobs.popleft()
+                    self.busy = True
+                try:
+                    if item is not None:
+                        self._serve(*item)
+                    elif self._active is not None:
+                        self._step_job(self._active)
+                finally:
+                    self.busy = False
+            # Drain: jobs that never ran end as cancelled so waiters wake up.
+            with self._cv:
+                jobs = list(self._jobs) + ([self._active] if self._active else [])
+                self._jobs.clear()
+                self._active = None
+            for job in jobs:
+                self._finish(job, JobResult(job.handle.job_id, cancelled=True))
+
+    def _serve(self, gen: int, req: RenderRequest, cb: ResultCallback | None) -> None:
+        t0 = time.perf_counter()
+        try:
+            model = self._ctx.model(req.model_id)
+            autocast = (
+                torch.autocast(self.device.type, dtype=self.policy.dtype)
+                if self.policy.autocast
+                else contextlib.nullcontext()
+            )
+            with autocast:
+                image = render(model, req, self._caches.get(req.model_id))
+            result = RenderResult(req, gen, image=image, render_ms=(time.perf_counter() - t0) * 1000)
+        except Exception as e:  # errors are values
+            log.error("render failed for %s:\n%s", req, traceback.format_exc())
+            result = RenderResult(req, gen, error=_describe(e), render_ms=(time.perf_counter() - t0) * 1000)
+        if cb is not None:
+            try:
+                cb(result)
+            except Exception:
+                log.exception("result callback raised")
+
+    def _step_job(self, job: _Job) -> None:
+        h = job.handle
+        if h.cancelled:
+            self._finish(job, JobResult(h.job_id, cancelled=True))
+            return
+        try:
+            if job.steps is None:
+                out = job.fn(self._ctx)
+                if inspect.isgenerator(out):
+                    job.steps = out
+                else:
+                    self._finish(job, JobResult(h.job_id, value=out))
+                    return
+            progress = next(job.steps)
+        except StopIteration as stop:
+            self._finish(job, JobResult(h.job_id, value=stop.value))
+            return
+        except Exception as e:
+            log.error("job '%s' failed:\n%s", h.name, traceback.format_exc())
+            self._finish(job, JobResult(h.job_id, error=_describe(e)))
+            return
+        job.done_steps += 1
+        if job.on_progress is not None:
+            if not isinstance(progress, JobProgress):
+                done, total, msg = (tuple(progress) + ("",))[:3] if isinstance(progress, tuple) else (job.done_steps, 0, "")
+                progress = JobProgress(h.job_id, int(done), int(total), str(msg))
+            try:
+                job.on_progress(progress)
+            except Exception:
+                log.exception("progress callback raised")
+
+    def _finish(self, job: _Job, result: JobResult) -> None:
+        if job.steps is not None and result.cancelled:
+            with contextlib.suppress(Exception):
+                job.steps.close()
+        job.handle.result = result
+        with self._cv:
+            if self._active is job:
+                self._active = None
+        job.handle._done.set()
+        if job.on_done is not None:
+            try:
+                job.on_done(result)
+            except Exception:
+                log.exception("done callback raised")
