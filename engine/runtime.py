@@ -324,7 +324,10 @@ class Engine:
         job.done_steps += 1
         if job.on_progress is not None:
             if not isinstance(progress, JobProgress):
-                done, total, msg = (tuple(progress) + ("",))[:3] if isinstance(progress, tuple) else (job.done_steps, 0, "")
+                if isinstance(progress, tuple):
+                    done, total, msg = (tuple(progress) + ("",))[:3]
+                else:
+                    done, total, msg = job.done_steps, 0, ""
                 progress = JobProgress(h.job_id, int(done), int(total), str(msg))
             try:
                 job.on_progress(progress)

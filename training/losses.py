@@ -24,7 +24,9 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return grad.square().sum(dim=[1, 2, 3]).mean()
 
 
-def path_length(img: torch.Tensor, ws: torch.Tensor, pl_mean: torch.Tensor, decay: float = 0.01) -> tuple[torch.Tensor, torch.Tensor]:
+def path_length(
+    img: torch.Tensor, ws: torch.Tensor, pl_mean: torch.Tensor, decay: float = 0.01
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Path-length regulariser: returns (penalty, updated pl_mean); ``ws`` must require grad."""
     noise = torch.randn_like(img) / math.sqrt(img.shape[2] * img.shape[3])
     (grad,) = torch.autograd.grad((img * noise).sum(), ws, create_graph=True)

@@ -46,7 +46,9 @@ def _atomic_write(path: Path, write: Any) -> None:
         raise
 
 
-def describe(model: LoadedModel, provenance: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None) -> dict:
+def describe(
+    model: LoadedModel, provenance: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None
+) -> dict:
     """The JSON description of ``model``."""
     family = get_family(model.family)
     caps = model.capabilities

@@ -61,7 +61,8 @@ class StyleGAN2Model(LoadedModel):
         return truncate(ws, self.w_avg, psi, cutoff)
 
     def layer_names(self) -> list[str]:
-        return [f"b{b.resolution}.{n}" for b in self.module.synthesis.blocks for n in ("conv0", "conv1") if getattr(b, n) is not None]
+        blocks = self.module.synthesis.blocks
+        return [f"b{b.resolution}.{n}" for b in blocks for n in ("conv0", "conv1") if getattr(b, n) is not None]
 
 
 class StyleGAN2Family(ModelFamily):

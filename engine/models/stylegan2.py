@@ -242,7 +242,9 @@ class SynthesisNetwork(nn.Module):
         num_layers = len(self.layers)
         if noise_strengths is not None and len(noise_strengths) != num_layers:
             raise ValueError(f"noise_strengths needs {num_layers} values, got {len(noise_strengths)}")
-        gen = torch.Generator().manual_seed(int(noise_seed)) if noise_seed is not None and noise_mode == "random" else None
+        gen = None
+        if noise_seed is not None and noise_mode == "random":
+            gen = torch.Generator().manual_seed(int(noise_seed))
         x = img = None
         li = 0
         for block in self.blocks:

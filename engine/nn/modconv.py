@@ -25,7 +25,9 @@ def modulated_conv2d(
     n, i, h, w_ = x.shape
     o, i2, kh, kw = weight.shape
     if i != i2 or styles.shape != (n, i):
-        raise ValueError(f"modconv shapes: x {tuple(x.shape)}, weight {tuple(weight.shape)}, styles {tuple(styles.shape)}")
+        raise ValueError(
+            f"modconv shapes: x {tuple(x.shape)}, weight {tuple(weight.shape)}, styles {tuple(styles.shape)}"
+        )
     x = x * styles.reshape(n, i, 1, 1).to(x.dtype)
     if up == 1:
         x = F.conv2d(x, weight.to(x.dtype), padding=kh // 2)

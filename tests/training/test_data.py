@@ -1,0 +1,56 @@
+"""Training data: folders of images of any size/mode, unreadable files, empty folders, the demo set."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from training.data import DataError, open_dataset
+
+
+def test_folder_any_size_and_mode(tmp_path, caplog):
+    Image.new("RGB", (40, 30), (255, 0, 0)).save(tmp_path / "a.png")
+    Image.new("L", (17, 50), 128).save(tmp_path / "b.jpg")
+    Image.new("RGBA", (20, 20), (0, 0, 255, 128)).save(tmp_path / "c.png")
+    Image.new("P", (33, 33)).save(tmp_path / "d.gif")
+    (tmp_path / "sub").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "sub" / "e.bmp")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    (tmp_path / "notes.txt").write_text("ignored")
+    with caplog.at_level(logging.WARNING):
+        ds = open_dataset(tmp_path, resolution=16)
+    assert len(ds) == 5 and ds.summary.skipped == 1
+    assert "skipped 1 unreadable" in caplog.text
+    assert ds.images.shape == (5, 3, 16, 16) and ds.images.dtype == torch.uint8
+    batch = ds.sample(4, torch.Generator().manual_seed(0))
+    assert batch.shape == (4, 3, 16, 16) and batch.min() >= -1 and batch.max() <= 1
+    assert open_dataset(tmp_path, resolution=8, channels=1).images.shape == (5, 1, 8, 8)
+
+
+def test_centre_crop_keeps_middle(tmp_path):
+    a = np.zeros((20, 60, 3), np.uint8)
+    a[:, 20:40] = 255  # white middle third
+    Image.fromarray(a).save(tmp_path / "wide.png")
+    ds = open_dataset(tmp_path, resolution=20)
+    assert ds.images.float().mean() > 250
+
+
+def test_empty_and_missing(tmp_path):
+    with pytest.raises(DataError, match="no images"):
+        open_dataset(tmp_path, 16)
+    with pytest.raises(DataError, match="does not exist"):
+        open_dataset(tmp_path / "nope", 16)
+    (tmp_path / "x.png").write_bytes(b"garbage")
+    with pytest.raises(DataError, match="could be read"):
+        open_dataset(tmp_path, 16)
+    with pytest.raises(DataError, match="unknown demo"):
+        open_dataset("demo:nothing", 16)
+
+
+def test_demo_emoji():
+    ds = open_dataset("demo:emoji", resolution=16)
+    assert len(ds) > 1000 and ds.images.shape[1:] == (3, 16, 16)
