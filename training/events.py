@@ -14,12 +14,21 @@ class EventWriter:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
+        self.log_file: TextIO | None = None
+
+    def also_to(self, path: str) -> None:
+        """Append every event to ``path`` too (the run's ``events.jsonl``)."""
+        self.log_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the writer
 
     def emit(self, event: str, **fields: Any) -> dict[str, Any]:
         rec = {"event": event, "time": round(time.time(), 3)}
         rec.update({k: _clean(v) for k, v in fields.items()})
-        self.stream.write(json.dumps(rec) + "\n")
+        line = json.dumps(rec) + "\n"
+        self.stream.write(line)
         self.stream.flush()
+        if self.log_file is not None:
+            self.log_file.write(line)
+            self.log_file.flush()
         return rec
 
 

@@ -106,9 +106,12 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
     dataset = open_dataset(opts.data, opts.resolution, opts.channels, xflip=opts.xflip)
     model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
     trainer = make_trainer(opts.family, model_cfg, opts.hparams, device)
+    if hasattr(ev, "also_to"):
+        ev.also_to(str(run_dir / "events.jsonl"))
     (run_dir / "run.json").write_text(json.dumps(dataclasses.asdict(opts), indent=2) + "\n")
 
     step = 0
+    seconds_before = 0.0
     ckpts = checkpoints(run_dir)
     if resume and ckpts:
         last_step, last = ckpts[-1]
@@ -117,6 +120,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
         torch.set_rng_state(state["rng_torch"])
         data_gen.set_state(state["rng_data"])
         step = int(state["step"])
+        seconds_before = float(state.get("train_seconds", 0.0))
         ev.emit("resumed", step=step, checkpoint=str(last))
     ev.emit(
         "start",
@@ -145,6 +149,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
             "trainer": trainer.state_dict(),
             "rng_torch": torch.get_rng_state(),
             "rng_data": data_gen.get_state(),
+            "train_seconds": seconds_before + time.perf_counter() - t0,
         }
         _atomic_torch_save(state, path)
         for _, old_path in checkpoints(run_dir)[: -opts.keep]:
@@ -161,7 +166,9 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
             "steps": step,
             "batch": opts.batch,
             "images_seen": step * opts.batch,
+            "train_seconds": round(seconds_before + time.perf_counter() - t0, 1),
             "device": str(device),
+            "torch": torch.__version__,
         }
         return save_native(trainer.export_model(), run_dir / "model.safetensors", provenance=provenance)
 

@@ -49,9 +49,14 @@ class ForeignFormat:
 
 FORMATS: tuple[ForeignFormat, ...] = (
     ForeignFormat(
-        "rosinality", TORCH_CONTAINERS, "engine.checkpoints.rosinality", "rosinality/stylegan2-pytorch checkpoint"
+        "rosinality",
+        TORCH_CONTAINERS,
+        "engine.checkpoints.rosinality",
+        "rosinality/stylegan2-pytorch checkpoint",
     ),
-    ForeignFormat("nvlabs", (PICKLE,), "engine.checkpoints.nvlabs", "NVlabs stylegan2-ada-pytorch network pickle"),
+    ForeignFormat(
+        "nvlabs", (PICKLE,), "engine.checkpoints.nvlabs", "NVlabs stylegan2-ada-pytorch network pickle"
+    ),
 )
 
 
@@ -65,9 +70,10 @@ def read_container(path: str | Path, kind: str) -> Any:
 
 
 def _keys(obj: Mapping[Any, Any], limit: int = 8) -> str:
-    keys = [str(k) for k in obj]
-    shown = ", ".join(repr(k) for k in keys[:limit])
-    return f"[{shown}{', …' if len(keys) > limit else ''}] ({len(keys)} keys)" if len(keys) > limit else f"[{shown}]"
+    keys = [repr(str(k)) for k in obj]
+    if len(keys) <= limit:
+        return f"[{', '.join(keys)}]"
+    return f"[{', '.join(keys[:limit])}, …] ({len(keys)} keys)"
 
 
 def describe_unknown(obj: Any, kind: str) -> str:
@@ -121,7 +127,8 @@ def build_stylegan2(
 ) -> LoadedModel:
     """Build the native StyleGAN2 generator for ``cfg`` from native-named ``tensors``.
 
-    Resample filters come from the module itself. A layer without noise buffers gets seeded
+    Resample filters come from the module itself; a missing ``mapping.w_avg`` is left at zero
+    for the caller to fill (see :func:`estimate_w_avg`). A layer without noise buffers gets seeded
     random ``noise_const`` (and, if it also has no ``noise_strength``, strength 0, i.e. no noise).
     Every other tensor must be present with the native shape.
     """
@@ -137,8 +144,8 @@ def build_stylegan2(
             if tuple(t.shape) != tuple(ref.shape):
                 raise CheckpointError(path, f"{name} has shape {tuple(t.shape)}, expected {tuple(ref.shape)}")
             full[name] = t.to(ref.dtype)
-        elif name.endswith("resample_filter"):
-            full[name] = ref
+        elif name.endswith("resample_filter") or name == "mapping.w_avg":
+            full[name] = ref  # fixed filters; w_avg is filled in by the caller (stored or estimated)
         elif name.endswith("noise_const"):
             full[name] = torch.randn(ref.shape, generator=gen)
         elif name.endswith("noise_strength") and name.replace("noise_strength", "noise_const") not in tensors:
@@ -149,9 +156,42 @@ def build_stylegan2(
         raise CheckpointError(path, f"checkpoint lacks {len(missing)} tensors, e.g. {', '.join(missing[:4])}")
     extra = sorted(set(tensors) - set(own))
     if extra:
-        raise CheckpointError(path, f"checkpoint has tensors the generator lacks, e.g. {', '.join(extra[:4])}")
+        raise CheckpointError(
+            path, f"checkpoint has tensors the generator lacks, e.g. {', '.join(extra[:4])}"
+        )
     module.load_state_dict(full, strict=True)
     return family.wrap(module, cfg, meta)
 
 
-__all__ = ["FORMATS", "ForeignFormat", "build_stylegan2", "describe_unknown", "identify", "load_foreign", "read_container"]
+W_AVG_SAMPLES = 4096
+W_AVG_SEED = 1
+
+
+@torch.no_grad()
+def estimate_w_avg(model: LoadedModel, n: int = W_AVG_SAMPLES, seed: int = W_AVG_SEED) -> torch.Tensor:
+    """Mean of ``mapping(randn(n, z_dim))`` with a fixed seed (rosinality's ``mean_latent``).
+
+    Conditional models get uniformly random one-hot labels, as NVlabs' fixtures/training do.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    caps = model.capabilities
+    z = torch.randn(n, caps.z_dim, generator=gen)
+    c = None
+    if caps.classes:
+        labels = torch.randint(0, len(caps.classes), (n,), generator=gen)
+        c = torch.nn.functional.one_hot(labels, len(caps.classes)).float().to(model.device)
+    return model.map(z.to(model.device), c)[:, 0].mean(dim=0)
+
+
+__all__ = [
+    "FORMATS",
+    "W_AVG_SAMPLES",
+    "W_AVG_SEED",
+    "ForeignFormat",
+    "build_stylegan2",
+    "describe_unknown",
+    "estimate_w_avg",
+    "identify",
+    "load_foreign",
+    "read_container",
+]

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from engine.checkpoints.errors import CheckpointError
-from engine.checkpoints.foreign import build_stylegan2
+from engine.checkpoints.foreign import W_AVG_SAMPLES, W_AVG_SEED, build_stylegan2, estimate_w_avg
 from engine.families import LoadedModel
 from engine.models.stylegan2 import StyleGAN2Config
 from engine.nn.fir import make_fir
@@ -25,12 +25,15 @@ from engine.nn.fir import make_fir
 log = logging.getLogger(__name__)
 
 DEFAULT_LR_MLP = 0.01
-W_AVG_SAMPLES = 4096
-W_AVG_SEED = 1
 
 
 def _is_generator_state(sd: Any) -> bool:
-    return isinstance(sd, Mapping) and "style.1.weight" in sd and "input.input" in sd and "conv1.conv.weight" in sd
+    return (
+        isinstance(sd, Mapping)
+        and "style.1.weight" in sd
+        and "input.input" in sd
+        and "conv1.conv.weight" in sd
+    )
 
 
 def detect(obj: Any) -> bool:
@@ -96,7 +99,9 @@ def infer_config(path: Path, sd: Mapping[str, Any], lr_mlp: float = DEFAULT_LR_M
     )
 
 
-def convert_state(path: Path, sd: Mapping[str, Any], cfg: StyleGAN2Config) -> tuple[dict[str, torch.Tensor], bool]:
+def convert_state(
+    path: Path, sd: Mapping[str, Any], cfg: StyleGAN2Config
+) -> tuple[dict[str, torch.Tensor], bool]:
     """Map rosinality tensor names/shapes to native ones; returns (tensors, had_noise_buffers)."""
     take = _Consumer(path, sd)
     out: dict[str, torch.Tensor] = {}
@@ -116,7 +121,9 @@ def convert_state(path: Path, sd: Mapping[str, Any], cfg: StyleGAN2Config) -> tu
     def layer(dst: str, src: str, noise_index: int, in_ch: int, out_ch: int) -> None:
         w = take(f"{src}.conv.weight")
         if tuple(w.shape) != (1, out_ch, in_ch, 3, 3):
-            raise CheckpointError(path, f"'{src}.conv.weight' has shape {tuple(w.shape)}, expected [1,{out_ch},{in_ch},3,3]")
+            raise CheckpointError(
+                path, f"'{src}.conv.weight' has shape {tuple(w.shape)}, expected [1,{out_ch},{in_ch},3,3]"
+            )
         out[f"{dst}.weight"] = w[0]
         out[f"{dst}.affine.weight"] = take(f"{src}.conv.modulation.weight")
         out[f"{dst}.affine.bias"] = take(f"{src}.conv.modulation.bias")
@@ -151,14 +158,6 @@ def convert_state(path: Path, sd: Mapping[str, Any], cfg: StyleGAN2Config) -> tu
     return out, has_noise
 
 
-@torch.no_grad()
-def estimate_w_avg(model: LoadedModel, n: int = W_AVG_SAMPLES, seed: int = W_AVG_SEED) -> torch.Tensor:
-    """Mean of ``mapping(randn(n, z_dim))`` with a fixed seed (rosinality's ``mean_latent``)."""
-    gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, model.capabilities.z_dim, generator=gen)
-    return model.map(z.to(model.device))[:, 0].mean(dim=0)
-
-
 def load(path: str | Path, obj: Mapping[str, Any]) -> LoadedModel:
     """Build the native StyleGAN2 model from a loaded rosinality checkpoint ``obj``."""
     path = Path(path)
@@ -191,4 +190,4 @@ def load(path: str | Path, obj: Mapping[str, Any]) -> LoadedModel:
     return model
 
 
-__all__ = ["convert_state", "detect", "estimate_w_avg", "infer_config", "load"]
+__all__ = ["convert_state", "detect", "infer_config", "load"]

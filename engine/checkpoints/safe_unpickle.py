@@ -152,7 +152,7 @@ def _codecs_encode(text: Any, encoding: str = "utf-8", errors: str = "strict") -
     """Replacement for ``_codecs.encode``, used by protocol-2 pickles for bytes (latin-1 only)."""
     if not isinstance(text, str) or encoding.lower().replace("_", "-") not in ("latin1", "latin-1"):
         raise pickle.UnpicklingError("only latin-1 encoding of str is allowed")
-    return _codecs.encode(text, "latin1", errors if errors in ("strict",) else "strict")
+    return _codecs.encode(text, "latin1", "strict")
 
 
 #: (module, name) → the object ``find_class`` returns. Nothing else resolves.
@@ -170,6 +170,8 @@ ALLOWED_GLOBALS: dict[tuple[str, str], Callable[..., Any] | type] = {
     ("dnnlib", "EasyDict"): EasyDictStandIn,
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,
+    ("__builtin__", "set"): set,  # protocol-2 pickles name builtins the Python 2 way
+    ("__builtin__", "frozenset"): frozenset,
     ("_codecs", "encode"): _codecs_encode,
 }
 
@@ -177,13 +179,13 @@ ALLOWED_GLOBALS: dict[tuple[str, str], Callable[..., Any] | type] = {
 class SafeUnpickler(pickle.Unpickler):
     """``pickle.Unpickler`` that resolves only :data:`ALLOWED_GLOBALS`; persistent ids are refused."""
 
-    def find_class(self, module: str, name: str) -> Any:  # noqa: D102 - documented on the class
+    def find_class(self, module: str, name: str) -> Any:
         try:
             return ALLOWED_GLOBALS[(module, name)]
         except KeyError:
             raise RefusedGlobalError(module, name) from None
 
-    def persistent_load(self, pid: Any) -> Any:  # noqa: D102
+    def persistent_load(self, pid: Any) -> Any:
         raise pickle.UnpicklingError("persistent ids are not allowed in a raw pickle")
 
 
@@ -193,6 +195,11 @@ def safe_unpickle(stream: IO[bytes]) -> Any:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RefusedGlobalError) and exc.module.startswith("dnnlib.tflib"):
+        return (
+            f"TensorFlow StyleGAN pickle ({exc.global_name}); LatentLab reads PyTorch pickles only — "
+            "convert it with legacy.py from NVlabs' stylegan2-ada-pytorch first"
+        )
     if isinstance(exc, RefusedGlobalError):
         return f"{exc} — the file may be malicious, or it is a kind of pickle LatentLab does not read"
     if isinstance(exc, EOFError):
@@ -222,7 +229,22 @@ TORCH_EXTRA_GLOBALS: list[Any] = [
     (ConfigStandIn, "models.utils.config.BaseConfig"),
 ]
 
-_UNSUPPORTED_GLOBAL = re.compile(r"(?:Unsupported global: GLOBAL|Unsupported class) ([\w.]+)")
+_UNSUPPORTED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
+_BOILERPLATE = (
+    "weights only load failed",
+    "weights_only",
+    "documentation",
+    "file an issue",
+    "trust the source",
+)
+
+
+def _weights_only_detail(text: str) -> str:
+    """The informative part of torch's weights-only error (its advice to disable safety is dropped)."""
+    text = text.split("WeightsUnpickler error:")[-1]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    kept = [ln for ln in lines if not any(b in ln.lower() for b in _BOILERPLATE)]
+    return " ".join(kept)[:200] or "unsupported content"
 
 
 def load_torch(path: str | Path) -> Any:
@@ -241,6 +263,10 @@ def load_torch(path: str | Path) -> Any:
                 p,
                 f"refused global {m.group(1)} (not on LatentLab's allow-list) — the file may be malicious, "
                 "or it holds objects LatentLab does not read",
+            ) from e
+        if "Weights only load failed" in str(e):
+            raise CheckpointError(
+                p, f"content refused by the weights-only loader ({_weights_only_detail(str(e))})"
             ) from e
         raise CheckpointError(p, _reason(e)) from e
     except Exception as e:  # zip reader, legacy reader and tensor rebuild errors

@@ -1,0 +1,235 @@
+"""The restricted unpickler and guarded torch.load: malicious, corrupt and foreign content."""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import collections
+import io
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from engine.checkpoints import CheckpointError
+from engine.checkpoints.loader import load_model
+from engine.checkpoints.safe_unpickle import (
+    ConfigStandIn,
+    EasyDictStandIn,
+    PersistentObject,
+    RefusedGlobalError,
+    load_torch,
+    safe_unpickle,
+)
+from engine.checkpoints.sniff import PICKLE, TORCH_LEGACY, TORCH_ZIP, sniff
+
+FIXTURES = (Path(__file__).parents[3] / ".." / "shared" / "fixtures").resolve()
+needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"parity fixtures not found at {FIXTURES}")
+
+
+class SystemCall:
+    """Unpickling this runs a shell command (with an unsafe unpickler)."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return os.system, (f"touch {self.target}",)
+
+
+class ExecCall:
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return builtins.exec, (f"open({str(self.target)!r}, 'w').close()",)
+
+
+class OpenCall:
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return builtins.open, (str(self.target), "w")
+
+
+PAYLOADS = [SystemCall, ExecCall, OpenCall]
+
+
+def _torch_zip_by_hand(path: Path, payload: bytes) -> None:
+    """A torch zip container written with the standard library only."""
+    stem = path.stem
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(f"{stem}/data.pkl", payload)
+        zf.writestr(f"{stem}/byteorder", "little")
+        zf.writestr(f"{stem}/version", "3\n")
+
+
+@pytest.mark.parametrize("payload_cls", PAYLOADS, ids=lambda c: c.__name__)
+def test_malicious_files_are_refused(tmp_path: Path, payload_cls: type) -> None:
+    pwned = tmp_path / "pwned"
+    evil = payload_cls(pwned)
+    payload = pickle.dumps({"G_ema": evil, "g_ema": evil}, protocol=4)
+
+    raw = tmp_path / "evil.pkl"
+    raw.write_bytes(payload)
+    zipped = tmp_path / "evil_zip.pt"
+    torch.save({"g_ema": evil}, zipped)
+    by_hand = tmp_path / "evil_hand.pt"
+    _torch_zip_by_hand(by_hand, pickle.dumps({"g_ema": evil}, protocol=2))  # torch reads protocol ≤ 3
+    legacy = tmp_path / "evil_legacy.pt"
+    torch.save({"g_ema": evil}, legacy, _use_new_zipfile_serialization=False)
+
+    assert [sniff(p) for p in (raw, zipped, by_hand, legacy)] == [PICKLE, TORCH_ZIP, TORCH_ZIP, TORCH_LEGACY]
+    for path in (raw, zipped, by_hand, legacy):
+        with pytest.raises(CheckpointError, match="refused global") as info:
+            load_model(path)
+        assert path.name in str(info.value)
+        assert not pwned.exists(), f"{path.name} ran its payload"
+
+
+def test_refused_global_is_named() -> None:
+    with pytest.raises(RefusedGlobalError) as info:
+        safe_unpickle(io.BytesIO(pickle.dumps(SystemCall(Path("x")))))
+    assert info.value.global_name in ("posix.system", "os.system", "nt.system")
+
+
+def _persistent_pickle(meta: dict[str, Any]) -> bytes:
+    """A protocol-2 pickle calling torch_utils.persistence._reconstruct_persistent_obj(meta)."""
+    body = pickle.dumps(meta, protocol=2)[2:-1]  # strip PROTO and STOP
+    return b"\x80\x02ctorch_utils.persistence\n_reconstruct_persistent_obj\n" + body + b"\x85R."
+
+
+def test_persistent_objects_never_run_embedded_source(tmp_path: Path) -> None:
+    pwned = tmp_path / "pwned"
+    src = f"open({str(pwned)!r}, 'w').close()\nclass Generator: pass\n"
+    meta = {
+        "type": "class",
+        "version": 6,
+        "module_src": src,
+        "class_name": "Generator",
+        "state": {"z_dim": 4},
+    }
+    obj = safe_unpickle(io.BytesIO(_persistent_pickle(meta)))
+    assert isinstance(obj, PersistentObject)
+    assert obj.class_name == "Generator" and obj.state == {"z_dim": 4}
+    assert not pwned.exists()
+    path = tmp_path / "fake_snapshot.pkl"
+    path.write_bytes(_persistent_pickle(meta))
+    with pytest.raises(CheckpointError):  # a Generator stand-in without networks is no model
+        load_model(path)
+    assert not pwned.exists()
+
+
+def test_allowed_globals_round_trip() -> None:
+    data = {
+        "od": collections.OrderedDict(a=1),
+        "set": {1, 2},
+        "np": np.float64(1.5),
+        "dtype": np.dtype("float32"),
+        "t": torch.arange(6.0).reshape(2, 3)[:, 1:],
+        "p": torch.nn.Parameter(torch.ones(3)),
+        "bytes": b"\x00\xffabc",
+    }
+    for protocol in (2, 3, 4, 5):
+        out = safe_unpickle(io.BytesIO(pickle.dumps(data, protocol=protocol)))
+        assert out["od"] == data["od"] and out["set"] == {1, 2} and out["bytes"] == data["bytes"]
+        assert out["np"] == 1.5 and isinstance(out["np"], np.float64)
+        assert out["dtype"] == np.dtype("float32")
+        assert torch.equal(out["t"], data["t"]) and torch.equal(out["p"], torch.ones(3))
+
+
+def test_numpy_object_scalars_are_refused() -> None:
+    def body(obj: Any) -> bytes:
+        return pickle.dumps(obj, protocol=3)[2:-1]  # strip PROTO and STOP
+
+    call = b"\x80\x03cnumpy.core.multiarray\nscalar\n" + body(np.dtype("O")) + body(b"\x00" * 8) + b"\x86R."
+    with pytest.raises(pickle.UnpicklingError, match="object dtype"):
+        safe_unpickle(io.BytesIO(call))
+    ok = b"\x80\x03cnumpy.core.multiarray\nscalar\n" + body(np.dtype("f8")) + body(np.float64(2.5).tobytes())
+    assert safe_unpickle(io.BytesIO(ok + b"\x86R.")) == 2.5
+
+
+def test_easydict_stand_in() -> None:
+    payload = b"\x80\x02cdnnlib.util\nEasyDict\n)\x81X\x01\x00\x00\x00aK\x01s."
+    out = safe_unpickle(io.BytesIO(payload))
+    assert isinstance(out, EasyDictStandIn) and out.a == 1 and out == {"a": 1}
+
+
+def test_torch_extra_globals(tmp_path: Path) -> None:
+    path = tmp_path / "ns.pt"
+    torch.save({"args": argparse.Namespace(size=64, lr_mlp=0.02), "w": torch.ones(2)}, path)
+    out = load_torch(path)
+    assert out["args"].size == 64 and out["args"].lr_mlp == 0.02
+
+
+@needs_fixtures
+def test_gan_zoo_config_uses_stand_in_and_is_reported_unknown() -> None:
+    path = FIXTURES / "pytorch_gan_zoo" / "pgan_small.pth"
+    obj = load_torch(path)
+    assert isinstance(obj["config"], ConfigStandIn) and obj["config"].depthScale0 == 64
+    with pytest.raises(CheckpointError, match=r"torch checkpoint with keys \['config', 'netG'.*not a format"):
+        load_model(path)
+
+
+@needs_fixtures
+def test_legacy_container_reads() -> None:
+    path = FIXTURES / "stargan" / "200000-G_legacy_format.ckpt"
+    assert sniff(path) == TORCH_LEGACY
+    assert "main.0.weight" in load_torch(path)
+    with pytest.raises(CheckpointError, match="not a format LatentLab knows"):
+        load_model(path)
+
+
+def _truncations(src: Path, tmp_path: Path) -> list[Path]:
+    data = src.read_bytes()
+    out = []
+    for frac in (0.02, 0.5, 0.97):
+        p = tmp_path / f"{src.stem}_{int(frac * 100)}{src.suffix}"
+        p.write_bytes(data[: int(len(data) * frac)])
+        out.append(p)
+    flipped = bytearray(data)
+    for i in range(200, len(flipped), 997):
+        flipped[i] ^= 0x5A
+    p = tmp_path / f"{src.stem}_flipped{src.suffix}"
+    p.write_bytes(bytes(flipped))
+    out.append(p)
+    return out
+
+
+@needs_fixtures
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "nvlabs_stylegan2_ada/stylegan2ada_cond10_res32.pkl",
+        "rosinality_stylegan2/stylegan2_rosinality_g_ema.pt",
+        "stargan/200000-G_legacy_format.ckpt",
+    ],
+)
+def test_corrupt_and_truncated_files(tmp_path: Path, rel: str) -> None:
+    for p in _truncations(FIXTURES / rel, tmp_path):
+        with pytest.raises(CheckpointError):
+            load_model(p)
+
+
+def test_garbage_and_empty_files(tmp_path: Path) -> None:
+    for name, content in (("empty.pt", b""), ("text.pkl", b"hello world, not a pickle"), ("zip.pt", b"")):
+        p = tmp_path / name
+        p.write_bytes(content)
+    with zipfile.ZipFile(tmp_path / "zip.pt", "w") as zf:
+        zf.writestr("readme.txt", "no data.pkl here")
+    for name in ("empty.pt", "text.pkl", "zip.pt"):
+        with pytest.raises(CheckpointError):
+            load_model(tmp_path / name)
+
+
+def test_tensorflow_pickles_get_a_helpful_reason(tmp_path: Path) -> None:
+    path = tmp_path / "stylegan2-ffhq-config-f.pkl"
+    path.write_bytes(b"\x80\x03cdnnlib.tflib.network\nNetwork\n)\x81.")
+    with pytest.raises(CheckpointError, match="TensorFlow StyleGAN pickle"):
+        load_model(path)
