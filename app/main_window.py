@@ -1,0 +1,493 @@
+"""The main window: canvas in the middle, panels built from capabilities, menus, drops, status bar."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QToolButton,
+    QWidget,
+)
+
+from app.canvas import Canvas
+from app.engine_client import MAIN_CHANNEL, EngineClient
+from app.panels import LatentPanel, ModelPanel, NoisePanel, ParamPanel, StylesPanel, TruncationPanel
+from app.params import Params
+from app.settings import Settings
+from app.undo import ParamCommand
+from engine.api import JobProgress, JobResult, RenderRequest, RenderResult
+from engine.families.base import Capabilities
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_SUFFIXES = (".safetensors", ".json", ".pt", ".pth", ".ckpt", ".pkl")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
+MODEL_FILTER = "Models (*.safetensors *.json *.pt *.pth *.ckpt *.pkl);;All files (*)"
+INFLIGHT_TIMEOUT_S = 2.0  # resubmit if a frame has not come back by then
+
+
+def _short(source: str) -> str:
+    return Path(source).name if ("/" in source or "\\" in source) else source
+
+
+def drop_rejection(path: str) -> str | None:
+    """Why a dropped file cannot be opened as a model (None when it looks like a checkpoint)."""
+    p = Path(path)
+    if p.is_dir():
+        return "is a folder, not a model checkpoint"
+    suffix = p.suffix.lower()
+    if suffix in CHECKPOINT_SUFFIXES:
+        return None
+    if suffix in IMAGE_SUFFIXES:
+        return "is an image; no open panel of this model takes images (translate/invert models do)"
+    kinds = ", ".join(CHECKPOINT_SUFFIXES)
+    return f"is not a model checkpoint (LatentLab opens {kinds} files)"
+
+
+class MainWindow(QMainWindow):
+    """The explorer: one current :class:`Params` state, rendered on every edit through the engine client."""
+
+    def __init__(self, client: EngineClient, settings: Settings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.settings = settings or Settings()
+        self.model_id: str | None = None
+        self.caps: Capabilities | None = None
+        self.meta: dict[str, Any] = {}
+        self.model_name = ""
+        self.model_source = ""
+        self.params = Params()
+        self.undo_stack = QUndoStack(self)
+        self.last_error: QMessageBox | None = None
+        self.last_frame: RenderResult | None = None
+        self.frames_shown = 0
+        self._inflight: int | None = None
+        self._inflight_t = 0.0
+        self._dirty = False
+        self._loads: dict[int, Any] = {}  # job id → JobHandle of loads in progress
+        self._ms_avg: float | None = None
+        self._dt_avg: float | None = None
+        self._last_frame_t: float | None = None
+
+        self.setWindowTitle("LatentLab")
+        self.setAcceptDrops(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        self.canvas = Canvas(self)
+        self.canvas.set_smooth(self.settings.smooth_scaling)
+        self.setCentralWidget(self.canvas)
+        self._build_panels()
+        self._build_status()
+        self._build_menus()
+
+        client.channel_frame.connect(self._on_channel_frame)
+        client.model_loaded.connect(self._on_model_loaded)
+        client.load_failed.connect(self._on_load_failed)
+        client.job_progress.connect(self._on_job_progress)
+        client.job_done.connect(self._on_job_done)
+
+        self.resize(1360, 860)
+        if self.settings.geometry is not None:
+            self.restoreGeometry(self.settings.geometry)
+        self._layout_restored = False
+        if self.settings.window_state is not None:
+            self._layout_restored = bool(self.restoreState(self.settings.window_state))
+        self._show_panels_for(None)
+
+    # --- construction ---------------------------------------------------------------------------
+    def _dock(self, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(panel.title, self)  # type: ignore[attr-defined]
+        dock.setObjectName(f"dock-{panel.title.lower()}")  # type: ignore[attr-defined]
+        dock.setWidget(panel)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_panels(self) -> None:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.model_panel = ModelPanel()
+        self.latent_panel = LatentPanel()
+        self.truncation_panel = TruncationPanel()
+        self.styles_panel = StylesPanel()
+        self.noise_panel = NoisePanel()
+        self.docks: dict[str, QDockWidget] = {
+            "model": self._dock(self.model_panel, left),
+            "latent": self._dock(self.latent_panel, left),
+            "truncation": self._dock(self.truncation_panel, left),
+            "styles": self._dock(self.styles_panel, right),
+            "noise": self._dock(self.noise_panel, right),
+        }
+        self.param_panels: dict[str, ParamPanel] = {
+            "latent": self.latent_panel,
+            "truncation": self.truncation_panel,
+            "styles": self.styles_panel,
+            "noise": self.noise_panel,
+        }
+        for panel in self.param_panels.values():
+            panel.edited.connect(self._on_panel_edit)
+            panel.committed.connect(self.seal_undo)
+        self.model_panel.open_requested.connect(self.open_model)
+        self.model_panel.browse_requested.connect(self.open_model_dialog)
+        self.model_panel.set_recent(self.settings.recent())
+        self.resizeDocks([self.docks["model"]], [290], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["styles"]], [360], Qt.Orientation.Horizontal)
+
+    def _build_status(self) -> None:
+        sb = self.statusBar()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Stop loading")
+        self.cancel_button.clicked.connect(self.cancel_loads)
+        self.model_label = QLabel("no model")
+        self.resolution_label = QLabel("")
+        self.ms_label = QLabel("")
+        self.fps_label = QLabel("")
+        for w in (self.progress, self.cancel_button):
+            sb.addPermanentWidget(w)
+            w.hide()
+        for w in (self.model_label, self.resolution_label, self.ms_label, self.fps_label):
+            w.setContentsMargins(8, 0, 8, 0)
+            sb.addPermanentWidget(w)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open model…", self)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.open_model_dialog)
+        file_menu.addAction(self.open_action)
+        self.recent_menu = QMenu("Recent &models", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addMenu(self.recent_menu)
+        self.save_action = QAction("&Save image…", self)
+        self.save_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_action.triggered.connect(lambda: self.save_image())
+        file_menu.addAction(self.save_action)
+        file_menu.addSeparator()
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        self.random_seed_action = QAction("Random &seed", self)
+        self.random_seed_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.random_seed_action.triggered.connect(self.latent_panel.randomise.click)
+        edit_menu.addAction(self.random_seed_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        self.smooth_action = QAction("&Smooth scaling", self, checkable=True)
+        self.smooth_action.setChecked(self.canvas.smooth)
+        self.smooth_action.toggled.connect(self.set_smooth_scaling)
+        view_menu.addAction(self.smooth_action)
+        view_menu.addSeparator()
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent()
+        for source in recent:
+            act = self.recent_menu.addAction(_short(source))
+            act.setToolTip(source)
+            act.triggered.connect(lambda _=False, s=source: self.open_model(s))
+        if not recent:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear recent", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+        self.model_panel.set_recent([])
+
+    # --- errors -----------------------------------------------------------------------------------
+    def show_error(self, title: str, text: str) -> QMessageBox:
+        """Show a non-blocking warning dialog (``open()``, not ``exec()``); kept in ``last_error``."""
+        log.warning("%s: %s", title, text.replace("\n", " "))
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.open()
+        self.last_error = box
+        return box
+
+    # --- models -------------------------------------------------------------------------------------
+    @Slot(str)
+    def open_model(self, source: str) -> None:
+        """Load a bundled model name or a checkpoint path (an engine job); the model switches when it is ready."""
+        if os.path.exists(source):
+            source = os.path.abspath(source)
+        handle = self.client.load(source)
+        self._loads[handle.job_id] = handle
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.statusBar().showMessage(f"Loading {_short(source)}…")
+
+    def open_model_dialog(self) -> None:
+        start = self.settings.last_dir or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", start, MODEL_FILTER)
+        if path:
+            self.settings.last_dir = str(Path(path).parent)
+            self.open_model(path)
+
+    def cancel_loads(self) -> None:
+        for handle in self._loads.values():
+            handle.cancel()
+
+    @Slot(str, object, object)
+    def _on_model_loaded(self, model_id: str, caps: Capabilities, meta: dict[str, Any]) -> None:
+        previous = self.model_id
+        self.model_id, self.caps, self.meta = model_id, caps, dict(meta)
+        self.model_name = str(meta.get("name") or model_id)
+        self.model_source = str(meta.get("source") or meta.get("path") or self.model_name)
+        self.params = self.params.adapted(caps)
+        self.undo_stack.clear()
+        self._show_panels_for(caps)
+        if not self._layout_restored:
+            self._balance_docks(caps)
+        self.model_panel.set_model(self.model_name, caps, self.meta)
+        self.model_label.setText(self.model_name)
+        self.resolution_label.setText(f"{caps.resolution}×{caps.resolution}")
+        self.setWindowTitle(f"{self.model_name} — LatentLab")
+        self.statusBar().showMessage(f"Loaded {self.model_name}", 3000)
+        self.model_panel.set_recent(self.settings.add_recent(self.model_source))
+        self.settings.last_model = self.model_source
+        self._inflight, self._dirty = None, False
+        self._ms_avg = self._dt_avg = self._last_frame_t = None
+        if caps.w_space is None and caps.z_dim <= 0:
+            self.canvas.set_frame(None)
+            self.canvas.set_placeholder(f"{self.model_name} does not generate from a latent ({caps.task})")
+        else:
+            self.request_render()
+        if previous is not None and previous != model_id:
+            self.client.unload(previous)
+
+    @Slot(str, str)
+    def _on_load_failed(self, path: str, reason: str) -> None:
+        self.statusBar().showMessage(f"Could not open {_short(path)}", 5000)
+        self.show_error("Cannot open model", f"Could not open “{path}”.\n\n{reason}")
+
+    @Slot(object)
+    def _on_job_progress(self, progress: JobProgress) -> None:
+        if progress.job_id not in self._loads:
+            return
+        if progress.total > 0:
+            self.progress.setRange(0, progress.total)
+            self.progress.setValue(progress.done)
+        if progress.message:
+            self.statusBar().showMessage(progress.message)
+
+    @Slot(object)
+    def _on_job_done(self, result: JobResult) -> None:
+        if self._loads.pop(result.job_id, None) is None:
+            return
+        if result.cancelled:
+            self.statusBar().showMessage("Loading cancelled", 3000)
+        if not self._loads:
+            self.progress.hide()
+            self.cancel_button.hide()
+
+    def _balance_docks(self, caps: Capabilities) -> None:
+        """Share the right-hand column between styles and noise by how many rows each has."""
+        styles = caps.w_space.num_ws if caps.w_space else 0
+        noise = caps.noise_layers or 0
+        if styles and noise:
+            self.resizeDocks(
+                [self.docks["styles"], self.docks["noise"]], [styles + 4, noise + 5], Qt.Orientation.Vertical
+            )
+
+    def _show_panels_for(self, caps: Capabilities | None) -> None:
+        """Show exactly the panels the capabilities call for, rebuilt for them."""
+        for name, panel in self.param_panels.items():
+            applies = caps is not None and panel.applies_to(caps)
+            if applies:
+                panel.set_capabilities(caps)
+                panel.set_params(self.params)
+            self.docks[name].setVisible(applies)
+
+    # --- parameters & undo --------------------------------------------------------------------------
+    @Slot(str, object)
+    def _on_panel_edit(self, key: str, changes: dict[str, Any]) -> None:
+        if self.caps is None:
+            return
+        new = self.params.replace(**changes)
+        if new == self.params:
+            return
+        self.undo_stack.push(ParamCommand(self.apply_params, self.params, new, key))
+
+    def apply_params(self, params: Params) -> None:
+        """Make ``params`` current: show them in every panel and render."""
+        self.params = params
+        for panel in self.param_panels.values():
+            if self.caps is not None and panel.applies_to(self.caps):
+                panel.set_params(params)
+        self.request_render()
+
+    @Slot()
+    def seal_undo(self) -> None:
+        """End the current merge: the next edit becomes its own undo step."""
+        i = self.undo_stack.index()
+        cmd = self.undo_stack.command(i - 1) if i > 0 else None
+        if isinstance(cmd, ParamCommand):
+            cmd.sealed = True
+
+    # --- rendering --------------------------------------------------------------------------------------
+    def current_request(self) -> RenderRequest | None:
+        """The request the current parameters describe (None without a model)."""
+        if self.model_id is None or self.caps is None:
+            return None
+        return self.params.to_request(self.model_id, self.caps)
+
+    def request_render(self) -> None:
+        """Submit the current parameters; while a frame is in flight, only remember to submit after it."""
+        req = self.current_request()
+        if req is None:
+            return
+        now = time.monotonic()
+        if self._inflight is not None and now - self._inflight_t < INFLIGHT_TIMEOUT_S:
+            self._dirty = True
+            return
+        self._dirty = False
+        self._inflight = self.client.submit(req, MAIN_CHANNEL)
+        self._inflight_t = now
+
+    @Slot(str, object)
+    def _on_channel_frame(self, channel: str, result: RenderResult) -> None:
+        if channel != MAIN_CHANNEL:
+            return
+        if self._inflight is not None and result.generation >= self._inflight:
+            self._inflight = None
+        if result.request.model_id == self.model_id:
+            if result.ok and result.image is not None:
+                self.canvas.set_frame(result.image)
+                self.last_frame = result
+                self.frames_shown += 1
+                self._update_timing(result)
+            else:
+                self.statusBar().showMessage(f"Render failed: {result.error}", 5000)
+        if self._dirty:
+            self.request_render()
+
+    def _update_timing(self, result: RenderResult) -> None:
+        now = time.monotonic()
+        ms = float(result.render_ms)
+        self._ms_avg = ms if self._ms_avg is None else 0.8 * self._ms_avg + 0.2 * ms
+        if self._last_frame_t is not None and now - self._last_frame_t < 1.0:
+            dt = now - self._last_frame_t
+            self._dt_avg = dt if self._dt_avg is None else 0.8 * self._dt_avg + 0.2 * dt
+        self._last_frame_t = now
+        fps = 1.0 / self._dt_avg if self._dt_avg else 1000.0 / max(self._ms_avg, 1e-3)
+        self.ms_label.setText(f"{self._ms_avg:.1f} ms")
+        self.fps_label.setText(f"{fps:.1f} frames/s")
+
+    # --- view & files -------------------------------------------------------------------------------------
+    def set_smooth_scaling(self, smooth: bool) -> None:
+        self.canvas.set_smooth(smooth)
+        self.settings.smooth_scaling = smooth
+        if self.smooth_action.isChecked() != smooth:
+            self.smooth_action.setChecked(smooth)
+
+    def save_image(self, path: str | None = None) -> bool:
+        """Save the current frame as PNG (asks for a file name when ``path`` is None)."""
+        frame = self.canvas.frame
+        if frame is None:
+            self.statusBar().showMessage("Nothing to save yet", 3000)
+            return False
+        if path is None:
+            name = f"{self.model_name or 'frame'}-seed{self.params.seed}.png"
+            start = Path(self.settings.last_dir or Path.home()) / name
+            path, _ = QFileDialog.getSaveFileName(self, "Save image", str(start), "PNG image (*.png)")
+            if not path:
+                return False
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        try:
+            Image.fromarray(frame[:, :, 0] if frame.ndim == 3 and frame.shape[2] == 1 else frame).save(path)
+        except OSError as e:
+            self.show_error("Cannot save image", f"Could not write “{path}”.\n\n{e.strerror or e}")
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    # --- drag & drop ---------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = event.mimeData().urls()
+        if not urls:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        if not paths:
+            self.show_error("Cannot open", "Only local files can be dropped here.")
+            return
+        self.handle_dropped_paths(paths)
+
+    def handle_dropped_paths(self, paths: list[str]) -> None:
+        """A dropped checkpoint loads (the last one wins); anything else gets a dialog naming it."""
+        rejected: list[str] = []
+        checkpoint: str | None = None
+        for path in paths:
+            reason = drop_rejection(path)
+            if reason is None:
+                checkpoint = path
+            else:
+                rejected.append(f"“{Path(path).name}” {reason}.")
+        if checkpoint is not None:
+            self.open_model(checkpoint)
+        if rejected:
+            self.show_error("Cannot open file", "\n".join(rejected))
+
+    # --- lifetime ------------------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.geometry = self.saveGeometry()
+        self.settings.window_state = self.saveState()
+        self.settings.sync()
+        self.cancel_loads()
+        super().closeEvent(event)

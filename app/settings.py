@@ -1,0 +1,106 @@
+"""Persistent settings (QSettings): window geometry, last model, recent models, device, scaling."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+ORGANIZATION = "LatentLab"
+APPLICATION = "LatentLab"
+MAX_RECENT = 10
+
+
+def _as_bool(value: object, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _as_list(value: object) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):  # INI files give a lone item back as a plain string
+        return [value]
+    return [str(v) for v in value]  # type: ignore[union-attr]
+
+
+class Settings:
+    """Typed access to the app's QSettings (the organisation/application names pick the store)."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store if store is not None else QSettings()
+
+    # --- recent models ---------------------------------------------------------------------------
+    def recent(self) -> list[str]:
+        """Recently opened models (bundled names or paths), newest first, at most 10."""
+        return _as_list(self.store.value("models/recent"))[:MAX_RECENT]
+
+    def add_recent(self, name_or_path: str) -> list[str]:
+        items = [name_or_path] + [r for r in self.recent() if r != name_or_path]
+        items = items[:MAX_RECENT]
+        self.store.setValue("models/recent", items)
+        return items
+
+    def remove_recent(self, name_or_path: str) -> None:
+        self.store.setValue("models/recent", [r for r in self.recent() if r != name_or_path])
+
+    def clear_recent(self) -> None:
+        self.store.setValue("models/recent", [])
+
+    @property
+    def last_model(self) -> str | None:
+        v = self.store.value("models/last")
+        return str(v) if v else None
+
+    @last_model.setter
+    def last_model(self, value: str | None) -> None:
+        self.store.setValue("models/last", value or "")
+
+    @property
+    def last_dir(self) -> str:
+        return str(self.store.value("models/last_dir") or "")
+
+    @last_dir.setter
+    def last_dir(self, value: str) -> None:
+        self.store.setValue("models/last_dir", value)
+
+    # --- engine & view ---------------------------------------------------------------------------
+    @property
+    def device(self) -> str | None:
+        v = self.store.value("engine/device")
+        return str(v) if v else None
+
+    @device.setter
+    def device(self, value: str | None) -> None:
+        self.store.setValue("engine/device", value or "")
+
+    @property
+    def smooth_scaling(self) -> bool:
+        return _as_bool(self.store.value("view/smooth_scaling"), True)
+
+    @smooth_scaling.setter
+    def smooth_scaling(self, value: bool) -> None:
+        self.store.setValue("view/smooth_scaling", bool(value))
+
+    # --- window ----------------------------------------------------------------------------------
+    @property
+    def geometry(self) -> QByteArray | None:
+        v = self.store.value("window/geometry")
+        return v if isinstance(v, QByteArray) and not v.isEmpty() else None
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self.store.setValue("window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray | None:
+        v = self.store.value("window/state")
+        return v if isinstance(v, QByteArray) and not v.isEmpty() else None
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self.store.setValue("window/state", value)
+
+    def sync(self) -> None:
+        self.store.sync()

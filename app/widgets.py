@@ -1,0 +1,122 @@
+"""Small reusable widgets: a float-valued slider, seed spin boxes, a scrollable column."""
+
+from __future__ import annotations
+
+import random
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QDoubleSpinBox,
+    QFrame,
+    QScrollArea,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.params import MAX_SEED
+
+
+def no_drops(widget: QAbstractSpinBox) -> QAbstractSpinBox:
+    """Stop a spin box from swallowing dropped files, so drops reach the main window."""
+    widget.setAcceptDrops(False)
+    line = widget.lineEdit()
+    if line is not None:
+        line.setAcceptDrops(False)
+    return widget
+
+
+class FloatSlider(QSlider):
+    """A horizontal QSlider over a float range ``[lo, hi]`` with a fixed step.
+
+    The integer API (``setValue``/``value``) still works, as a user would drive it;
+    ``floatValueChanged`` reports the float behind every change.
+    """
+
+    floatValueChanged = Signal(float)
+
+    def __init__(
+        self, lo: float, hi: float, step: float = 0.01, value: float | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.lo, self.hi, self.step = float(lo), float(hi), float(step)
+        self.setRange(0, round((self.hi - self.lo) / self.step))
+        self.setSingleStep(1)
+        self.setPageStep(max(1, self.maximum() // 10))
+        self.setMinimumWidth(80)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.set_float(self.lo if value is None else value)
+        self.valueChanged.connect(lambda _v: self.floatValueChanged.emit(self.float_value()))
+
+    def float_value(self) -> float:
+        return round(self.lo + self.value() * self.step, 6)
+
+    def to_int(self, value: float) -> int:
+        return max(self.minimum(), min(self.maximum(), round((float(value) - self.lo) / self.step)))
+
+    def set_float(self, value: float) -> None:
+        """Show ``value`` without emitting any signal."""
+        blocked = self.blockSignals(True)
+        self.setValue(self.to_int(value))
+        self.blockSignals(blocked)
+
+
+def float_spin(lo: float, hi: float, step: float = 0.01, decimals: int = 2) -> QDoubleSpinBox:
+    """A compact double spin box that never takes dropped files."""
+    spin = QDoubleSpinBox()
+    spin.setRange(lo, hi)
+    spin.setSingleStep(step)
+    spin.setDecimals(decimals)
+    spin.setKeyboardTracking(False)
+    spin.setAccelerated(True)
+    no_drops(spin)
+    return spin
+
+
+def seed_spin() -> QSpinBox:
+    """A spin box for seeds 0..2^31-1."""
+    spin = QSpinBox()
+    spin.setRange(0, MAX_SEED)
+    spin.setKeyboardTracking(False)
+    spin.setAccelerated(True)
+    spin.setMinimumWidth(110)
+    no_drops(spin)
+    return spin
+
+
+def random_seed() -> int:
+    return random.randint(0, MAX_SEED)
+
+
+def set_silently(widget: QWidget, setter: str, value: object) -> None:
+    """Call ``widget.<setter>(value)`` with the widget's signals blocked."""
+    blocked = widget.blockSignals(True)
+    getattr(widget, setter)(value)
+    widget.blockSignals(blocked)
+
+
+class ScrollColumn(QScrollArea):
+    """A vertical scroll area holding a column of rows (for long slider lists)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.inner = QWidget()
+        self.column = QVBoxLayout(self.inner)
+        self.column.setContentsMargins(0, 0, 4, 0)
+        self.column.setSpacing(2)
+        self.setWidget(self.inner)
+
+    def clear(self) -> None:
+        """Remove and delete every row."""
+        while self.column.count():
+            item = self.column.takeAt(0)
+            w = item.widget()
+            if w is not None:
+                w.setParent(None)
+                w.deleteLater()

@@ -1,0 +1,146 @@
+"""The real main window on tiny models: frames, sliders, drops, errors, undo, panels from capabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from engine.families.base import Capabilities
+from tests.app.conftest import WAIT_MS
+
+pytestmark = pytest.mark.qt
+
+
+def drop_files(widget, paths) -> None:
+    """Send a real drag-enter + drop of local files to ``widget``."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    action, button, mods = Qt.DropAction.CopyAction, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos, action, mime, button, mods)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(widget, QDropEvent(pos, action, mime, button, mods))
+
+
+def test_window_opens_on_model_and_shows_frame(window, wait_current) -> None:
+    result = wait_current()
+    assert result.ok and result.image.shape == (16, 16, 3)
+    assert window.canvas.frame is result.image
+    img = window.canvas.image()
+    assert (img.width(), img.height()) == (16, 16)
+    assert window.model_label.text() == "m16"
+    assert window.resolution_label.text() == "16×16"
+    assert "ms" in window.ms_label.text() and "frames/s" in window.fps_label.text()
+    # What is painted in the canvas centre is the frame's centre pixel, not the background.
+    grab = window.canvas.grab().toImage()
+    c = grab.pixelColor(grab.width() // 2, grab.height() // 2)
+    r = window.canvas.target_rect()
+    assert r.width() > 16 and r.height() > 16
+    assert (c.red(), c.green(), c.blue()) != (32, 33, 36)
+
+
+def test_style_slider_changes_frame(window, wait_current) -> None:
+    before = wait_current().image.copy()
+    window.styles_panel.mix_seed.setValue(7)
+    slider = window.styles_panel.sliders[0]
+    slider.setValue(slider.maximum())
+    assert window.params.style_mix[0] == 1.0 and window.params.mix_seed == 7
+    after = wait_current()
+    assert after.request.style_mix[0] == 1.0 and after.request.mix_seed == 7
+    assert not np.array_equal(before, after.image)
+
+
+def test_dropping_checkpoint_switches_model(window, wait_current, model_files, qtbot) -> None:
+    wait_current()
+    drop_files(window, [model_files["m32"]])
+    qtbot.waitUntil(
+        lambda: window.model_name == "m32" and window.last_frame.image.shape == (32, 32, 3), timeout=WAIT_MS
+    )
+    assert window.model_label.text() == "m32"
+    assert window.resolution_label.text() == "32×32"
+    assert window.settings.recent()[0].endswith("m32.safetensors")
+    assert window.last_error is None
+
+
+def test_dropping_text_file_shows_error_and_keeps_rendering(window, wait_current, qtbot, tmp_path) -> None:
+    wait_current()
+    note = tmp_path / "notes.txt"
+    note.write_text("not a model")
+    drop_files(window, [note])
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=WAIT_MS)
+    box = window.last_error
+    assert "notes.txt" in box.text() and "not a model checkpoint" in box.text()
+    box.close()
+    assert window.model_name == "m16"
+    window.latent_panel.seed.setValue(3)
+    assert wait_current().request.seed == 3
+
+
+def test_corrupt_checkpoint_shows_error_and_keeps_rendering(window, wait_current, qtbot, tmp_path) -> None:
+    wait_current()
+    bad = tmp_path / "x.safetensors"
+    bad.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    window.open_model(str(bad))
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=WAIT_MS)
+    text = window.last_error.text()
+    assert "x.safetensors" in text and "unsupported" in text.lower()
+    window.last_error.close()
+    assert window.model_name == "m16"
+    window.latent_panel.seed.setValue(11)
+    assert wait_current().request.seed == 11
+
+
+def test_undo_redo_restores_slider_and_drag_is_one_step(window, wait_current) -> None:
+    wait_current()
+    slider = window.truncation_panel.psi_slider
+    for v in (0.9, 0.7, 0.5):  # one drag: merges into one undo step
+        slider.setValue(slider.to_int(v))
+    assert window.params.psi == 0.5
+    assert window.undo_stack.count() == 1
+    window.undo_action.trigger()
+    assert window.params.psi == 1.0 and slider.float_value() == 1.0
+    assert window.truncation_panel.psi_spin.value() == 1.0
+    window.redo_action.trigger()
+    assert window.params.psi == 0.5 and slider.float_value() == 0.5
+    assert wait_current().request.psi == 0.5
+    # After a release, the next edit of the same control is a new step.
+    slider.sliderReleased.emit()
+    slider.setValue(slider.to_int(0.2))
+    assert window.undo_stack.count() == 2
+
+
+@pytest.mark.parametrize("mode", ["const", "random"])
+def test_noise_layer_slider_changes_frame(window, wait_current, mode) -> None:
+    window.noise_panel.mode.setCurrentText(mode)
+    assert window.params.noise_mode == mode
+    before = wait_current().image.copy()
+    last = window.noise_panel.sliders[-1]
+    last.setValue(last.to_int(0.0))
+    assert window.params.noise_layer_strengths[-1] == 0.0
+    after = wait_current()
+    assert not np.array_equal(before, after.image)
+
+
+def test_panels_follow_capabilities(window, wait_current, model_files, qtbot) -> None:
+    caps = window.caps
+    assert len(window.styles_panel.rows) == caps.w_space.num_ws == 6
+    assert len(window.noise_panel.rows) == caps.noise_layers == 5
+    assert window.styles_panel.rows[0].label.text().endswith("4px")
+    assert window.truncation_panel.cutoff.maximum() == 6
+    for name in ("latent", "truncation", "styles", "noise"):
+        assert not window.docks[name].isHidden()
+    window.open_model(str(model_files["m32"]))
+    qtbot.waitUntil(lambda: window.model_name == "m32", timeout=WAIT_MS)
+    assert len(window.styles_panel.rows) == window.caps.w_space.num_ws == 8
+    assert len(window.noise_panel.rows) == window.caps.noise_layers == 7
+    assert len(window.params.style_mix) == 8 and len(window.params.noise_layer_strengths) == 7
+    wait_current()
+    # A model without W space or noise (built from capabilities alone): those panels go away.
+    plain = Capabilities(family="anything", task="unconditional", resolution=16, channels=3, z_dim=8)
+    window._show_panels_for(plain)
+    assert window.docks["styles"].isHidden() and window.docks["noise"].isHidden()
+    assert window.docks["truncation"].isHidden() and not window.docks["latent"].isHidden()
