@@ -32,7 +32,7 @@ PRESETS: dict[str, Preset] = {
         data="demo:emoji",
         resolution=64,
         batch=24,
-        max_steps=7000,
+        max_steps=10000,
         model={
             "z_dim": 128,
             "w_dim": 128,
