@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli_util import CliError, format_mapping, format_value, latency_stats, make_grid, out, out_json, parse_seeds
+from engine.api import NOISE_MODES
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from engine.families import LoadedModel
 
 PROG = "latentlab"
-NOISE_MODES = ("const", "random", "none")
 EXIT_USAGE = 2
 
 log = logging.getLogger("latentlab.cli")

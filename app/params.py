@@ -12,7 +12,6 @@ from engine.api import RenderRequest
 from engine.families.base import Capabilities
 
 MAX_SEED = 2**31 - 1  # a QSpinBox holds a signed 32-bit int
-NOISE_MODES = ("const", "random", "none")
 MIX_SPACES = ("w", "z")
 
 

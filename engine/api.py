@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+NOISE_MODES = ("const", "random", "none")
+"""Synthesis noise modes: stored constant noise, fresh random noise (seeded), or none."""
+
 
 class EngineError(RuntimeError):
     """A request or job failed; carries a one-line message for the user."""

@@ -5,10 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import re
 import signal
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from PIL import Image
 
 from engine.checkpoints.native import save_native
 from engine.device import choose_device, configure_cpu_threads
+from engine.fileio import atomic_write
 from training.data import open_dataset
 from training.events import EventWriter
 from training.trainers import make_trainer
@@ -54,18 +53,6 @@ class TrainOptions:
 
 class StopRequested(Exception):
     pass
-
-
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
@@ -151,7 +138,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
             "rng_data": data_gen.get_state(),
             "train_seconds": seconds_before + time.perf_counter() - t0,
         }
-        _atomic_torch_save(state, path)
+        atomic_write(path, lambda tmp: torch.save(state, tmp))
         for _, old_path in checkpoints(run_dir)[: -opts.keep]:
             old_path.unlink(missing_ok=True)
         model_path = export()

@@ -6,8 +6,9 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, 
 
 from app.panels.base import ParamPanel
 from app.panels.rows import SliderRow
-from app.params import NOISE_MODES, Params, layer_resolution
+from app.params import Params, layer_resolution
 from app.widgets import FloatSlider, ScrollColumn, float_spin, random_seed, set_silently
+from engine.api import NOISE_MODES
 from engine.families.base import Capabilities
 
 STRENGTH_RANGE = (0.0, 2.0)

@@ -8,8 +8,6 @@ provenance, metrics) and is also embedded in the safetensors metadata, so a lone
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from safetensors.torch import save_file
 
 from engine.checkpoints.errors import CheckpointError
 from engine.families import LoadedModel, UnknownFamilyError, get_family
+from engine.fileio import atomic_write
 
 FORMAT = "latentlab"
 VERSION = 1
@@ -31,19 +30,6 @@ def _paths(path: str | Path) -> tuple[Path, Path]:
     elif p.suffix != ".safetensors":
         p = p.with_name(p.name + ".safetensors")
     return p, p.with_suffix(".json")
-
-
-def _atomic_write(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def describe(
@@ -80,8 +66,8 @@ def save_native(
     doc = describe(model, provenance, metrics)
     text = json.dumps(doc, indent=2, sort_keys=False)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.module.state_dict().items()}
-    _atomic_write(st_path, lambda tmp: save_file(tensors, tmp, metadata={FORMAT: text}))
-    _atomic_write(json_path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
+    atomic_write(st_path, lambda tmp: save_file(tensors, tmp, metadata={FORMAT: text}))
+    atomic_write(json_path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
     return st_path
 
 

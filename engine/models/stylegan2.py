@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from engine.api import NOISE_MODES
 from engine.nn.equalized import EqualConv2d, EqualLinear, bias_lrelu
 from engine.nn.fir import downsample2d, make_fir, upsample2d
 from engine.nn.modconv import modulated_conv2d
 from engine.nn.stddev import MinibatchStdDev
-
-NOISE_MODES = ("const", "random", "none")
 
 
 def normalize_2nd_moment(x: torch.Tensor, dim: int = 1, eps: float = 1e-8) -> torch.Tensor:
