@@ -18,6 +18,7 @@ to stderr (WARNING, or INFO with ``-v``, DEBUG with ``-vv``).
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import threading
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from engine.families import LoadedModel
 
 PROG = "latentlab"
+# Commands that live in their own modules: each defines ``register(subparsers)``, which adds its
+# parser and sets ``run=FUNCTION(args) -> int`` as a default (see app/commands/__init__.py).
+COMMAND_MODULES: tuple[str, ...] = ()
 EXIT_USAGE = 2
 
 log = logging.getLogger("latentlab.cli")
@@ -157,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=None, help="CPU threads (default: $LATENTLAB_THREADS or all cores)")
     b.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one frame (default 120)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
 
     sub.add_parser(
         "train",
@@ -752,7 +759,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:
         return _exit_code(e)
     _configure_logging(args.verbose)
-    return _guarded(lambda: COMMANDS[args.command](args))
+    fn = getattr(args, "run", None) or COMMANDS[args.command]
+    return _guarded(lambda: fn(args))
 
 
 if __name__ == "__main__":

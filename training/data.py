@@ -76,14 +76,14 @@ class ImageDataset:
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    def sample(self, batch: int, generator: torch.Generator) -> torch.Tensor:
-        """A random batch (with replacement across batches, without within), float [-1, 1]."""
+    def sample(self, batch: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """A random batch ``{"image": float [-1, 1] NCHW}`` (indices drawn with replacement)."""
         idx = torch.randint(0, len(self), (batch,), generator=generator)
         x = self.images[idx].float() / 127.5 - 1
         if self.xflip:
             flip = torch.rand(batch, generator=generator) < 0.5
             x = torch.where(flip.reshape(-1, 1, 1, 1), x.flip(3), x)
-        return x
+        return {"image": x}
 
 
 def open_dataset(spec: str | Path, resolution: int, channels: int = 3, xflip: bool = False) -> ImageDataset:

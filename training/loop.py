@@ -51,8 +51,28 @@ class TrainOptions:
     hparams: dict[str, Any] = field(default_factory=dict)
 
 
-class StopRequested(Exception):
-    pass
+class LossMeter:
+    """Sums each loss over the steps between two log lines without a host sync per step.
+
+    Trainers return 0-dim tensors (or floats); they are added on the device and turned into Python
+    floats once, in :meth:`pop`, which returns the mean of each loss over the steps that reported it.
+    """
+
+    def __init__(self) -> None:
+        self._sum: dict[str, Any] = {}
+        self._n: dict[str, int] = {}
+
+    def add(self, losses: dict[str, Any]) -> None:
+        for k, v in losses.items():
+            v = v.detach() if isinstance(v, torch.Tensor) else float(v)
+            self._sum[k] = v if k not in self._sum else self._sum[k] + v
+            self._n[k] = self._n.get(k, 0) + 1
+
+    def pop(self) -> dict[str, float]:
+        out = {k: float(v) / self._n[k] for k, v in self._sum.items()}
+        self._sum.clear()
+        self._n.clear()
+        return out
 
 
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
@@ -167,18 +187,19 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
         ev.emit("sample", step=step, path=str(path))
         return path
 
+    losses = LossMeter()
     t0 = time.perf_counter()
     start_step = step
     try:
         while step < opts.max_steps and not stop["flag"]:
-            real = dataset.sample(opts.batch, data_gen)
-            losses = trainer.step(real, None, step)
+            batch = dataset.sample(opts.batch, data_gen)
+            losses.add(trainer.step(batch, step))
             step += 1
             if step % opts.log_every == 0 or step == opts.max_steps:
                 elapsed = time.perf_counter() - t0
                 ips = (step - start_step) * opts.batch / max(elapsed, 1e-9)
                 eta = (opts.max_steps - step) * opts.batch / max(ips, 1e-9)
-                ev.emit("step", step=step, losses=losses, images_per_s=ips, eta_s=eta, elapsed_s=elapsed)
+                ev.emit("step", step=step, losses=losses.pop(), images_per_s=ips, eta_s=eta, elapsed_s=elapsed)
             if opts.sample_every and step % opts.sample_every == 0:
                 sample()
             if opts.checkpoint_every and step % opts.checkpoint_every == 0:

@@ -154,13 +154,21 @@ class LoadedModel(ABC):
     def w_avg(self) -> torch.Tensor:
         raise NotImplementedError(f"{self.family} has no w_avg")
 
-    def translate(self, image: torch.Tensor, direction: str) -> torch.Tensor:
+    def translate(
+        self, image: torch.Tensor, direction: str | None = None, target: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """image [N, C, S, S] in [-1, 1] → translated images. Image-to-image models take a
+        ``direction`` from ``capabilities.image_input.directions`` (e.g. "AtoB"); multi-domain
+        models take ``target`` [N, K] labels over ``capabilities.classes`` (several may be set)."""
         raise NotImplementedError(f"{self.family} does not translate images")
 
     def encode(self, image: torch.Tensor) -> torch.Tensor:
+        """image [N, C, S, S] in [-1, 1] → latent in the space ``capabilities.encodes_into`` names
+        ("z": [N, z_dim]; "w+": [N, num_ws, w_dim])."""
         raise NotImplementedError(f"{self.family} has no encoder")
 
     def decode(self, latent: torch.Tensor) -> torch.Tensor:
+        """latent (as :meth:`encode` returns it) → images [N, C, H, W]."""
         raise NotImplementedError(f"{self.family} has no decoder")
 
     def layer_names(self) -> list[str]:

@@ -26,7 +26,7 @@ def test_folder_any_size_and_mode(tmp_path, caplog):
     assert len(ds) == 5 and ds.summary.skipped == 1
     assert "skipped 1 unreadable" in caplog.text
     assert ds.images.shape == (5, 3, 16, 16) and ds.images.dtype == torch.uint8
-    batch = ds.sample(4, torch.Generator().manual_seed(0))
+    batch = ds.sample(4, torch.Generator().manual_seed(0))["image"]
     assert batch.shape == (4, 3, 16, 16) and batch.min() >= -1 and batch.max() <= 1
     assert open_dataset(tmp_path, resolution=8, channels=1).images.shape == (5, 1, 8, 8)
 

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
 from engine.families import LoadedModel
+
+Batch = dict[str, torch.Tensor]
+"""One training batch. Keys by data kind (see ``training.data``):
+
+- ``"image"``: float [N, C, H, W] in [-1, 1] (every kind of single-image data);
+- ``"label"``: int64 [N] class indices (labelled data);
+- ``"A"``, ``"B"``: float images of two domains (paired data: row i of A matches row i of B);
+- ``"domain"``: float [N, K] multi-hot attribute/domain labels (multi-domain data).
+"""
 
 
 class Trainer(ABC):
     """Owns the networks and optimisers of one training run; the loop owns data, events and files."""
 
     family: str
+    data_kind: ClassVar[str] = "images"
+    """What ``training.data.open_dataset`` must deliver: images, labelled, paired, unpaired, multi-domain."""
 
     @abstractmethod
-    def step(self, real: torch.Tensor, labels: torch.Tensor | None, step: int) -> dict[str, float]:
-        """One optimisation step on a batch of real images in [-1, 1]; returns scalar losses."""
+    def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor | float]:
+        """One optimisation step on ``batch``; returns scalar losses (0-dim tensors are fine: the loop
+        converts them to floats only when it logs, so a step needs no host sync)."""
 
     @abstractmethod
     def state_dict(self) -> dict[str, Any]:

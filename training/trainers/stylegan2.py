@@ -12,7 +12,7 @@ from engine.families import get_family
 from engine.families.stylegan2 import StyleGAN2Model
 from engine.models.stylegan2 import Discriminator, Generator, StyleGAN2Config
 from training.losses import d_logistic, g_nonsaturating, path_length, r1_penalty
-from training.trainers.base import Trainer
+from training.trainers.base import Batch, Trainer
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,16 @@ class StyleGAN2Trainer(Trainer):
         ws = self._mapping(z, c)
         return self.G.synthesis(ws, noise_mode="random"), ws
 
-    def step(self, real: torch.Tensor, labels: torch.Tensor | None, step: int) -> dict[str, float]:
+    def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
         hp = self.hp
+        real = batch["image"].to(self.device)
         n = real.shape[0]
-        real = real.to(self.device)
-        c_real = labels.to(self.device) if labels is not None else None
-        losses: dict[str, float] = {}
+        c_real = None
+        if self.cfg.c_dim > 0 and "label" in batch:
+            c_real = torch.nn.functional.one_hot(batch["label"].to(self.device), self.cfg.c_dim).float()
+        elif self.cfg.c_dim > 0:
+            raise ValueError("a conditional StyleGAN2 needs labelled data")
+        losses: dict[str, torch.Tensor] = {}
 
         # Generator: main loss.
         self.D.requires_grad_(False)
@@ -86,7 +90,7 @@ class StyleGAN2Trainer(Trainer):
         g_loss = g_nonsaturating(self.D(fake, c_fake))
         self.opt_G.zero_grad(set_to_none=True)
         g_loss.backward()
-        losses["G"] = g_loss.item()
+        losses["G"] = g_loss.detach()
         # Generator: lazy path-length regularisation.
         if hp.pl_weight > 0 and hp.pl_interval > 0 and step % hp.pl_interval == 0:
             m = max(1, n // hp.pl_batch_shrink)
@@ -94,7 +98,7 @@ class StyleGAN2Trainer(Trainer):
             img, ws = self._gen(m, c_pl)
             pen, self.pl_mean = path_length(img, ws, self.pl_mean)
             (pen * hp.pl_weight * hp.pl_interval + img[:, 0, 0, 0].sum() * 0).backward()
-            losses["G_pl"] = pen.item()
+            losses["G_pl"] = pen.detach()
         self.opt_G.step()
 
         # Discriminator: main loss.
@@ -106,13 +110,13 @@ class StyleGAN2Trainer(Trainer):
         d_loss = d_logistic(self.D(real, c_real), self.D(fake, c_fake))
         self.opt_D.zero_grad(set_to_none=True)
         d_loss.backward()
-        losses["D"] = d_loss.item()
+        losses["D"] = d_loss.detach()
         # Discriminator: lazy R1.
         if hp.r1_gamma > 0 and hp.r1_interval > 0 and step % hp.r1_interval == 0:
             real_ = real.detach().requires_grad_(True)
             r1 = r1_penalty(self.D(real_, c_real), real_)
             (r1 * (hp.r1_gamma / 2) * hp.r1_interval).backward()
-            losses["D_r1"] = r1.item()
+            losses["D_r1"] = r1.detach()
         self.opt_D.step()
 
         # EMA of the generator.

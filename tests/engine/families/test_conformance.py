@@ -37,9 +37,12 @@ def _forward(model, seeds):
     with torch.no_grad():
         if caps.w_space is not None:
             return model.synthesize(model.map(z, c))
-        if caps.image_input is not None:
+        if caps.task in ("image-to-image", "multi-domain"):
             size = caps.image_input.size
-            x = torch.rand(len(seeds), caps.image_input.channels, size, size) * 2 - 1
+            gen = torch.Generator().manual_seed(seeds[0])
+            x = torch.rand(len(seeds), caps.image_input.channels, size, size, generator=gen) * 2 - 1
+            if caps.task == "multi-domain":
+                return model.translate(x, target=model.one_hot([1 % len(caps.classes)], len(seeds)))
             return model.translate(x, caps.image_input.directions[0])
         return model.generate(z, c)
 
