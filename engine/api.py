@@ -36,6 +36,9 @@ class RenderRequest:
       ``noise_layer_strengths`` one multiplier per noise layer (empty = all 1); ``noise_seed`` for
       random mode.
     - ``w_offset``: optional direction offset added to every style layer's w (tuple of w_dim floats).
+    - ``options``: family-specific view options as ``(name, value)`` pairs, passed as keyword
+      arguments to the model's ``generate``/``synthesize`` (e.g. PGGAN's ``("level", 2), ("alpha", 0.5)``);
+      which ones a model takes is declared by its capabilities, never by its family name.
     """
 
     model_id: str
@@ -52,6 +55,7 @@ class RenderRequest:
     noise_layer_strengths: tuple[float, ...] = ()
     noise_seed: int = 0
     w_offset: tuple[float, ...] | None = None
+    options: tuple[tuple[str, float | int | str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -110,11 +110,13 @@ def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None
             if len(per) != caps.noise_layers:
                 raise ValueError(f"noise_layer_strengths needs {caps.noise_layers} values, got {len(per)}")
             strengths = [float(s) * req.noise_strength for s in per]
-        return model.synthesize(ws, noise_mode=req.noise_mode, noise_strengths=strengths, noise_seed=req.noise_seed)
+        return model.synthesize(
+            ws, noise_mode=req.noise_mode, noise_strengths=strengths, noise_seed=req.noise_seed, **dict(req.options)
+        )
     if caps.z_dim > 0:
         z = _z(model, req.seed, req.z)
         c = model.one_hot([req.class_index or 0], 1)
-        return model.generate(z, c)
+        return model.generate(z, c, **dict(req.options))
     raise ValueError(f"{caps.family} models do not render from a latent")
 
 
