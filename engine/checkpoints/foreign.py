@@ -57,6 +57,9 @@ FORMATS: tuple[ForeignFormat, ...] = (
     ForeignFormat(
         "nvlabs", (PICKLE,), "engine.checkpoints.nvlabs", "NVlabs stylegan2-ada-pytorch network pickle"
     ),
+    ForeignFormat(
+        "gan_zoo", TORCH_CONTAINERS, "engine.checkpoints.gan_zoo", "facebookresearch/pytorch_GAN_zoo checkpoint"
+    ),
 )
 
 

@@ -9,6 +9,9 @@ from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFam
 # name -> "module:attribute" of the ModelFamily instance.
 _REGISTRY: dict[str, str] = {
     "stylegan2": "engine.families.stylegan2:FAMILY",
+    "gan": "engine.families.gan:FAMILY",
+    "dcgan": "engine.families.dcgan:FAMILY",
+    "vae": "engine.families.vae:FAMILY",
 }
 _CACHE: dict[str, ModelFamily] = {}
 

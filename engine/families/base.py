@@ -61,6 +61,7 @@ class Capabilities:
     image_input: ImageInput | None = None
     progressive: Progressive | None = None
     encodes_into: str | None = None
+    latent_directions: int = 0
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -170,6 +171,11 @@ class LoadedModel(ABC):
     def decode(self, latent: torch.Tensor) -> torch.Tensor:
         """latent (as :meth:`encode` returns it) → images [N, C, H, W]."""
         raise NotImplementedError(f"{self.family} has no decoder")
+
+    def latent_directions(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Principal directions stored with the model (``capabilities.latent_directions`` > 0):
+        (unit components [K, z_dim], standard deviation of the data along each [K]), in z."""
+        raise NotImplementedError(f"{self.family} stores no latent directions")
 
     def layer_names(self) -> list[str]:
         """Names of the inspectable intermediate layers (for the feature-map viewer)."""

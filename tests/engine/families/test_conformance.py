@@ -93,3 +93,15 @@ def test_capabilities_match_operations(model):
     if caps.encodes_into is None:
         with pytest.raises(NotImplementedError):
             model.encode(torch.zeros(1, caps.channels, caps.resolution, caps.resolution))
+    if caps.encodes_into == "z":
+        size = caps.image_input.size
+        x = torch.rand(2, caps.image_input.channels, size, size) * 2 - 1
+        z = model.encode(x)
+        assert z.shape == (2, caps.z_dim)
+        assert model.decode(z).shape == (2, caps.channels, caps.resolution, caps.resolution)
+    if caps.latent_directions:
+        comps, std = model.latent_directions()
+        assert comps.shape == (caps.latent_directions, caps.z_dim) and std.shape == (caps.latent_directions,)
+    else:
+        with pytest.raises(NotImplementedError):
+            model.latent_directions()
