@@ -169,11 +169,11 @@ def test_torch_extra_globals(tmp_path: Path) -> None:
 
 
 @needs_fixtures
-def test_gan_zoo_config_uses_stand_in_and_is_reported_unknown() -> None:
+def test_gan_zoo_config_uses_stand_in_and_pgan_is_refused_clearly() -> None:
     path = FIXTURES / "pytorch_gan_zoo" / "pgan_small.pth"
     obj = load_torch(path)
     assert isinstance(obj["config"], ConfigStandIn) and obj["config"].depthScale0 == 64
-    with pytest.raises(CheckpointError, match=r"torch checkpoint with keys \['config', 'netG'.*not a format"):
+    with pytest.raises(CheckpointError, match=r"PGAN \(progressive\) generators are not supported yet"):
         load_model(path)
 
 
