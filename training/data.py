@@ -1,4 +1,5 @@
-"""Training data: a folder of images (any size/mode) or a bundled demo dataset, held in memory as uint8."""
+"""Training data held in memory as uint8: a folder of images (any size/mode; sub-folders as classes),
+an ``.npz``, a bundled demo dataset, or Fashion-MNIST (``fmnist:train`` / ``fmnist:test``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from engine import zoo
+from training import fashion_mnist
 
 log = logging.getLogger(__name__)
 
@@ -64,31 +66,93 @@ def _resize_array(images: np.ndarray, resolution: int, channels: int) -> np.ndar
 
 
 class ImageDataset:
-    """All training images as a uint8 tensor [N, C, R, R]; ``sample`` returns floats in [-1, 1]."""
+    """All training images as a uint8 tensor [N, C, R, R]; ``sample`` returns floats in [-1, 1].
 
-    def __init__(self, images: np.ndarray, summary: DataSummary, xflip: bool = False) -> None:
+    Labelled data also has ``labels`` (int64 [N]) and ``class_names``; its batches carry ``"label"``.
+    """
+
+    def __init__(
+        self,
+        images: np.ndarray,
+        summary: DataSummary,
+        xflip: bool = False,
+        labels: np.ndarray | None = None,
+        class_names: tuple[str, ...] = (),
+    ) -> None:
         if images.ndim != 4 or images.shape[-1] not in (1, 3):
             raise DataError(f"images must be NHWC with 1 or 3 channels, got {images.shape}")
+        if labels is not None and labels.shape != (images.shape[0],):
+            raise DataError(f"labels {labels.shape} do not match {images.shape[0]} images")
         self.images = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+        self.labels = None if labels is None else torch.from_numpy(labels.astype(np.int64))
+        self.class_names = tuple(class_names)
         self.summary = summary
         self.xflip = xflip
 
     def __len__(self) -> int:
         return self.images.shape[0]
 
+    @property
+    def labelled(self) -> bool:
+        return self.labels is not None
+
     def sample(self, batch: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
-        """A random batch ``{"image": float [-1, 1] NCHW}`` (indices drawn with replacement)."""
+        """A random batch ``{"image": float [-1, 1] NCHW[, "label": int64 [N]]}`` (drawn with replacement)."""
         idx = torch.randint(0, len(self), (batch,), generator=generator)
         x = self.images[idx].float() / 127.5 - 1
         if self.xflip:
             flip = torch.rand(batch, generator=generator) < 0.5
             x = torch.where(flip.reshape(-1, 1, 1, 1), x.flip(3), x)
-        return {"image": x}
+        out = {"image": x}
+        if self.labels is not None:
+            out["label"] = self.labels[idx]
+        return out
+
+    def iterate(self, batch: int, limit: int | None = None):
+        """Batches in dataset order (no augmentation): ``{"image", ["label"]}`` for metrics and evaluation."""
+        n = len(self) if limit is None else min(limit, len(self))
+        for i in range(0, n, batch):
+            j = min(n, i + batch)
+            out = {"image": self.images[i:j].float() / 127.5 - 1}
+            if self.labels is not None:
+                out["label"] = self.labels[i:j]
+            yield out
 
 
-def open_dataset(spec: str | Path, resolution: int, channels: int = 3, xflip: bool = False) -> ImageDataset:
-    """``spec`` is ``demo:NAME`` (bundled), an ``.npz`` with ``images`` (NHWC uint8) or a folder of images."""
-    spec = str(spec)
+def open_dataset(
+    spec: str | Path, resolution: int, channels: int = 3, xflip: bool = False, labelled: bool = False
+) -> ImageDataset:
+    """Open training data. ``spec`` is ``fmnist:train`` / ``fmnist:test`` (Fashion-MNIST, labelled),
+    ``demo:NAME`` (bundled), an ``.npz`` with ``images`` (NHWC uint8, optional ``labels``), or a folder of
+    images — labelled by first-level sub-folder when every image sits in one (``folder/CLASS/img.png``).
+    ``labelled=True`` refuses data without labels."""
+    ds = _open(str(spec), resolution, channels, xflip)
+    if labelled and not ds.labelled:
+        raise DataError(
+            f"'{spec}' has no class labels; a conditional model needs labelled data "
+            "(fmnist:train, or a folder whose sub-folders are the classes)"
+        )
+    return ds
+
+
+def _open_fmnist(spec: str, resolution: int, channels: int, xflip: bool) -> ImageDataset:
+    split = spec.split(":", 1)[1] or "train"
+    try:
+        images, labels = fashion_mnist.load(split)
+    except fashion_mnist.FashionMNISTMissing as e:
+        raise DataError(str(e)) from e
+    except ValueError as e:
+        raise DataError(str(e)) from e
+    arr = fashion_mnist.to_resolution(images, resolution)
+    if channels == 3:
+        arr = np.repeat(arr, 3, axis=-1)
+    summary = DataSummary(f"Fashion-MNIST {split}", len(arr), 0, resolution, channels)
+    return ImageDataset(arr, summary, xflip, labels, fashion_mnist.CLASS_NAMES)
+
+
+def _open(spec: str, resolution: int, channels: int, xflip: bool) -> ImageDataset:
+    if spec.startswith("fmnist:") or spec == "fmnist":
+        return _open_fmnist(spec if ":" in spec else "fmnist:train", resolution, channels, xflip)
     if spec.startswith("demo:"):
         name = spec[5:]
         if name not in DEMO_DATASETS:
@@ -103,14 +167,15 @@ def open_dataset(spec: str | Path, resolution: int, channels: int = 3, xflip: bo
     if path.is_file():
         if path.suffix == ".npz":
             return _from_npz(path, str(path), resolution, channels, xflip)
-        raise DataError(f"'{path}' is a file; give a folder of images, an .npz, or demo:emoji")
+        raise DataError(f"'{path}' is a file; give a folder of images, an .npz, fmnist:train or demo:emoji")
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError(f"folder '{path}' contains no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    arrays, skipped = [], 0
+    arrays, kept, skipped = [], [], 0
     for f in files:
         try:
             arrays.append(load_image(f, resolution, channels))
+            kept.append(f)
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
             skipped += 1
             log.debug("skipping %s: %s", f, e)
@@ -119,7 +184,20 @@ def open_dataset(spec: str | Path, resolution: int, channels: int = 3, xflip: bo
     if not arrays:
         raise DataError(f"none of the {len(files)} image files in '{path}' could be read")
     summary = DataSummary(str(path), len(arrays), skipped, resolution, channels)
-    return ImageDataset(np.stack(arrays), summary, xflip)
+    labels, names = _folder_labels(path, kept)
+    return ImageDataset(np.stack(arrays), summary, xflip, labels, names)
+
+
+def _folder_labels(root: Path, files: list[Path]) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """Class = first-level sub-folder, when every file sits in one and there are at least two."""
+    parts = [f.relative_to(root).parts for f in files]
+    if any(len(p) < 2 for p in parts):
+        return None, ()
+    names = tuple(sorted({p[0] for p in parts}))
+    if len(names) < 2:
+        return None, ()
+    index = {n: i for i, n in enumerate(names)}
+    return np.array([index[p[0]] for p in parts], dtype=np.int64), names
 
 
 def _from_npz(path: Path, source: str, resolution: int, channels: int, xflip: bool) -> ImageDataset:
@@ -127,7 +205,12 @@ def _from_npz(path: Path, source: str, resolution: int, channels: int, xflip: bo
         if "images" not in d:
             raise DataError(f"{path} has no 'images' array")
         images = d["images"]
+        labels = d["labels"].astype(np.int64) if "labels" in d else None
+        names = tuple(str(n) for n in d["class_names"]) if "class_names" in d else ()
     if images.ndim == 3:
         images = images[..., None]
     images = _resize_array(images, resolution, channels)
-    return ImageDataset(images, DataSummary(source, len(images), 0, resolution, channels), xflip)
+    if labels is not None and not names:
+        names = tuple(f"class {i}" for i in range(int(labels.max()) + 1))
+    summary = DataSummary(source, len(images), 0, resolution, channels)
+    return ImageDataset(images, summary, xflip, labels, names)
