@@ -87,7 +87,7 @@ def load(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 def to_resolution(images: np.ndarray, resolution: int) -> np.ndarray:
     """NHW 28×28 → NHWC at ``resolution``: 32 pads 2 black pixels per side (the usual DCGAN input),
-    28 keeps the originals, anything else resizes with Lanczos."""
+    28 keeps the originals, anything else resizes (antialiased bicubic)."""
     if images.ndim != 3:
         raise ValueError(f"expected [N, H, W] images, got {images.shape}")
     if resolution == images.shape[1]:
@@ -95,9 +95,10 @@ def to_resolution(images: np.ndarray, resolution: int) -> np.ndarray:
     elif resolution == 32 and images.shape[1] == 28:
         out = np.pad(images, ((0, 0), (2, 2), (2, 2)))
     else:
-        from PIL import Image
+        import torch
+        import torch.nn.functional as F
 
-        out = np.stack(
-            [np.asarray(Image.fromarray(a).resize((resolution, resolution), Image.Resampling.LANCZOS)) for a in images]
-        )
+        x = torch.from_numpy(np.array(images, dtype=np.float32))[:, None]
+        x = F.interpolate(x, size=(resolution, resolution), mode="bicubic", antialias=True, align_corners=False)
+        out = x[:, 0].round().clamp(0, 255).to(torch.uint8).numpy()
     return np.ascontiguousarray(out[..., None])

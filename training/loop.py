@@ -110,9 +110,11 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
     torch.manual_seed(opts.seed)
     data_gen = torch.Generator().manual_seed(opts.seed + 1)
 
-    dataset = open_dataset(opts.data, opts.resolution, opts.channels, xflip=opts.xflip)
     model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
     trainer = make_trainer(opts.family, model_cfg, opts.hparams, device)
+    labelled = trainer.data_kind == "labelled"
+    dataset = open_dataset(opts.data, opts.resolution, opts.channels, xflip=opts.xflip, labelled=labelled)
+    trainer.attach_data(dataset)
     if hasattr(ev, "also_to"):
         ev.also_to(str(run_dir / "events.jsonl"))
     (run_dir / "run.json").write_text(json.dumps(dataclasses.asdict(opts), indent=2) + "\n")
@@ -176,6 +178,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
             "train_seconds": round(seconds_before + time.perf_counter() - t0, 1),
             "device": str(device),
             "torch": torch.__version__,
+            "hparams": dict(opts.hparams),
         }
         return save_native(trainer.export_model(), run_dir / "model.safetensors", provenance=provenance)
 

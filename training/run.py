@@ -20,8 +20,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.description = "Train a model in this process, printing JSON-lines events on stdout."
     p.add_argument("--preset", help=f"named preset ({', '.join(sorted(PRESETS))})")
     p.add_argument("--family", help="model family (e.g. stylegan2)")
-    p.add_argument("--data", help="folder of images, an .npz, or demo:emoji")
+    p.add_argument("--data", help="folder of images (sub-folders = classes), an .npz, fmnist:train or demo:emoji")
     p.add_argument("--resolution", type=int)
+    p.add_argument("--channels", type=int, choices=(1, 3), help="image channels (1 = grey, 3 = RGB)")
     p.add_argument("--out", help="run folder (checkpoints, samples, model.safetensors)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR exactly")
     p.add_argument("--max-steps", type=int)
@@ -56,6 +57,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
             "sample_every": pr.sample_every,
             "seed": pr.seed,
             "xflip": pr.xflip,
+            "channels": pr.channels,
             "preset": pr.name,
             "model": dict(pr.model),
             "hparams": dict(pr.hparams),
@@ -65,6 +67,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
         "family": args.family,
         "data": args.data,
         "resolution": args.resolution,
+        "channels": args.channels,
         "out": args.out,
         "max_steps": args.max_steps,
         "batch": args.batch,

@@ -54,3 +54,27 @@ def test_empty_and_missing(tmp_path):
 def test_demo_emoji():
     ds = open_dataset("demo:emoji", resolution=16)
     assert len(ds) > 1000 and ds.images.shape[1:] == (3, 16, 16)
+
+
+def test_class_subfolders_are_labels(tmp_path):
+    for cls, colour in (("cats", 10), ("dogs", 200)):
+        (tmp_path / cls).mkdir()
+        for i in range(3):
+            Image.new("L", (12, 12), colour + i).save(tmp_path / cls / f"{i}.png")
+    ds = open_dataset(tmp_path, 8, 1, labelled=True)
+    assert ds.class_names == ("cats", "dogs") and ds.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    batch = ds.sample(6, torch.Generator().manual_seed(0))
+    dark = batch["image"].flatten(1).mean(1) < 0
+    assert torch.equal(dark, batch["label"] == 0)
+
+
+def test_labelled_refuses_unlabelled(tmp_path):
+    Image.new("L", (12, 12)).save(tmp_path / "a.png")
+    with pytest.raises(DataError, match="no class labels"):
+        open_dataset(tmp_path, 8, 1, labelled=True)
+
+
+def test_npz_with_labels(tmp_path):
+    np.savez(tmp_path / "d.npz", images=np.zeros((4, 8, 8, 1), np.uint8), labels=np.array([0, 1, 2, 1]))
+    ds = open_dataset(tmp_path / "d.npz", 8, 1, labelled=True)
+    assert ds.class_names == ("class 0", "class 1", "class 2") and ds.labels.tolist() == [0, 1, 2, 1]

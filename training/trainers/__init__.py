@@ -9,7 +9,7 @@ import torch
 
 from training.trainers.base import Trainer
 
-TRAINABLE = ("stylegan2",)
+TRAINABLE = ("stylegan2", "gan", "dcgan", "vae")
 
 
 def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], device: torch.device) -> Trainer:
@@ -21,6 +21,17 @@ def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], de
         cfg = get_family("stylegan2").config_from_dict(model)
         hp = _dataclass_from(StyleGAN2Hparams, hparams)
         return StyleGAN2Trainer(cfg, hp, device)
+    if family in ("gan", "dcgan"):
+        from engine.families import get_family
+        from training.trainers.gan import GANHparams, GANTrainer
+
+        cfg = get_family(family).config_from_dict(model)
+        return GANTrainer(family, cfg, _dataclass_from(GANHparams, hparams), device)
+    if family == "vae":
+        from engine.families import get_family
+        from training.trainers.vae import VAEHparams, VAETrainer
+
+        return VAETrainer(get_family("vae").config_from_dict(model), _dataclass_from(VAEHparams, hparams), device)
     raise ValueError(f"family '{family}' cannot be trained yet (trainable: {', '.join(TRAINABLE)})")
 
 

@@ -26,6 +26,10 @@ class Trainer(ABC):
     data_kind: ClassVar[str] = "images"
     """What ``training.data.open_dataset`` must deliver: images, labelled, paired, unpaired, multi-domain."""
 
+    def attach_data(self, dataset: Any) -> None:  # noqa: B027 - an optional hook, not abstract
+        """Called once with the opened ``training.data.ImageDataset`` before the first step (class names,
+        data needed at export); the default ignores it."""
+
     @abstractmethod
     def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor | float]:
         """One optimisation step on ``batch``; returns scalar losses (0-dim tensors are fine: the loop

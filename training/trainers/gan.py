@@ -1,0 +1,228 @@
+"""Classic GAN training for the ``gan`` (fully connected) and ``dcgan`` architectures.
+
+One trainer, four objectives (DESIGN §2: families are architectures, a loss is a training choice):
+
+- ``nonsaturating`` (default): D minimises BCE on real/fake; G maximises log D(G(z)) — the
+  non-saturating form the source notes recommend, because log(1 − D(G(z))) has vanishing
+  gradients exactly when G is bad and D rejects its samples confidently.
+- ``minimax``: G minimises log(1 − D(G(z))), the original game (kept for comparison).
+- ``wgan-cp``: WGAN with weight clipping (Arjovsky et al. 2017): critic without sigmoid,
+  parameters clipped to ±``clip`` after each critic step, RMSprop(5e-5), ``n_critic`` = 5.
+- ``wgan-gp``: WGAN-GP (Gulrajani et al. 2017): gradient penalty λ·(‖∇D(x̂)‖ − 1)² on random
+  interpolates x̂, Adam(1e-4, β = (0, 0.9)), ``n_critic`` = 5; the critic must not use batch norm.
+
+A *step* is one discriminator/critic update on one batch; the generator is updated after every
+``n_critic``-th step. Conditional models (``c_dim > 0``) feed the batch's labels to both networks.
+The exported generator re-estimates its batch-norm statistics with the final weights ("precise
+BN"), so eval-mode samples match what the generator produced during training.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.families import LoadedModel, get_family
+from engine.models.dcgan import DCGANConfig, DCGANDiscriminator
+from engine.models.mlp_gan import MLPDiscriminator, MLPGANConfig
+from training.data import DataError, ImageDataset
+from training.trainers.base import Batch, Trainer
+
+LOSSES = ("nonsaturating", "minimax", "wgan-cp", "wgan-gp")
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "nonsaturating": {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1},
+    "minimax": {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1},
+    "wgan-cp": {"optimizer": "rmsprop", "lr": 5e-5, "betas": (0.5, 0.999), "n_critic": 5},
+    "wgan-gp": {"optimizer": "adam", "lr": 1e-4, "betas": (0.0, 0.9), "n_critic": 5},
+}
+
+
+@dataclass(frozen=True)
+class GANHparams:
+    """Training choices; ``None`` takes the default of the chosen ``loss`` (see ``DEFAULTS``)."""
+
+    loss: str = "nonsaturating"
+    optimizer: str | None = None
+    lr: float | None = None
+    lr_d: float | None = None
+    betas: tuple[float, float] | None = None
+    n_critic: int | None = None
+    clip: float = 0.01
+    gp_lambda: float = 10.0
+    ema_beta: float = 0.0
+    precise_bn_batches: int = 32
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.optimizer not in (None, "adam", "rmsprop"):
+            raise ValueError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
+        if self.n_critic is not None and self.n_critic < 1:
+            raise ValueError("n_critic must be at least 1")
+        if not 0.0 <= self.ema_beta < 1.0:
+            raise ValueError("ema_beta must be in [0, 1)")
+
+    def resolved(self, name: str) -> Any:
+        value = getattr(self, name)
+        return DEFAULTS[self.loss][name] if value is None else value
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+    """Mean of (‖∇ₓ D(x̂)‖₂ − 1)² over x̂ = ε·real + (1 − ε)·fake, ε ~ U[0, 1] per sample."""
+    if real.shape != fake.shape:
+        raise ValueError(f"real {tuple(real.shape)} and fake {tuple(fake.shape)} differ")
+    eps = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
+    x = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    out = critic(x, c)
+    (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).square().mean()
+
+
+class GANTrainer(Trainer):
+    """GAN / CGAN / DCGAN / WGAN-CP / WGAN-GP training of a ``gan`` or ``dcgan`` family model."""
+
+    data_kind: ClassVar[str] = "images"
+
+    def __init__(self, family: str, cfg: MLPGANConfig | DCGANConfig, hp: GANHparams, device: torch.device) -> None:
+        self.family, self.cfg, self.hp, self.device = family, cfg, hp, device
+        fam = get_family(family)
+        if hp.loss == "wgan-gp" and isinstance(cfg, DCGANConfig) and cfg.d_norm == "batch":
+            raise ValueError("wgan-gp needs a critic without batch norm (set model d_norm to 'layer' or 'none')")
+        self.G = fam.build(cfg).to(device).train()
+        disc = DCGANDiscriminator if isinstance(cfg, DCGANConfig) else MLPDiscriminator
+        self.D = disc(cfg).to(device).train()
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if hp.ema_beta > 0 else None
+        self.opt_G = self._optimizer(self.G, hp.resolved("lr"))
+        self.opt_D = self._optimizer(self.D, hp.lr_d if hp.lr_d is not None else hp.resolved("lr"))
+        self.n_critic = int(hp.resolved("n_critic"))
+        self.class_names: tuple[str, ...] = ()
+        if cfg.c_dim > 0:
+            self.data_kind = "labelled"
+
+    def _optimizer(self, net: nn.Module, lr: float) -> torch.optim.Optimizer:
+        if self.hp.resolved("optimizer") == "rmsprop":
+            return torch.optim.RMSprop(net.parameters(), lr=lr)
+        return torch.optim.Adam(net.parameters(), lr=lr, betas=tuple(self.hp.resolved("betas")))
+
+    def attach_data(self, dataset: ImageDataset) -> None:
+        if self.cfg.c_dim > 0:
+            n = len(dataset.class_names)
+            if n != self.cfg.c_dim:
+                raise DataError(f"the model has {self.cfg.c_dim} classes but the data has {n}")
+            self.class_names = dataset.class_names
+
+    def _labels(self, batch: Batch) -> torch.Tensor | None:
+        if self.cfg.c_dim == 0:
+            return None
+        return F.one_hot(batch["label"].to(self.device), self.cfg.c_dim).float()
+
+    def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
+        hp = self.hp
+        real = batch["image"].to(self.device)
+        c = self._labels(batch)
+        n = real.shape[0]
+        z = torch.randn(n, self.cfg.z_dim, device=self.device)
+        wasserstein = hp.loss.startswith("wgan")
+        # --- discriminator / critic
+        with torch.no_grad():
+            fake = self.G(z, c)
+        d_real, d_fake = self.D(real, c), self.D(fake, c)
+        losses: dict[str, torch.Tensor] = {}
+        if wasserstein:
+            w_dist = d_real.mean() - d_fake.mean()
+            loss_d = -w_dist
+            losses["wasserstein"] = w_dist.detach()
+            if hp.loss == "wgan-gp":
+                gp = gradient_penalty(self.D, real, fake, c)
+                loss_d = loss_d + hp.gp_lambda * gp
+                losses["gp"] = gp.detach()
+        else:
+            loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+            losses["D_real"] = torch.sigmoid(d_real).mean().detach()
+            losses["D_fake"] = torch.sigmoid(d_fake).mean().detach()
+        self.opt_D.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_D.step()
+        if hp.loss == "wgan-cp":
+            with torch.no_grad():
+                for p in self.D.parameters():
+                    p.clamp_(-hp.clip, hp.clip)
+        losses["loss_D"] = loss_d.detach()
+        # --- generator, every n_critic steps
+        if (step + 1) % self.n_critic == 0:
+            z = torch.randn(n, self.cfg.z_dim, device=self.device)
+            self.D.requires_grad_(False)
+            logits = self.D(self.G(z, c), c)
+            self.D.requires_grad_(True)
+            if wasserstein:
+                loss_g = -logits.mean()
+            elif hp.loss == "minimax":
+                loss_g = -F.softplus(logits).mean()  # = mean log(1 - D(G(z)))
+            else:
+                loss_g = F.softplus(-logits).mean()  # = -mean log D(G(z))
+            self.opt_G.zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.opt_G.step()
+            losses["loss_G"] = loss_g.detach()
+            if self.G_ema is not None:
+                with torch.no_grad():
+                    for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+                        p_ema.lerp_(p, 1 - hp.ema_beta)
+                    for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+                        b_ema.copy_(b)
+        return losses
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_G": self.opt_G.state_dict(),
+            "opt_D": self.opt_D.state_dict(),
+            "class_names": list(self.class_names),
+        }
+        if self.G_ema is not None:
+            state["G_ema"] = self.G_ema.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_G.load_state_dict(state["opt_G"])
+        self.opt_D.load_state_dict(state["opt_D"])
+        if self.G_ema is not None:
+            self.G_ema.load_state_dict(state["G_ema"])
+        self.class_names = tuple(state.get("class_names", ()))
+
+    @torch.no_grad()
+    def _precise_bn(self, g: nn.Module) -> None:
+        """Replace batch-norm running statistics by exact averages over fresh generator batches."""
+        norms = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if not norms or self.hp.precise_bn_batches <= 0:
+            return
+        saved = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average
+        g.train()
+        gen = torch.Generator(device="cpu").manual_seed(1234)
+        for i in range(self.hp.precise_bn_batches):
+            z = torch.randn(128, self.cfg.z_dim, generator=gen).to(self.device)
+            c = None
+            if self.cfg.c_dim > 0:
+                idx = torch.arange(128) % self.cfg.c_dim
+                c = F.one_hot(idx.roll(i), self.cfg.c_dim).float().to(self.device)
+            g(z, c)
+        for m, mom in zip(norms, saved):
+            m.momentum = mom
+        g.eval()
+
+    def export_model(self) -> LoadedModel:
+        g = copy.deepcopy(self.G_ema if self.G_ema is not None else self.G)
+        self._precise_bn(g)
+        meta = {"classes": list(self.class_names)} if self.class_names else {}
+        return get_family(self.family).wrap(g.cpu().eval().requires_grad_(False), self.cfg, meta)
