@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self.model_panel.set_recent(self.settings.recent())
         self.resizeDocks([self.docks["model"]], [290], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["styles"]], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["interpolate"], self.docks["arithmetic"]], [620, 420], Qt.Orientation.Horizontal)
 
     def _build_status(self) -> None:
         sb = self.statusBar()
@@ -359,13 +360,16 @@ class MainWindow(QMainWindow):
             self.cancel_button.hide()
 
     def _balance_docks(self, caps: Capabilities) -> None:
-        """Share the right-hand column between styles and noise by how many rows each has."""
-        styles = caps.w_space.num_ws if caps.w_space else 0
-        noise = caps.noise_layers or 0
-        if styles and noise:
-            self.resizeDocks(
-                [self.docks["styles"], self.docks["noise"]], [styles + 4, noise + 5], Qt.Orientation.Vertical
-            )
+        """Share the right-hand column between its visible docks by how many rows each has."""
+        rows = {
+            "styles": (caps.w_space.num_ws + 4) if caps.w_space else 0,
+            "noise": (caps.noise_layers + 5) if caps.noise_layers else 0,
+            "encode": 8 if self.encode_panel.applies_to(caps) else 0,
+            "directions": (caps.latent_directions + 4) if self.directions_panel.applies_to(caps) else 0,
+        }
+        shown = [name for name, n in rows.items() if n]
+        if len(shown) > 1:
+            self.resizeDocks([self.docks[n] for n in shown], [rows[n] for n in shown], Qt.Orientation.Vertical)
 
     def _show_panels_for(self, caps: Capabilities | None) -> None:
         """Show exactly the panels the capabilities call for, rebuilt for them."""
