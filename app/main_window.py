@@ -33,12 +33,24 @@ from PySide6.QtWidgets import (
 
 from app.canvas import Canvas
 from app.engine_client import MAIN_CHANNEL, EngineClient
-from app.panels import LatentPanel, ModelPanel, NoisePanel, ParamPanel, StylesPanel, TruncationPanel
+from app.panels import (
+    ArithmeticPanel,
+    DirectionsPanel,
+    EncodePanel,
+    InterpolatePanel,
+    LatentPanel,
+    ModelPanel,
+    NoisePanel,
+    ParamPanel,
+    StylesPanel,
+    TruncationPanel,
+)
 from app.params import Params
 from app.settings import Settings
 from app.undo import ParamCommand
 from engine.api import JobProgress, JobResult, RenderRequest, RenderResult
 from engine.families.base import Capabilities
+from engine.latent.encode import EncodedImage, encode_image_file
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +99,8 @@ class MainWindow(QMainWindow):
         self._inflight_t = 0.0
         self._dirty = False
         self._loads: dict[int, Any] = {}  # job id → JobHandle of loads in progress
+        self._encodes: dict[int, tuple[str, ParamPanel]] = {}  # job id → (image path, panel) of encodes
+        self._side_sent: dict[str, RenderRequest] = {}  # last request submitted per side channel
         self._ms_avg: float | None = None
         self._dt_avg: float | None = None
         self._last_frame_t: float | None = None
@@ -130,32 +144,51 @@ class MainWindow(QMainWindow):
 
     def _build_panels(self) -> None:
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.model_panel = ModelPanel()
         self.latent_panel = LatentPanel()
         self.truncation_panel = TruncationPanel()
         self.styles_panel = StylesPanel()
         self.noise_panel = NoisePanel()
+        self.interpolate_panel = InterpolatePanel()
+        self.arithmetic_panel = ArithmeticPanel()
+        self.encode_panel = EncodePanel()
+        self.directions_panel = DirectionsPanel()
         self.docks: dict[str, QDockWidget] = {
             "model": self._dock(self.model_panel, left),
             "latent": self._dock(self.latent_panel, left),
             "truncation": self._dock(self.truncation_panel, left),
             "styles": self._dock(self.styles_panel, right),
             "noise": self._dock(self.noise_panel, right),
+            "encode": self._dock(self.encode_panel, right),
+            "directions": self._dock(self.directions_panel, right),
+            "interpolate": self._dock(self.interpolate_panel, bottom),
+            "arithmetic": self._dock(self.arithmetic_panel, bottom),
         }
+        self.splitDockWidget(self.docks["interpolate"], self.docks["arithmetic"], Qt.Orientation.Horizontal)
         self.param_panels: dict[str, ParamPanel] = {
             "latent": self.latent_panel,
             "truncation": self.truncation_panel,
             "styles": self.styles_panel,
             "noise": self.noise_panel,
+            "interpolate": self.interpolate_panel,
+            "arithmetic": self.arithmetic_panel,
+            "encode": self.encode_panel,
+            "directions": self.directions_panel,
         }
         for panel in self.param_panels.values():
             panel.edited.connect(self._on_panel_edit)
             panel.committed.connect(self.seal_undo)
+            panel.previewed.connect(self._on_panel_preview)
+            panel.image_requested.connect(lambda path, p=panel: self.encode_image(path, p))
+        for dock in self.docks.values():
+            dock.visibilityChanged.connect(self._on_dock_visibility)
         self.model_panel.open_requested.connect(self.open_model)
         self.model_panel.browse_requested.connect(self.open_model_dialog)
         self.model_panel.set_recent(self.settings.recent())
         self.resizeDocks([self.docks["model"]], [290], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["styles"]], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["interpolate"], self.docks["arithmetic"]], [620, 420], Qt.Orientation.Horizontal)
 
     def _build_status(self) -> None:
         sb = self.statusBar()
@@ -288,6 +321,7 @@ class MainWindow(QMainWindow):
         self.model_panel.set_recent(self.settings.add_recent(self.model_source))
         self.settings.last_model = self.model_source
         self._inflight, self._dirty = None, False
+        self._side_sent.clear()
         self._ms_avg = self._dt_avg = self._last_frame_t = None
         if caps.w_space is None and caps.z_dim <= 0:
             self.canvas.set_frame(None)
@@ -314,6 +348,9 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_job_done(self, result: JobResult) -> None:
+        if result.job_id in self._encodes:
+            self._on_encoded(result)
+            return
         if self._loads.pop(result.job_id, None) is None:
             return
         if result.cancelled:
@@ -323,13 +360,16 @@ class MainWindow(QMainWindow):
             self.cancel_button.hide()
 
     def _balance_docks(self, caps: Capabilities) -> None:
-        """Share the right-hand column between styles and noise by how many rows each has."""
-        styles = caps.w_space.num_ws if caps.w_space else 0
-        noise = caps.noise_layers or 0
-        if styles and noise:
-            self.resizeDocks(
-                [self.docks["styles"], self.docks["noise"]], [styles + 4, noise + 5], Qt.Orientation.Vertical
-            )
+        """Share the right-hand column between its visible docks by how many rows each has."""
+        rows = {
+            "styles": (caps.w_space.num_ws + 4) if caps.w_space else 0,
+            "noise": (caps.noise_layers + 5) if caps.noise_layers else 0,
+            "encode": 8 if self.encode_panel.applies_to(caps) else 0,
+            "directions": (caps.latent_directions + 4) if self.directions_panel.applies_to(caps) else 0,
+        }
+        shown = [name for name, n in rows.items() if n]
+        if len(shown) > 1:
+            self.resizeDocks([self.docks[n] for n in shown], [rows[n] for n in shown], Qt.Orientation.Vertical)
 
     def _show_panels_for(self, caps: Capabilities | None) -> None:
         """Show exactly the panels the capabilities call for, rebuilt for them."""
@@ -340,6 +380,45 @@ class MainWindow(QMainWindow):
                 panel.set_params(self.params)
             self.docks[name].setVisible(applies)
 
+    # --- images into latents -------------------------------------------------------------------------
+    def image_panel(self) -> ParamPanel | None:
+        """The panel that takes dropped images: a visible panel with ``takes_images`` (None if none)."""
+        for name, panel in self.param_panels.items():
+            if panel.takes_images and not self.docks[name].isHidden():
+                return panel
+        return None
+
+    def encode_image(self, path: str, panel: ParamPanel | None = None) -> None:
+        """Encode an image file into the current model's latent (an engine job); on success its z
+        becomes the current latent (an undo step) and ``panel`` shows input and reconstruction."""
+        if self.model_id is None:
+            self.show_error("Cannot encode image", "Open a model first.")
+            return
+        mid = self.model_id
+        handle = self.client.submit_job(
+            f"encode {Path(path).name}", lambda ctx: encode_image_file(ctx.model(mid), path)
+        )
+        self._encodes[handle.job_id] = (path, panel or self.encode_panel)
+        self.statusBar().showMessage(f"Encoding {Path(path).name}…")
+
+    def _on_encoded(self, result: JobResult) -> None:
+        path, panel = self._encodes.pop(result.job_id)
+        if not result.ok:
+            reason = result.error or "cancelled"
+            if hasattr(panel, "show_failed"):
+                panel.show_failed(f"Could not encode {Path(path).name}")
+            self.show_error("Cannot encode image", f"Could not encode “{path}”.\n\n{reason}")
+            return
+        enc: EncodedImage = result.value
+        if self.caps is None or len(enc.z) != self.caps.z_dim:
+            return  # the model changed while encoding
+        if hasattr(panel, "show_encoded"):
+            panel.show_encoded(enc.source, enc.input, enc.reconstruction)
+        zeros = tuple(0.0 for _ in self.params.direction_offsets)
+        self._on_panel_edit("encode image", {"z": enc.z, "direction_offsets": zeros})
+        self.seal_undo()
+        self.statusBar().showMessage(f"Encoded {Path(path).name}", 3000)
+
     # --- parameters & undo --------------------------------------------------------------------------
     @Slot(str, object)
     def _on_panel_edit(self, key: str, changes: dict[str, Any]) -> None:
@@ -349,6 +428,12 @@ class MainWindow(QMainWindow):
         if new == self.params:
             return
         self.undo_stack.push(ParamCommand(self.apply_params, self.params, new, key))
+
+    @Slot(object)
+    def _on_panel_preview(self, changes: dict[str, Any]) -> None:
+        """A transient change (an animation frame): shown and rendered, not an undo step."""
+        if self.caps is not None:
+            self.apply_params(self.params.replace(**changes))
 
     def apply_params(self, params: Params) -> None:
         """Make ``params`` current: show them in every panel and render."""
@@ -385,10 +470,32 @@ class MainWindow(QMainWindow):
         self._dirty = False
         self._inflight = self.client.submit(req, MAIN_CHANNEL)
         self._inflight_t = now
+        self._submit_side_requests(req)
+
+    @Slot(bool)
+    def _on_dock_visibility(self, visible: bool) -> None:
+        req = self.current_request() if visible else None
+        if req is not None:
+            self._submit_side_requests(req)
+
+    def _submit_side_requests(self, base: RenderRequest) -> None:
+        """Submit the side frames of visible panels (thumbnails), each on its channel, when changed."""
+        if self.caps is None:
+            return
+        for name, panel in self.param_panels.items():
+            if self.docks[name].isHidden() or not panel.applies_to(self.caps):
+                continue
+            for channel, req in panel.side_requests(base, self.params).items():
+                if self._side_sent.get(channel) != req:
+                    self._side_sent[channel] = req
+                    self.client.submit(req, channel)
 
     @Slot(str, object)
     def _on_channel_frame(self, channel: str, result: RenderResult) -> None:
         if channel != MAIN_CHANNEL:
+            if result.request.model_id == self.model_id and self._side_sent.get(channel) == result.request:
+                for panel in self.param_panels.values():
+                    panel.show_side_frame(channel, result)
             return
         if self._inflight is not None and result.generation >= self._inflight:
             self._inflight = None
@@ -470,10 +577,16 @@ class MainWindow(QMainWindow):
         self.handle_dropped_paths(paths)
 
     def handle_dropped_paths(self, paths: list[str]) -> None:
-        """A dropped checkpoint loads (the last one wins); anything else gets a dialog naming it."""
+        """A dropped checkpoint loads (the last one wins); an image goes to the visible panel that
+        takes images (the last one wins); anything else gets a dialog naming it."""
         rejected: list[str] = []
         checkpoint: str | None = None
+        image: str | None = None
+        image_panel = self.image_panel()
         for path in paths:
+            if image_panel is not None and Path(path).suffix.lower() in IMAGE_SUFFIXES and Path(path).is_file():
+                image = path
+                continue
             reason = drop_rejection(path)
             if reason is None:
                 checkpoint = path
@@ -481,6 +594,8 @@ class MainWindow(QMainWindow):
                 rejected.append(f"“{Path(path).name}” {reason}.")
         if checkpoint is not None:
             self.open_model(checkpoint)
+        elif image is not None and image_panel is not None:
+            image_panel.take_image(image)
         if rejected:
             self.show_error("Cannot open file", "\n".join(rejected))
 

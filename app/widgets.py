@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QDoubleSpinBox,
     QFrame,
+    QLabel,
     QScrollArea,
     QSizePolicy,
     QSlider,
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.canvas import to_qimage
 from app.params import MAX_SEED
 
 
@@ -120,3 +124,31 @@ class ScrollColumn(QScrollArea):
             if w is not None:
                 w.setParent(None)
                 w.deleteLater()
+
+
+class Thumbnail(QLabel):
+    """A small fixed-size view of one uint8 HWC frame (nearest-neighbour scaled, aspect kept)."""
+
+    def __init__(self, size: int = 72, placeholder: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.side = int(size)
+        self.frame: np.ndarray | None = None
+        self.setFixedSize(self.side, self.side)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("background: #202124; color: #aaa;")
+        self.placeholder = placeholder
+        self.setText(placeholder)
+
+    def set_frame(self, frame: np.ndarray | None) -> None:
+        """Show ``frame`` (None clears it back to the placeholder)."""
+        self.frame = frame
+        if frame is None:
+            self.setPixmap(QPixmap())
+            self.setText(self.placeholder)
+            return
+        pix = QPixmap.fromImage(to_qimage(frame))
+        inner = self.side - 4
+        self.setPixmap(
+            pix.scaled(inner, inner, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+        )

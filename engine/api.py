@@ -17,8 +17,41 @@ NOISE_MODES = ("const", "random", "none")
 """Synthesis noise modes: stored constant noise, fresh random noise (seeded), or none."""
 
 
+INTERP_METHODS = ("slerp", "lerp")
+"""Interpolation methods: spherical (the default in z) or linear."""
+
+LATENT_SPACES = ("z", "w")
+"""Where latent operations (interpolation, arithmetic) act: z, or W for models that have it."""
+
+
 class EngineError(RuntimeError):
     """A request or job failed; carries a one-line message for the user."""
+
+
+@dataclass(frozen=True)
+class Interpolation:
+    """Blend the request's latent (A) toward the latent of ``seed_b`` by ``t`` in [0, 1]:
+    ``method`` slerp | lerp, in ``space`` z | w ("w" only for models with a W space)."""
+
+    seed_b: int
+    t: float
+    method: str = "slerp"
+    space: str = "z"
+
+    def __post_init__(self) -> None:
+        if self.method not in INTERP_METHODS:
+            raise ValueError(f"interpolation method must be one of {INTERP_METHODS}, got {self.method!r}")
+        if self.space not in LATENT_SPACES:
+            raise ValueError(f"interpolation space must be one of {LATENT_SPACES}, got {self.space!r}")
+
+
+@dataclass(frozen=True)
+class LatentTerm:
+    """One weighted term of latent arithmetic: the latent of ``seed``, or (``seed`` None) the
+    request's own latent (its seed or explicit z, with direction offsets)."""
+
+    seed: int | None
+    weight: float
 
 
 @dataclass(frozen=True)
@@ -36,6 +69,11 @@ class RenderRequest:
       ``noise_layer_strengths`` one multiplier per noise layer (empty = all 1); ``noise_seed`` for
       random mode.
     - ``w_offset``: optional direction offset added to every style layer's w (tuple of w_dim floats).
+    - ``direction_offsets``: one offset per stored latent direction (``capabilities.latent_directions``),
+      in standard deviations of the data along it: z += Σ offset_k · std_k · component_k.
+    - ``terms``/``terms_space``: latent arithmetic; when non-empty the latent becomes Σ weight · latent
+      over the terms (e.g. A − B + C), computed in z or (models with W) in w.
+    - ``interpolation``: then blend that latent toward a second seed (:class:`Interpolation`).
     - ``options``: family-specific view options as ``(name, value)`` pairs, passed as keyword
       arguments to the model's ``generate``/``synthesize`` (e.g. PGGAN's ``("level", 2), ("alpha", 0.5)``);
       which ones a model takes is declared by its capabilities, never by its family name.
@@ -56,6 +94,10 @@ class RenderRequest:
     noise_seed: int = 0
     w_offset: tuple[float, ...] | None = None
     options: tuple[tuple[str, float | int | str], ...] = ()
+    direction_offsets: tuple[float, ...] = ()
+    terms: tuple[LatentTerm, ...] = ()
+    terms_space: str = "z"
+    interpolation: Interpolation | None = None
 
 
 @dataclass(frozen=True)

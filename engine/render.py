@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.api import RenderRequest
+from engine.api import LATENT_SPACES, RenderRequest
 from engine.families import LoadedModel
-from engine.latent.ops import slerp
+from engine.latent.arithmetic import weighted_sum
+from engine.latent.ops import interpolate, move_along, slerp
 
 
 class LRUCache:
@@ -54,8 +55,53 @@ def _z(model: LoadedModel, seed: int, z: tuple[float, ...] | None) -> torch.Tens
     return model.sample_z([seed])
 
 
+def _check_spaces(model: LoadedModel, req: RenderRequest) -> None:
+    caps = model.capabilities
+    spaces = [("terms_space", req.terms_space)] if req.terms else []
+    if req.interpolation is not None:
+        spaces.append(("interpolation space", req.interpolation.space))
+    for what, space in spaces:
+        if space not in LATENT_SPACES:
+            raise ValueError(f"{what} must be one of {LATENT_SPACES}, got {space!r}")
+        if space == "w" and caps.w_space is None:
+            raise ValueError(f"{what} 'w': {caps.family} models have no W space")
+
+
+def base_z(model: LoadedModel, req: RenderRequest) -> torch.Tensor:
+    """The request's own latent A [1, z_dim]: its seed or explicit z, moved along the stored
+    directions by ``direction_offsets`` (in standard deviations)."""
+    z = _z(model, req.seed, req.z)
+    offsets = tuple(req.direction_offsets)
+    if offsets and any(o != 0 for o in offsets):
+        k = model.capabilities.latent_directions
+        if k <= 0:
+            raise ValueError(f"{model.capabilities.family} model stores no latent directions")
+        components, std = model.latent_directions()
+        z = move_along(z, components.to(z.device), std.to(z.device), offsets)
+    return z
+
+
+def request_z(model: LoadedModel, req: RenderRequest) -> torch.Tensor:
+    """The z [1, z_dim] a request asks for after the operations that act in z: directions, then
+    arithmetic (``terms_space`` "z"), then interpolation (space "z")."""
+    _check_spaces(model, req)
+    z = base_z(model, req)
+    if req.terms and req.terms_space == "z":
+        latents = [z if t.seed is None else model.sample_z([t.seed]) for t in req.terms]
+        z = weighted_sum(latents, [t.weight for t in req.terms])
+    it = req.interpolation
+    if it is not None and it.space == "z":
+        z = interpolate(z, model.sample_z([it.seed_b]), float(it.t), it.method)
+    return z
+
+
+def _z_key(z: torch.Tensor) -> Hashable:
+    return ("zvec", z.detach().float().cpu().numpy().tobytes())
+
+
 def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> torch.Tensor:
-    """The style vectors [1, num_ws, w_dim] a request asks for (mixing, truncation, offsets)."""
+    """The style vectors [1, num_ws, w_dim] a request asks for: z operations, mapping, w-space
+    arithmetic and interpolation, then style mixing, then ``w_offset``."""
     caps = model.capabilities
     if caps.w_space is None:
         raise ValueError(f"{caps.family} has no W space")
@@ -71,8 +117,24 @@ def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = 
                 cache.put(k, hit)
         return hit
 
-    z1 = _z(model, req.seed, req.z)
-    ws = mapped(z1, ("z", req.z) if req.z is not None else ("seed", req.seed))
+    plain = (
+        not any(o != 0 for o in req.direction_offsets)
+        and not (req.terms and req.terms_space == "z")
+        and not (req.interpolation is not None and req.interpolation.space == "z")
+    )
+    z1 = request_z(model, req)
+    if plain:
+        key1: Hashable = ("z", req.z) if req.z is not None else ("seed", req.seed)
+    else:
+        key1 = _z_key(z1)
+    ws = mapped(z1, key1)
+    if req.terms and req.terms_space == "w":
+        latents = [ws if t.seed is None else mapped(model.sample_z([t.seed]), ("seed", t.seed)) for t in req.terms]
+        ws = weighted_sum(latents, [t.weight for t in req.terms])
+    it = req.interpolation
+    if it is not None and it.space == "w":
+        ws_b = mapped(model.sample_z([it.seed_b]), ("seed", it.seed_b))
+        ws = interpolate(ws, ws_b, float(it.t), it.method)
     mix = tuple(req.style_mix)
     if req.mix_seed is not None and mix and any(m != 0 for m in mix):
         if len(mix) != num_ws:
@@ -82,7 +144,7 @@ def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = 
             layers = []
             for i, a in enumerate(mix):
                 zi = slerp(z1, z2, float(a))
-                wi = mapped(zi, ("zmix", req.seed, req.mix_seed, round(float(a), 6)))
+                wi = mapped(zi, ("zmix", key1, req.mix_seed, round(float(a), 6)))
                 layers.append(wi[:, i])
             ws = torch.stack(layers, dim=1)
         elif req.mix_space == "w":
@@ -114,7 +176,7 @@ def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None
             ws, noise_mode=req.noise_mode, noise_strengths=strengths, noise_seed=req.noise_seed, **dict(req.options)
         )
     if caps.z_dim > 0:
-        z = _z(model, req.seed, req.z)
+        z = request_z(model, req)
         c = model.one_hot([req.class_index or 0], 1)
         return model.generate(z, c, **dict(req.options))
     raise ValueError(f"{caps.family} models do not render from a latent")

@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from app.params import Params
+from engine.api import RenderRequest, RenderResult
 from engine.families.base import Capabilities
 
 
@@ -15,11 +16,20 @@ class ParamPanel(QWidget):
     - ``edited(key, changes)``: the user changed something; ``changes`` is a dict of Params fields
       and ``key`` names the control (consecutive edits with the same key merge into one undo step).
     - ``committed()``: a continuous edit (a slider drag) ended; the next edit starts a new undo step.
+    - ``previewed(changes)``: a transient change (an animation frame) that is shown but not undoable.
+    - ``image_requested(path)``: for panels that take images (``takes_images``): encode this file.
+
+    Panels may also show frames of their own: :meth:`side_requests` returns requests keyed by
+    engine channel (each channel is its own latest-wins mailbox), and the window hands each
+    channel's frames back through :meth:`show_side_frame`.
     """
 
     edited = Signal(str, object)
     committed = Signal()
+    previewed = Signal(object)
+    image_requested = Signal(str)
     title = ""
+    takes_images = False
 
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:
@@ -31,6 +41,18 @@ class ParamPanel(QWidget):
 
     def set_params(self, params: Params) -> None:
         """Show ``params`` without emitting ``edited``."""
+
+    def side_requests(self, base: RenderRequest, params: Params) -> dict[str, RenderRequest]:
+        """Extra frames this panel shows, by channel, for the main request ``base``."""
+        return {}
+
+    def show_side_frame(self, channel: str, result: RenderResult) -> None:
+        """Show a frame of one of this panel's channels."""
+
+    def take_image(self, path: str) -> None:
+        """An image file was given to this panel (button, drop); panels with ``takes_images`` encode it."""
+        if self.takes_images:
+            self.image_requested.emit(path)
 
     def emit_edit(self, key: str, **changes: object) -> None:
         self.edited.emit(key, changes)

@@ -1,0 +1,141 @@
+"""The interpolation panel (models with a latent): blend the current latent A toward seed B."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QHideEvent
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from app.panels.base import ParamPanel
+from app.params import Params, latent_spaces
+from app.widgets import FloatSlider, random_seed, seed_spin, set_silently
+from engine.api import INTERP_METHODS
+from engine.families.base import Capabilities
+
+TICK_MS = 40
+STEP = 0.02  # t per animation tick: one sweep A → B in 50 ticks
+
+
+class InterpolatePanel(ParamPanel):
+    """On/off, seed B, t slider, method (slerp | lerp), space (z, or w when the model has W),
+    Play/Pause (t swings back and forth; frames are not undo steps) and "Make B current"."""
+
+    title = "Interpolate"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.params = Params()
+        self.direction = 1.0
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.enabled = QCheckBox("Blend A (the current latent) toward B")
+        form.addRow(self.enabled)
+
+        self.seed_b = seed_spin()
+        self.seed_b.setToolTip("Seed of the latent B")
+        self.randomise = QPushButton("Randomise")
+        row = QHBoxLayout()
+        row.addWidget(self.seed_b, 1)
+        row.addWidget(self.randomise)
+        form.addRow("Seed B", row)
+
+        self.t_slider = FloatSlider(0.0, 1.0, step=0.001, value=0.5)
+        self.t_slider.setToolTip("0 = A, 1 = B")
+        self.t_label = QLabel("0.50")
+        self.t_label.setMinimumWidth(34)
+        trow = QHBoxLayout()
+        trow.addWidget(self.t_slider, 1)
+        trow.addWidget(self.t_label)
+        form.addRow("t", trow)
+
+        self.method = QComboBox()
+        self.method.addItems(list(INTERP_METHODS))
+        self.method.setToolTip("slerp follows the sphere Gaussian latents live on; lerp is a straight line")
+        self.space = QComboBox()
+        self.space.setToolTip("Interpolate the z vectors, or the mapped w vectors (models with a W space)")
+        mrow = QHBoxLayout()
+        mrow.addWidget(self.method, 1)
+        mrow.addWidget(QLabel("in"))
+        mrow.addWidget(self.space, 1)
+        form.addRow("Method", mrow)
+
+        self.play = QPushButton("Play")
+        self.play.setCheckable(True)
+        self.play.setToolTip("Animate t back and forth between A and B")
+        self.make_current = QPushButton("Make B current")
+        self.make_current.setToolTip("Seed B becomes the main seed (and the old seed becomes B)")
+        brow = QHBoxLayout()
+        brow.addWidget(self.play)
+        brow.addWidget(self.make_current)
+        form.addRow(brow)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+
+        self.enabled.toggled.connect(lambda on: self.emit_edit("interp_on", interp_on=bool(on)))
+        self.seed_b.valueChanged.connect(lambda v: self.emit_edit("interp_seed", interp_seed=int(v), interp_on=True))
+        self.randomise.clicked.connect(lambda: self.seed_b.setValue(random_seed()))
+        self.t_slider.floatValueChanged.connect(self._t_changed)
+        self.t_slider.sliderReleased.connect(self.committed.emit)
+        self.method.currentTextChanged.connect(lambda m: self.emit_edit("interp_method", interp_method=m))
+        self.space.currentTextChanged.connect(lambda s: s and self.emit_edit("interp_space", interp_space=s))
+        self.play.toggled.connect(self.set_playing)
+        self.make_current.clicked.connect(self._make_current)
+
+    @staticmethod
+    def applies_to(caps: Capabilities) -> bool:
+        return caps.z_dim > 0
+
+    def _t_changed(self, t: float) -> None:
+        self.t_label.setText(f"{t:.2f}")
+        self.emit_edit("interp_t", interp_t=t, interp_on=True)
+
+    def set_playing(self, playing: bool) -> None:
+        """Start or stop the animation of t (turns interpolation on)."""
+        set_silently(self.play, "setChecked", playing)
+        self.play.setText("Pause" if playing else "Play")
+        if playing:
+            if not self.params.interp_on:
+                self.emit_edit("interp_on", interp_on=True)
+            self.timer.start()
+        else:
+            self.timer.stop()
+            self.committed.emit()
+
+    def tick(self) -> None:
+        """One animation step: move t and bounce at 0 and 1 (shown, not an undo step)."""
+        t = self.params.interp_t + self.direction * STEP
+        if t >= 1.0 or t <= 0.0:
+            t = min(1.0, max(0.0, t))
+            self.direction = -self.direction
+        self.previewed.emit({"interp_t": round(t, 6), "interp_on": True})
+
+    def _make_current(self) -> None:
+        p = self.params
+        changes: dict[str, object] = {"seed": int(p.interp_seed), "z": None, "interp_t": 0.0}
+        if p.z is None:
+            changes["interp_seed"] = int(p.seed)
+        self.edited.emit("make B current", changes)
+        self.committed.emit()
+
+    def set_capabilities(self, caps: Capabilities) -> None:
+        blocked = self.space.blockSignals(True)
+        self.space.clear()
+        self.space.addItems(list(latent_spaces(caps)))
+        self.space.blockSignals(blocked)
+        self.space.setEnabled(self.space.count() > 1)
+
+    def set_params(self, params: Params) -> None:
+        self.params = params
+        set_silently(self.enabled, "setChecked", params.interp_on)
+        set_silently(self.seed_b, "setValue", int(params.interp_seed))
+        self.t_slider.set_float(params.interp_t)
+        self.t_label.setText(f"{params.interp_t:.2f}")
+        set_silently(self.method, "setCurrentText", params.interp_method)
+        set_silently(self.space, "setCurrentText", params.interp_space)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        if self.timer.isActive():
+            self.set_playing(False)
+        super().hideEvent(event)

@@ -1,0 +1,85 @@
+"""``latentlab interpolate``: frames between two seeds as PNG frames, GIF and MP4; bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+
+from app.cli import main
+from engine.api import RenderRequest
+from engine.checkpoints.loader import load_model
+from engine.render import render
+from engine.video import output_kind
+from tests.app.conftest import make_tiny_model
+from tests.app.test_explorer_panels import make_tiny_vae
+
+
+@pytest.fixture(scope="module")
+def ckpts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("interp")
+    return {"sg2": make_tiny_model(d / "sg2.safetensors"), "vae": make_tiny_vae(d / "vae.safetensors")}
+
+
+@pytest.mark.parametrize("which", ["sg2", "vae"])
+def test_png_frames_start_at_a_and_end_at_b(ckpts, which, tmp_path, capsys) -> None:
+    out_dir = tmp_path / "frames"
+    rc = main(["interpolate", str(ckpts[which]), "--seeds", "3", "7", "--frames", "5", "--out", f"{out_dir}/"])
+    assert rc == 0
+    assert capsys.readouterr().out.strip() == str(out_dir)
+    files = sorted(out_dir.glob("frame_*.png"))
+    assert len(files) == 5
+    model = load_model(ckpts[which])
+    a, b = render(model, RenderRequest("m", seed=3)), render(model, RenderRequest("m", seed=7))
+    first, last = (np.asarray(imageio.imread(f)) for f in (files[0], files[-1]))
+    np.testing.assert_array_equal(first.reshape(a.shape), a)
+    np.testing.assert_array_equal(last.reshape(b.shape), b)
+    assert not np.array_equal(np.asarray(imageio.imread(files[2])).reshape(a.shape), a)
+
+
+def test_gif_and_mp4(ckpts, tmp_path) -> None:
+    gif, mp4 = tmp_path / "a.gif", tmp_path / "a.mp4"
+    args = ["interpolate", str(ckpts["sg2"]), "--seeds", "1", "2", "--frames", "6", "--space", "w"]
+    assert main([*args, "--method", "lerp", "--scale", "2", "--out", str(gif)]) == 0
+    frames = imageio.mimread(gif)
+    assert len(frames) == 6 and frames[0].shape[:2] == (32, 32)
+    assert main([*args, "--out", str(mp4)]) == 0
+    with imageio.get_reader(mp4) as reader:
+        n = sum(1 for _ in reader)
+    assert n == 6
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--frames", "1"], "--frames must be at least 2"),
+        (["--out", "x.avi"], "unknown output type"),
+        (["--space", "w"], "no W space"),
+        (["--class", "2"], "unconditional"),
+        (["--psi", "0.5"], "no average w"),
+    ],
+)
+def test_bad_input_is_one_line_and_nonzero(ckpts, tmp_path, capsys, extra, needle) -> None:
+    argv = ["interpolate", str(ckpts["vae"]), "--seeds", "1", "2", "--out", str(tmp_path / "o.gif"), *extra]
+    if "--out" in extra:
+        argv = ["interpolate", str(ckpts["vae"]), "--seeds", "1", "2", *extra]
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc != 0 and needle in err and err.count("\n") == 1
+
+
+def test_missing_model_is_one_line(tmp_path, capsys) -> None:
+    rc = main(
+        ["interpolate", str(tmp_path / "nope.safetensors"), "--seeds", "1", "2", "--out", str(tmp_path / "o.gif")]
+    )
+    err = capsys.readouterr().err
+    assert rc != 0 and err.count("\n") == 1 and err.startswith("latentlab: error:")
+
+
+def test_output_kind(tmp_path) -> None:
+    assert output_kind(tmp_path) == "dir" and output_kind("frames/") == "dir" and output_kind("frames") == "dir"
+    assert output_kind("a.GIF") == "gif" and output_kind("b.mp4") == "mp4"
+    with pytest.raises(ValueError, match="unknown output type"):
+        output_kind("c.webp")
