@@ -25,6 +25,45 @@ log = logging.getLogger(__name__)
 GRID_SEEDS = list(range(16))
 
 
+def licence_of(data: str) -> str:
+    """The licence line of a model trained on ``data``."""
+    if data.startswith("fmnist"):
+        return "MIT (trained on Fashion-MNIST, (c) Zalando SE); see LICENSES/README.md"
+    if data.startswith("demo:emoji"):
+        return "SIL OFL 1.1 (derived from Noto Color Emoji); see LICENSES/README.md"
+    return "see LICENSES/README.md"
+
+
+def _held_out(data: str) -> str:
+    return "fmnist:test" if data.startswith("fmnist") else data
+
+
+def sample_grid(model: Any) -> tuple[torch.Tensor, int]:
+    """Images and columns of a model's sample grid: 16 seeds, or 8 seeds × every class (a column per class)."""
+    classes = len(model.capabilities.classes)
+    with torch.no_grad():
+        if classes:
+            seeds = [s for s in range(8) for _ in range(classes)]
+            labels = [k for _ in range(8) for k in range(classes)]
+            return model.generate(model.sample_z(seeds), model.one_hot(labels, len(seeds))), classes
+        return model.generate(model.sample_z(GRID_SEEDS), None), 4
+
+
+@torch.no_grad()
+def reconstruction_error(model: Any, data: Any, n: int = 10000) -> dict[str, float]:
+    """Autoencoders: mean per-pixel squared error and per-image binary cross-entropy of
+    decode(encode(x)) on up to ``n`` held-out images (pixels in [0, 1])."""
+    se, bce, count = 0.0, 0.0, 0
+    for batch in data.iterate(500, limit=n):
+        x = batch["image"]
+        rec = model.reconstruct(x).clamp(-1, 1)
+        t, r = (x + 1) / 2, ((rec + 1) / 2).clamp(1e-6, 1 - 1e-6)
+        se += float((r - t).square().mean(dim=(1, 2, 3)).sum())
+        bce += float(torch.nn.functional.binary_cross_entropy(r, t, reduction="none").flatten(1).sum(1).sum())
+        count += x.shape[0]
+    return {"images": count, "mse_per_pixel": round(se / count, 5), "bce_per_image": round(bce / count, 2)}
+
+
 def bundle(
     run_dir: Path, name: str, description: str = "", default: bool = False, wall_time_s: float | None = None
 ) -> dict[str, Any]:
@@ -40,13 +79,16 @@ def bundle(
     doc["description"] = description or doc.get("description", "")
     dst.with_suffix(".json").write_text(json.dumps(doc, indent=2) + "\n")
     model = load_native(dst)
-    with torch.no_grad():
-        z = model.sample_z(GRID_SEEDS)
-        c = model.one_hot([s % max(1, len(model.capabilities.classes)) for s in GRID_SEEDS], len(GRID_SEEDS))
-        images = model.generate(z, c)
-    grid = save_grid(images, assets / "samples" / f"{name}-grid.png")
+    images, columns = sample_grid(model)
+    grid = save_grid(images, assets / "samples" / f"{name}-grid.png", nrow=columns)
     data = open_dataset(run["data"], run["resolution"], run.get("channels", 3))
     quality = sample_quality(model, data)
+    if model.capabilities.encodes_into == "z":
+        test_spec = _held_out(run["data"])
+        quality["reconstruction"] = reconstruction_error(
+            model, open_dataset(test_spec, run["resolution"], run.get("channels", 3))
+        )
+        quality["reconstruction"]["data"] = test_spec
     prov = doc.get("provenance", {})
     cmd = f"latentlab train --preset {run['preset']}" if run.get("preset") else "latentlab train " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in run.items() if k in ("family", "data", "resolution", "batch")
@@ -63,7 +105,7 @@ def bundle(
         "wall_time_s": wall_time_s if wall_time_s is not None else prov.get("train_seconds"),
         "trained_on": f"{prov.get('device', '?')} ({platform.machine()}), torch {prov.get('torch', torch.__version__)}",
         "data": run["data"],
-        "licence": "SIL OFL 1.1 (derived from Noto Color Emoji); see LICENSES/README.md",
+        "licence": licence_of(run["data"]),
         "sample_grid": str(grid.relative_to(assets)),
         "quality": quality,
     }
