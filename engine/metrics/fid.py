@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 from scipy import linalg
@@ -20,6 +21,14 @@ def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return f.mean(axis=0), np.cov(f, rowvar=False)
 
 
+def _sqrtm(a: np.ndarray) -> np.ndarray:
+    # Features with constant (e.g. always-zero ReLU) dimensions make the product singular; scipy then
+    # warns, and the result is checked below exactly as pytorch-fid does.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        return linalg.sqrtm(a)
+
+
 def frechet_distance(
     mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
 ) -> float:
@@ -34,11 +43,11 @@ def frechet_distance(
     if mu2.shape != (d,) or s1.shape != (d, d) or s2.shape != (d, d):
         raise MetricError(f"statistics do not match: mu {mu1.shape}/{mu2.shape}, sigma {s1.shape}/{s2.shape}")
     diff = mu1 - mu2
-    covmean = linalg.sqrtm(s1.dot(s2))
+    covmean = _sqrtm(s1.dot(s2))
     if not np.isfinite(covmean).all():
         log.warning("FID: singular product of covariances; adding %g to the diagonals", eps)
         offset = np.eye(d) * eps
-        covmean = linalg.sqrtm((s1 + offset).dot(s2 + offset))
+        covmean = _sqrtm((s1 + offset).dot(s2 + offset))
     if np.iscomplexobj(covmean):
         if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
             raise MetricError(f"FID: matrix square root has an imaginary component {np.max(np.abs(covmean.imag)):.3g}")
