@@ -124,3 +124,23 @@ def test_dataset_source_takes_a_seeded_subset(real) -> None:
     b = torch.cat(list(dataset_source("x", real, 10, seed=3).batches(10)))
     c = torch.cat(list(dataset_source("x", real, 10, seed=4).batches(10)))
     assert a.shape == (10, 1, 8, 8) and torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_the_engine_runtime_drives_the_job(model: LoadedModel, extractor, real) -> None:
+    from engine.runtime import Engine
+
+    engine = Engine(device="cpu").start()
+    try:
+        progress: list = []
+        opts = EvalOptions(metrics=("fid", "kid"), n=20, batch=5, kid_subsets=3)
+        handle = engine.submit_job(
+            "metrics",
+            lambda ctx: evaluate(dataset_source("x", real, 20), model_source(model, 20), extractor, opts),
+            on_progress=progress.append,
+        )
+        result = handle.wait(60)
+        assert result is not None and result.ok, result
+        assert result.value.fid is not None and result.value.kid_mean is not None
+        assert progress[-1].done == progress[-1].total == 9
+    finally:
+        engine.shutdown()
