@@ -126,3 +126,19 @@ def test_inception_rejects_wrong_files(inception_file: tuple[Path, dict[str, tor
         load_fid_inception(tmp_path / "junk.pth")
     with pytest.raises(MetricError, match="not found"):
         load_fid_inception(tmp_path / "absent.pth")
+
+
+def test_feature_network_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import zoo
+
+    with pytest.raises(LookupError, match="no bundled feature network"):
+        zoo.feature_network("no-such-network")
+    (tmp_path / "MANIFEST.json").write_text(
+        '{"models": {}, "feature_networks": {"n": {"path": "models/n.safetensors"}}}'
+    )
+    monkeypatch.setenv("LATENTLAB_ASSETS", str(tmp_path))
+    with pytest.raises(LookupError, match="missing"):
+        zoo.feature_network("n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "n.safetensors").write_bytes(b"")
+    assert zoo.feature_network("n") == tmp_path / "models" / "n.safetensors"
