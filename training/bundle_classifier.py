@@ -36,7 +36,7 @@ def bundle_classifier(
         "kind": "classifier",
         "description": (
             f"Fashion-MNIST CNN classifier ({cfg['resolution']}x{cfg['resolution']}, {cfg['channels']} channel): "
-            f"{cfg['feature_dim']}-d penultimate features for FID/KID/precision-recall, logits for IS"
+            f"{cfg['feature_dim']}-d standardised penultimate features for FID/KID/precision-recall, logits for IS"
         ),
         "command": f"latentlab train --preset {info['preset']}" if info.get("preset") else "latentlab train",
         "epochs": info["epochs"],
@@ -47,6 +47,7 @@ def bundle_classifier(
         "data": info["data"],
         "test_accuracy": info["test_accuracy"],
         "eval_data": info["eval_data"],
+        "features": info.get("features"),
         "licence": "MIT (trained on Fashion-MNIST, MIT licence, Zalando Research)",
     }
     manifest_path = assets / "MANIFEST.json"

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.device import choose_device, configure_cpu_threads
-from engine.metrics.classifier import Classifier, ClassifierConfig, save_classifier
+from engine.metrics.classifier import FEATURE_LAYER, Classifier, ClassifierConfig, calibrate_features, save_classifier
 from training.data import ImageDataset, open_dataset
 from training.events import EventWriter
 from training.loop import TrainOptions
@@ -149,6 +149,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
         if test is not None:
             test_acc = accuracy(model, test, device)
             ev.emit("metric", step=step, epoch=math.ceil(step / steps_per_epoch), test_accuracy=test_acc)
+    calibrate_features(model, (b["image"] for b in train.iterate(500)))
     wall = time.perf_counter() - t0
     info = {
         "preset": opts.preset,
@@ -162,6 +163,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
         "device": str(device),
         "torch": torch.__version__,
         "hparams": hp,
+        "features": f"{FEATURE_LAYER}: fc pre-activations standardised with per-dimension mean/std over {opts.data}",
     }
     path = save_classifier(model.cpu(), run_dir / "classifier", info)
     ev.emit("done", step=step, model=str(path), test_accuracy=test_acc, train_seconds=wall)

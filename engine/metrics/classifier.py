@@ -8,6 +8,7 @@ The bundled weights are written by ``training/classifier.py`` (preset ``fmnist-c
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from torch import nn
 from engine.fileio import atomic_write
 
 FORMAT = "latentlab-classifier"
+# Which activations Classifier.features returns (part of extractor names, hence of cache keys).
+FEATURE_LAYER = "fc-std"
+MIN_FEATURE_STD = 1e-2
 VERSION = 1
 
 
@@ -57,7 +61,14 @@ class ClassifierConfig:
 
 
 class Classifier(nn.Module):
-    """conv-BN-ReLU-maxpool ×len(widths) → flatten → linear(feature_dim)+ReLU → dropout → linear(classes)."""
+    """conv-BN-ReLU-maxpool ×len(widths) → flatten → linear(feature_dim) → ReLU → dropout → linear(classes).
+
+    Features are the output of ``fc`` before its ReLU, standardised per dimension with the buffers
+    ``feature_mean``/``feature_std`` (set by :func:`calibrate_features` on the training set; identity
+    until then). Standardised features keep every dimension varying (no dead ReLU units for FID's
+    covariance) and give the KID polynomial kernel ``(x·y/d + 1)³`` inputs of order 1, as with
+    Inception features, instead of raw activations whose cube makes KID estimates very noisy.
+    """
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
@@ -73,24 +84,56 @@ class Classifier(nn.Module):
         self.fc = nn.Linear(c_in * side * side, config.feature_dim)
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.feature_dim, config.num_classes)
+        self.register_buffer("feature_mean", torch.zeros(config.feature_dim))
+        self.register_buffer("feature_std", torch.ones(config.feature_dim))
 
     def _check(self, x: torch.Tensor) -> None:
         c = self.config
         if x.ndim != 4 or x.shape[1] != c.channels or x.shape[2] != c.resolution or x.shape[3] != c.resolution:
             raise ValueError(f"expected [N, {c.channels}, {c.resolution}, {c.resolution}] images, got {tuple(x.shape)}")
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Penultimate activations ``[N, feature_dim]`` (after ReLU)."""
+    def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate linear layer's raw output ``[N, feature_dim]`` (before ReLU and standardisation)."""
         self._check(x)
-        return torch.relu(self.fc(self.body(x).flatten(1)))
+        return self.fc(self.body(x).flatten(1))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Standardised penultimate pre-activations ``[N, feature_dim]``."""
+        return (self.pre_activations(x) - self.feature_mean) / self.feature_std
 
     def features_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        f = self.features(x)
-        return f, self.head(self.drop(f))
+        """``(features, logits)`` from one forward pass."""
+        a = self.pre_activations(x)
+        return (a - self.feature_mean) / self.feature_std, self.head(self.drop(torch.relu(a)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``[N, num_classes]``."""
         return self.features_and_logits(x)[1]
+
+
+@torch.no_grad()
+def calibrate_features(model: Classifier, batches: Iterable[torch.Tensor]) -> Classifier:
+    """Set ``feature_mean``/``feature_std`` to the per-dimension statistics of the pre-activations over
+    ``batches`` (images in [-1, 1]); standard deviations are floored at ``MIN_FEATURE_STD``."""
+    was_training = model.training
+    model.eval()
+    total = torch.zeros(model.config.feature_dim, dtype=torch.float64)
+    total_sq = torch.zeros_like(total)
+    n = 0
+    device = model.fc.weight.device
+    for x in batches:
+        a = model.pre_activations(x.to(device)).double().cpu()
+        total += a.sum(0)
+        total_sq += (a * a).sum(0)
+        n += a.shape[0]
+    if n < 2:
+        raise ValueError("feature calibration needs at least 2 images")
+    mean = total / n
+    var = (total_sq - n * mean * mean) / (n - 1)
+    model.feature_mean.copy_(mean.float())
+    model.feature_std.copy_(var.clamp_min(0).sqrt().clamp_min(MIN_FEATURE_STD).float())
+    model.train(was_training)
+    return model
 
 
 def _paths(path: str | Path) -> tuple[Path, Path]:

@@ -111,13 +111,14 @@ class TorchExtractor:
 def classifier_extractor(path: str | Path | None = None, device: torch.device | str = "cpu") -> TorchExtractor:
     """The Fashion-MNIST classifier (bundled ``fmnist-classifier`` unless ``path`` is given)."""
     from engine import zoo
-    from engine.metrics.classifier import load_classifier
+    from engine.metrics.classifier import FEATURE_LAYER, load_classifier
 
     if path is None:
         path = zoo.feature_network("fmnist-classifier")
     model, _doc = load_classifier(path)
     cfg = model.config
-    name = f"classifier-{Path(path).stem}-{weights_digest(Path(path).with_suffix('.safetensors'))}"
+    digest = weights_digest(Path(path).with_suffix(".safetensors"))
+    name = f"classifier-{Path(path).stem}-{FEATURE_LAYER}-{digest}"
     return TorchExtractor(model, name, cfg.resolution, cfg.channels, cfg.feature_dim, cfg.num_classes, device)
 
 

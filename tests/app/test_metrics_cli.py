@@ -58,7 +58,7 @@ def test_metrics_table_and_real_vs_real(files: dict[str, Path], capsys: pytest.C
     assert any(line.startswith("FID") for line in lines) and any(line.startswith("KID") for line in lines)
     assert not any(line.startswith("IS") or line.startswith("precision") for line in lines)
     rc, out, _ = cli(capsys, "--data", files["a"], "--against", files["a"], "--metric", "fid", "--n", 30, "--json")
-    assert rc == 0 and abs(json.loads(out)["fid"]) < 1e-6  # the same 30 images on both sides
+    assert rc == 0 and abs(json.loads(out)["fid"]) < 1e-3  # the same 30 images on both sides (rank-deficient)
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,8 @@ def test_classifier_shapes_and_round_trip(tmp_path: Path) -> None:
     x = torch.rand(5, 1, 32, 32) * 2 - 1
     feats, logits = model.features_and_logits(x)
     assert feats.shape == (5, 16) and logits.shape == (5, 3)
-    assert (feats >= 0).all()
+    assert (feats < 0).any()  # taken before the ReLU
+    assert torch.equal(model.head(torch.relu(feats)), logits)  # eval mode: dropout is the identity
     with pytest.raises(ValueError, match="expected"):
         model(torch.zeros(2, 3, 32, 32))
     save_classifier(model, tmp_path / "cls", {"test_accuracy": 0.5})
