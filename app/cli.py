@@ -9,6 +9,7 @@
     latentlab convert FOREIGN --out NAME.safetensors
     latentlab bench render [MODEL] [--frames N] [--vary seed|style] [--json]
     latentlab train --preset NAME --out runs/x  (JSON-lines events on stdout)
+    latentlab metrics MODEL --data D [--metric fid,kid,is,pr] [--n N] [--json]
 
 User errors (missing files, unreadable checkpoints, bad arguments) end the command with one
 ``latentlab: error: ...`` line on stderr and exit code 2; diagnostics go through :mod:`logging`
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 PROG = "latentlab"
 # Commands that live in their own modules: each defines ``register(subparsers)``, which adds its
 # parser and sets ``run=FUNCTION(args) -> int`` as a default (see app/commands/__init__.py).
-COMMAND_MODULES: tuple[str, ...] = ("app.commands.interpolate",)
+COMMAND_MODULES: tuple[str, ...] = ("app.commands.interpolate", "app.commands.metrics")
 EXIT_USAGE = 2
 
 log = logging.getLogger("latentlab.cli")

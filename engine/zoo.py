@@ -71,3 +71,18 @@ def default_model() -> ZooEntry | None:
 def data_path(name: str) -> Path:
     """A bundled dataset file under ``assets/data``."""
     return assets_dir() / "data" / name
+
+
+def feature_network(name: str) -> Path:
+    """Weights of the bundled feature network ``name`` (``feature_networks`` in the manifest).
+
+    Raises :class:`LookupError` when the name is unknown or its file is missing.
+    """
+    nets = manifest().get("feature_networks", {})
+    if name not in nets:
+        known = ", ".join(sorted(nets)) or "none"
+        raise LookupError(f"no bundled feature network '{name}' (bundled: {known})")
+    path = assets_dir() / nets[name]["path"]
+    if not path.exists():
+        raise LookupError(f"bundled feature network '{name}' is listed but {path} is missing")
+    return path

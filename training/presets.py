@@ -174,6 +174,17 @@ PRESETS: dict[str, Preset] = {
             ("vae", "vae", {"z_dim": 4, "channels": [8, 16], "num_directions": 2}, {"direction_images": 64}),
         )
     },
+    "fmnist-classifier": Preset(
+        name="fmnist-classifier",
+        family="classifier",
+        data="fmnist:train",
+        resolution=32,
+        batch=128,
+        max_steps=2814,  # 6 epochs of 60,000 images
+        model={"channels": 1, "widths": [32, 64, 128], "feature_dim": 128, "dropout": 0.3},
+        hparams={"lr": 2e-3, "weight_decay": 1e-4, "shift": 2, "xflip": True},
+        description="Fashion-MNIST CNN classifier at 32x32 (features for FID/KID/IS/PR; about 10 CPU minutes)",
+    ),
     "tiny-stylegan2": Preset(
         name="tiny-stylegan2",
         family="stylegan2",

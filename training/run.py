@@ -91,7 +91,14 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     ev = EventWriter()
     try:
         opts, resume = options_from_args(args)
-        run(opts, ev, resume=resume)
+        if opts.family == "classifier":
+            if resume:
+                raise DataError("the classifier trainer does not resume; start it again (it takes minutes)")
+            from training.classifier import run as run_classifier
+
+            run_classifier(opts, ev)
+        else:
+            run(opts, ev, resume=resume)
     except (DataError, ValueError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         ev.emit("error", message=str(msg))

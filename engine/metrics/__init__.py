@@ -1,0 +1,1 @@
+"""Image-quality metrics (FID, KID, IS, precision/recall) with pluggable feature extractors."""

@@ -1,0 +1,11 @@
+"""Errors raised by the metrics package."""
+
+from __future__ import annotations
+
+
+class MetricError(ValueError):
+    """A metric cannot be computed from what it was given (a one-line reason for the user)."""
+
+
+class Cancelled(RuntimeError):
+    """An evaluation was stopped through its cancel flag."""

@@ -1,0 +1,147 @@
+"""Feature extractors: the networks whose activations FID, KID, IS and precision/recall compare.
+
+An extractor takes images in [-1, 1] (NCHW, any size, 1 or 3 channels), adapts them to its own input
+(:func:`adapt_images`) and returns float64 features ``[N, D]`` and, when it has a classifier head,
+logits ``[N, K]`` for the Inception Score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.metrics.errors import MetricError
+
+LUMA = (0.299, 0.587, 0.114)
+
+
+@runtime_checkable
+class FeatureExtractor(Protocol):
+    """What the metrics need from a feature network.
+
+    ``name`` identifies the network *and its weights* (it keys the real-data statistics cache).
+    ``num_classes`` is 0 when the extractor has no logits (no Inception Score).
+    """
+
+    name: str
+    resolution: int
+    channels: int
+    feature_dim: int
+    num_classes: int
+
+    def extract(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
+        """Images [-1, 1] NCHW → (features float64 [N, D], logits float64 [N, K] or None)."""
+        ...
+
+
+def adapt_images(images: torch.Tensor, resolution: int, channels: int) -> torch.Tensor:
+    """Bring images in [-1, 1] NCHW to ``channels`` × ``resolution``².
+
+    Grey → RGB repeats the channel; RGB → grey takes the luma (ITU-R 601 weights). A 28-pixel image
+    going to 32 pixels is padded by 2 black pixels per side (the Fashion-MNIST convention used by
+    the training data); any other size change is an antialiased bilinear resize.
+    """
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise MetricError(f"expected images [N, 1|3, H, W], got {tuple(images.shape)}")
+    if images.shape[2] != images.shape[3]:
+        raise MetricError(f"expected square images, got {images.shape[2]}x{images.shape[3]}")
+    x = images.float()
+    if x.shape[1] != channels:
+        if channels == 3:
+            x = x.repeat(1, 3, 1, 1)
+        elif channels == 1:
+            w = torch.tensor(LUMA, dtype=x.dtype, device=x.device).reshape(1, 3, 1, 1)
+            x = (x * w).sum(1, keepdim=True)
+        else:
+            raise MetricError(f"cannot adapt {x.shape[1]}-channel images to {channels} channels")
+    size = x.shape[2]
+    if size != resolution:
+        if size == 28 and resolution == 32:
+            x = F.pad(x, (2, 2, 2, 2), value=-1.0)
+        else:
+            x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False, antialias=True)
+    return x
+
+
+def weights_digest(path: str | Path, length: int = 12) -> str:
+    """A short SHA-256 of a weights file (part of an extractor's name, so caches follow the weights)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:length]
+
+
+class TorchExtractor:
+    """A :class:`FeatureExtractor` around a torch module with a ``features_and_logits`` method."""
+
+    def __init__(
+        self,
+        module: torch.nn.Module,
+        name: str,
+        resolution: int,
+        channels: int,
+        feature_dim: int,
+        num_classes: int,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        self.module = module.to(device).eval()
+        self.name = name
+        self.resolution = resolution
+        self.channels = channels
+        self.feature_dim = feature_dim
+        self.num_classes = num_classes
+        self.device = torch.device(device)
+
+    @torch.inference_mode()
+    def extract(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
+        x = adapt_images(images.to(self.device), self.resolution, self.channels)
+        feats, logits = self.module.features_and_logits(x)
+        if feats.shape != (x.shape[0], self.feature_dim):
+            raise MetricError(f"{self.name}: features {tuple(feats.shape)}, expected [N, {self.feature_dim}]")
+        f = feats.double().cpu().numpy()
+        return f, None if logits is None else logits.double().cpu().numpy()
+
+
+def classifier_extractor(path: str | Path | None = None, device: torch.device | str = "cpu") -> TorchExtractor:
+    """The Fashion-MNIST classifier (bundled ``fmnist-classifier`` unless ``path`` is given)."""
+    from engine import zoo
+    from engine.metrics.classifier import FEATURE_LAYER, load_classifier
+
+    if path is None:
+        path = zoo.feature_network("fmnist-classifier")
+    model, _doc = load_classifier(path)
+    cfg = model.config
+    digest = weights_digest(Path(path).with_suffix(".safetensors"))
+    name = f"classifier-{Path(path).stem}-{FEATURE_LAYER}-{digest}"
+    return TorchExtractor(model, name, cfg.resolution, cfg.channels, cfg.feature_dim, cfg.num_classes, device)
+
+
+def inception_extractor(weights: str | Path, device: torch.device | str = "cpu") -> TorchExtractor:
+    """Inception-v3 in the pytorch-fid layout with user-supplied ``pt_inception-2015-12-05`` weights."""
+    from engine.metrics.inception import FEATURE_DIM, INPUT_SIZE, NUM_CLASSES, load_fid_inception
+
+    model = load_fid_inception(weights)
+    name = f"inception-v3-fid-{weights_digest(weights)}"
+    return TorchExtractor(model, name, INPUT_SIZE, 3, FEATURE_DIM, NUM_CLASSES, device)
+
+
+def make_extractor(
+    kind: str, device: torch.device | str = "cpu", inception_weights: str | Path | None = None
+) -> TorchExtractor:
+    """``"classifier"`` (bundled Fashion-MNIST CNN) or ``"inception"`` (needs ``inception_weights``)."""
+    if kind == "classifier":
+        return classifier_extractor(device=device)
+    if kind == "inception":
+        if not inception_weights:
+            raise MetricError(
+                "--features inception needs --inception-weights PATH (pytorch-fid's pt_inception-2015-12-05 "
+                "weights; nothing is downloaded)"
+            )
+        return inception_extractor(inception_weights, device)
+    raise MetricError(f"unknown feature network '{kind}' (known: classifier, inception)")

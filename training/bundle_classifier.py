@@ -1,0 +1,71 @@
+"""Bundle a finished classifier run into ``assets/``: weights + JSON and a ``feature_networks`` manifest entry.
+
+``python -m training.bundle_classifier runs/fmnist-classifier`` (used to make the bundled feature network).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import shutil
+from pathlib import Path
+from typing import Any
+
+from engine import zoo
+from engine.metrics.classifier import load_classifier
+
+log = logging.getLogger(__name__)
+
+
+def bundle_classifier(
+    run_dir: Path, name: str = "fmnist-classifier", wall_time_s: float | None = None
+) -> dict[str, Any]:
+    """Copy ``run_dir/classifier.*`` to ``assets/models/NAME.*`` and record it in the manifest."""
+    assets = zoo.assets_dir()
+    _, doc = load_classifier(run_dir / "classifier.safetensors")  # refuses a broken run before copying
+    info = doc["info"]
+    dst = assets / "models" / f"{name}.safetensors"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_dir / "classifier.safetensors", dst)
+    shutil.copyfile(run_dir / "classifier.json", dst.with_suffix(".json"))
+    cfg = doc["config"]
+    entry = {
+        "path": f"models/{name}.safetensors",
+        "kind": "classifier",
+        "description": (
+            f"Fashion-MNIST CNN classifier ({cfg['resolution']}x{cfg['resolution']}, {cfg['channels']} channel): "
+            f"{cfg['feature_dim']}-d standardised penultimate features for FID/KID/precision-recall, logits for IS"
+        ),
+        "command": f"latentlab train --preset {info['preset']}" if info.get("preset") else "latentlab train",
+        "epochs": info["epochs"],
+        "steps": info["steps"],
+        "batch": info["batch"],
+        "wall_time_s": wall_time_s if wall_time_s is not None else info["train_seconds"],
+        "trained_on": f"{info['device']} ({platform.machine()}), torch {info['torch']}",
+        "data": info["data"],
+        "test_accuracy": info["test_accuracy"],
+        "eval_data": info["eval_data"],
+        "features": info.get("features"),
+        "licence": "MIT (trained on Fashion-MNIST, MIT licence, Zalando Research)",
+    }
+    manifest_path = assets / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
+    manifest.setdefault("feature_networks", {})[name] = entry
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return entry
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("run_dir", type=Path)
+    ap.add_argument("--name", default="fmnist-classifier")
+    ap.add_argument("--wall-time-s", type=float, help="override the recorded wall time")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    log.info("%s", json.dumps(bundle_classifier(args.run_dir, args.name, args.wall_time_s), indent=2))
+
+
+if __name__ == "__main__":
+    main()
