@@ -33,7 +33,11 @@ def register(sub: Any) -> None:
     p.add_argument("model", nargs="?", metavar="MODEL", help="bundled model name or checkpoint file")
     p.add_argument("--data", required=True, metavar="D", help="real data: fmnist:train|test, a folder or an .npz")
     p.add_argument("--against", metavar="D2", help="measure dataset D2 against --data instead of a model")
-    p.add_argument("--metric", default="fid,kid,is,pr", help="comma list of fid, kid, is, pr (default: all)")
+    p.add_argument(
+        "--metric",
+        default="fid,kid,is,pr",
+        help="comma list of fid, kid, is, pr, acc (class accuracy, conditional models); default: fid,kid,is,pr",
+    )
     p.add_argument("--n", type=int, default=10000, help="images per side (default 10000)")
     p.add_argument("--features", default="classifier", help="classifier (default) or inception")
     p.add_argument("--inception-weights", metavar="PATH", help="pytorch-fid Inception weights (.pth or .safetensors)")
@@ -93,6 +97,7 @@ def print_table(report: Any) -> None:
         ("is", "IS", _fmt(report.is_mean, report.is_std)),
         ("pr", "precision", _fmt(report.precision)),
         ("pr", "recall", _fmt(report.recall)),
+        ("acc", "class acc.", _fmt(report.class_accuracy)),
     ]
     for key, name, value in rows:
         if key in metrics:

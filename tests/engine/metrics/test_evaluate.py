@@ -144,3 +144,46 @@ def test_the_engine_runtime_drives_the_job(model: LoadedModel, extractor, real) 
         assert progress[-1].done == progress[-1].total == 9
     finally:
         engine.shutdown()
+
+
+def test_class_accuracy_counts_requested_classes() -> None:
+    from engine.metrics.evaluate import class_accuracy
+
+    logits = np.array([[3.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 5.0, 0.0], [1.0, 0.0, 0.0]])
+    assert class_accuracy(logits, np.array([0, 1, 2, 0])) == 0.75
+    with pytest.raises(MetricError, match="do not match"):
+        class_accuracy(logits, np.array([0, 1]))
+
+
+class _Oracle:
+    """Logits that pick class ``i mod 3`` for the i-th image seen (or always ``fixed``)."""
+
+    name, resolution, channels, feature_dim, num_classes = "oracle", 8, 1, 2, 3
+
+    def __init__(self, fixed: int | None = None) -> None:
+        self.seen, self.fixed = 0, fixed
+
+    def extract(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        n = images.shape[0]
+        k = np.arange(self.seen, self.seen + n) % 3 if self.fixed is None else np.full(n, self.fixed)
+        self.seen += n
+        return np.random.default_rng(self.seen).normal(size=(n, 2)), np.eye(3)[k] * 5.0
+
+
+def test_class_accuracy_of_a_conditional_model(model: LoadedModel, real) -> None:
+    src = model_source(model, 12)
+    assert src.labels == tuple(i % 3 for i in range(12)) and len(src.class_names) == 3
+    opts = EvalOptions(metrics=("acc",), n=12, batch=5, use_cache=False)
+    # the oracle sees the 12 real images first, then sample i as its (12 + i)-th image: class i mod 3
+    report = run_to_end(evaluate(dataset_source("r", real, 12), src, _Oracle(), opts))
+    assert report.class_accuracy == 1.0
+    report = run_to_end(evaluate(dataset_source("r", real, 12), model_source(model, 12), _Oracle(fixed=0), opts))
+    assert report.class_accuracy == pytest.approx(4 / 12)
+
+
+def test_class_accuracy_refuses_mismatched_or_unconditional(model: LoadedModel, extractor, real) -> None:
+    opts = EvalOptions(metrics=("acc",), n=6, batch=3)
+    with pytest.raises(MetricError, match="model's 3 classes"):
+        run_to_end(evaluate(dataset_source("r", real, 6), model_source(model, 6), extractor, opts))
+    with pytest.raises(MetricError, match="needs a conditional model"):
+        run_to_end(evaluate(dataset_source("r", real, 6), dataset_source("r2", real, 6), extractor, opts))
