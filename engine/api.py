@@ -68,7 +68,10 @@ class RenderRequest:
     - Noise: ``noise_mode`` const | random | none; ``noise_strength`` global multiplier;
       ``noise_layer_strengths`` one multiplier per noise layer (empty = all 1); ``noise_seed`` for
       random mode.
-    - ``w_offset``: optional direction offset added to every style layer's w (tuple of w_dim floats).
+    - ``w_offset``: optional direction offset added to the style layers' w (tuple of w_dim floats): to
+      every layer, or to layers ``w_offset_layers`` = (start, stop) only (e.g. a SeFa direction
+      computed for those layers). ``z_offset``: a direction offset added to z (z_dim floats), for
+      models without W or edits in z.
     - ``direction_offsets``: one offset per stored latent direction (``capabilities.latent_directions``),
       in standard deviations of the data along it: z += Σ offset_k · std_k · component_k.
     - ``terms``/``terms_space``: latent arithmetic; when non-empty the latent becomes Σ weight · latent
@@ -93,6 +96,8 @@ class RenderRequest:
     noise_layer_strengths: tuple[float, ...] = ()
     noise_seed: int = 0
     w_offset: tuple[float, ...] | None = None
+    w_offset_layers: tuple[int, int] | None = None
+    z_offset: tuple[float, ...] | None = None
     options: tuple[tuple[str, float | int | str], ...] = ()
     direction_offsets: tuple[float, ...] = ()
     terms: tuple[LatentTerm, ...] = ()

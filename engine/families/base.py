@@ -181,6 +181,11 @@ class LoadedModel(ABC):
         """Names of the inspectable intermediate layers (for the feature-map viewer)."""
         return []
 
+    def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
+        """The linear maps that first read the latent, for SeFa: ``(style layer index, weight [out, D])``
+        with D = w_dim for models with W (one per style layer), else ``(0, weight [out, z_dim])``."""
+        return []
+
 
 @dataclass(frozen=True)
 class FamilyInfo:

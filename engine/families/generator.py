@@ -37,5 +37,8 @@ class GeneratorModel(LoadedModel):
             c = self.one_hot(None, z.shape[0])
         return self.module(z.to(self.device), None if c is None else c.to(self.device))
 
+    def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
+        return [(0, self.module.latent_weight())]
+
     def layer_names(self) -> list[str]:
         return list(self.module.layers())

@@ -57,6 +57,9 @@ class VAEModel(LoadedModel):
             raise NotImplementedError("this VAE stores no latent directions (train or export it with LatentLab)")
         return self.module.pca_components, self.module.pca_std
 
+    def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
+        return [(0, self.module.from_z.weight)]
+
     def layer_names(self) -> list[str]:
         return list(self.module.layers())
 
