@@ -12,6 +12,7 @@ _REGISTRY: dict[str, str] = {
     "gan": "engine.families.gan:FAMILY",
     "dcgan": "engine.families.dcgan:FAMILY",
     "vae": "engine.families.vae:FAMILY",
+    "pggan": "engine.families.pggan:FAMILY",
 }
 _CACHE: dict[str, ModelFamily] = {}
 
