@@ -13,6 +13,7 @@ _REGISTRY: dict[str, str] = {
     "dcgan": "engine.families.dcgan:FAMILY",
     "vae": "engine.families.vae:FAMILY",
     "pggan": "engine.families.pggan:FAMILY",
+    "stylegan": "engine.families.stylegan:FAMILY",
 }
 _CACHE: dict[str, ModelFamily] = {}
 
