@@ -193,6 +193,10 @@ class LoadedModel(ABC):
         """Names of the inspectable intermediate layers (for the feature-map viewer)."""
         return []
 
+    def layer_module(self, name: str) -> nn.Module:
+        """The module whose output is layer ``name`` (one of :meth:`layer_names`)."""
+        raise ValueError(f"{self.family} model has no inspectable layer {name!r}")
+
 
 @dataclass(frozen=True)
 class FamilyInfo:
