@@ -128,10 +128,14 @@ class Params:
 def layer_resolution(index: int, caps: Capabilities, kind: str = "style") -> int | None:
     """The resolution a style layer (``kind="style"``) or noise layer (``"noise"``) acts on.
 
-    Derived from the capabilities alone, for the usual style-based layout where style layers
-    ``2k-1, 2k`` (and noise layers alike) belong to resolution ``4 * 2**k``; None when the counts
-    do not match that layout.
+    Taken from the capabilities: the per-layer resolutions a model declares
+    (``w_space.layer_resolutions`` / ``noise_resolutions``, e.g. StyleGAN v1 where both are two per
+    resolution), else the StyleGAN2 layout where style layers ``2k-1, 2k`` (and noise layers alike)
+    belong to resolution ``4 * 2**k``; None when the counts match neither.
     """
+    declared = (caps.w_space.layer_resolutions if caps.w_space else ()) if kind == "style" else caps.noise_resolutions
+    if declared:
+        return declared[index] if 0 <= index < len(declared) else None
     res = caps.resolution
     if res < 4 or res & (res - 1):
         return None

@@ -80,6 +80,10 @@ class RenderRequest:
     - ``options``: family-specific view options as ``(name, value)`` pairs, passed as keyword
       arguments to the model's ``generate``/``synthesize`` (e.g. PGGAN's ``("level", 2), ("alpha", 0.5)``);
       which ones a model takes is declared by its capabilities, never by its family name.
+    - Feature-map viewer: ``feature_layer`` (one of ``LoadedModel.layer_names()``; None = off, and
+      then no hook is installed) asks for that layer's activations in ``RenderResult.features``:
+      all channels in a grid, or only ``feature_channel``; ``feature_scale`` > 0 is the intensity gain
+      (see ``engine.features``).
     """
 
     model_id: str
@@ -103,15 +107,20 @@ class RenderRequest:
     terms: tuple[LatentTerm, ...] = ()
     terms_space: str = "z"
     interpolation: Interpolation | None = None
+    feature_layer: str | None = None
+    feature_channel: int | None = None
+    feature_scale: float = 1.0
 
 
 @dataclass(frozen=True)
 class RenderResult:
-    """The frame for a request (uint8 HWC, 1 or 3 channels), or the error that prevented it."""
+    """The frame for a request (uint8 HWC, 1 or 3 channels), or the error that prevented it; with
+    ``features`` (uint8 HW1) when the request named a ``feature_layer``."""
 
     request: RenderRequest
     generation: int
     image: np.ndarray | None = None
+    features: np.ndarray | None = None
     error: str | None = None
     render_ms: float = 0.0
 

@@ -197,5 +197,18 @@ def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None
 
 def render(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> np.ndarray:
     """The uint8 HWC frame for ``req``."""
+    return render_frame(model, req, cache)[0]
+
+
+def render_frame(
+    model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The uint8 HWC frame for ``req`` and, when it names a ``feature_layer``, that layer's
+    activations as a uint8 HW1 image (the hook exists only during this call)."""
     with torch.inference_mode():
-        return to_uint8(render_tensor(model, req, cache))[0]
+        if req.feature_layer is None:
+            return to_uint8(render_tensor(model, req, cache))[0], None
+        from engine.features import capture, feature_image
+
+        img, act = capture(model, req.feature_layer, lambda: render_tensor(model, req, cache))
+        return to_uint8(img)[0], feature_image(act, req.feature_channel, float(req.feature_scale))

@@ -12,6 +12,8 @@ _REGISTRY: dict[str, str] = {
     "gan": "engine.families.gan:FAMILY",
     "dcgan": "engine.families.dcgan:FAMILY",
     "vae": "engine.families.vae:FAMILY",
+    "pggan": "engine.families.pggan:FAMILY",
+    "stylegan": "engine.families.stylegan:FAMILY",
 }
 _CACHE: dict[str, ModelFamily] = {}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
 
 from engine.families.base import Capabilities, LoadedModel
 
@@ -42,3 +43,9 @@ class GeneratorModel(LoadedModel):
 
     def layer_names(self) -> list[str]:
         return list(self.module.layers())
+
+    def layer_module(self, name: str) -> nn.Module:
+        layers = self.module.layers()
+        if name not in layers:
+            raise ValueError(f"{self.family} model has no layer {name!r}")
+        return layers[name]

@@ -70,6 +70,13 @@ class StyleGAN2Model(LoadedModel):
         blocks = self.module.synthesis.blocks
         return [f"b{b.resolution}.{n}" for b in blocks for n in ("conv0", "conv1") if getattr(b, n) is not None]
 
+    def layer_module(self, name: str) -> nn.Module:
+        for b in self.module.synthesis.blocks:
+            for n in ("conv0", "conv1"):
+                if name == f"b{b.resolution}.{n}" and getattr(b, n) is not None:
+                    return getattr(b, n)
+        raise ValueError(f"{self.family} model has no layer {name!r}")
+
 
 class StyleGAN2Family(ModelFamily):
     name = "stylegan2"

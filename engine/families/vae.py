@@ -63,6 +63,12 @@ class VAEModel(LoadedModel):
     def layer_names(self) -> list[str]:
         return list(self.module.layers())
 
+    def layer_module(self, name: str) -> nn.Module:
+        layers = self.module.layers()
+        if name not in layers:
+            raise ValueError(f"{self.family} model has no layer {name!r}")
+        return layers[name]
+
 
 class VAEFamily(ModelFamily):
     name = "vae"

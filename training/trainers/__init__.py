@@ -9,7 +9,7 @@ import torch
 
 from training.trainers.base import Trainer
 
-TRAINABLE = ("stylegan2", "gan", "dcgan", "vae")
+TRAINABLE = ("stylegan2", "stylegan", "pggan", "gan", "dcgan", "vae")
 
 
 def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], device: torch.device) -> Trainer:
@@ -21,6 +21,18 @@ def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], de
         cfg = get_family("stylegan2").config_from_dict(model)
         hp = _dataclass_from(StyleGAN2Hparams, hparams)
         return StyleGAN2Trainer(cfg, hp, device)
+    if family == "stylegan":
+        from engine.families import get_family
+        from training.trainers.stylegan import StyleGANHparams, StyleGANTrainer
+
+        cfg = get_family("stylegan").config_from_dict(model)
+        return StyleGANTrainer(cfg, _dataclass_from(StyleGANHparams, hparams), device)
+    if family == "pggan":
+        from engine.families import get_family
+        from training.trainers.pggan import PGGANHparams, PGGANTrainer
+
+        cfg = get_family("pggan").config_from_dict(model)
+        return PGGANTrainer(cfg, _dataclass_from(PGGANHparams, hparams), device)
     if family in ("gan", "dcgan"):
         from engine.families import get_family
         from training.trainers.gan import GANHparams, GANTrainer
