@@ -59,6 +59,11 @@ class PGGANModel(LoadedModel):
             img = F.interpolate(img, size=(self.config.resolution,) * 2, mode="nearest")
         return img
 
+    def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
+        """The first fully connected layer's effective weight over z [C0·16, z_dim] (SeFa)."""
+        fc = self.module.fc
+        return [(0, fc.weight * fc.weight_gain)]
+
     def layer_names(self) -> list[str]:
         trained = level_resolution(int(self.module.trained_level))
         return [n for n in self.module.layer_modules() if int(n.split(".")[0][1:]) <= trained]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import nn
 
 from engine.families.base import Capabilities, ModelFamily, WSpace
@@ -43,6 +44,12 @@ class StyleGANModel(StyleGAN2Model):
     def layer_module(self, name: str) -> nn.Module:
         """The module whose output is layer ``name`` (one of :meth:`layer_names`)."""
         return self.module.synthesis.layer_modules()[name]
+
+    def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
+        """The AdaIN style affines (scale and bias rows) of each synthesis layer (layer i reads ws[:, i])."""
+        return [
+            (i, layer.style.weight * layer.style.weight_gain) for i, layer in enumerate(self.module.synthesis.layers)
+        ]
 
 
 class StyleGANFamily(ModelFamily):
