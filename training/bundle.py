@@ -64,6 +64,23 @@ def reconstruction_error(model: Any, data: Any, n: int = 10000) -> dict[str, flo
     return {"images": count, "mse_per_pixel": round(se / count, 5), "bce_per_image": round(bce / count, 2)}
 
 
+def measure(model: Any, data: str, n: int = 10000) -> dict[str, Any]:
+    """FID, KID, IS, precision/recall (and class accuracy for conditional models) against the held-out
+    split, with the bundled Fashion-MNIST classifier features (``latentlab metrics`` computes the same)."""
+    from engine.metrics.evaluate import EvalOptions, dataset_source, evaluate, model_source, run_to_end
+    from engine.metrics.features import classifier_extractor
+
+    caps = model.capabilities
+    held_out = _held_out(data)
+    metrics = ("fid", "kid", "is", "pr") + (("acc",) if caps.classes else ())
+    real = dataset_source(held_out, open_dataset(held_out, caps.resolution, caps.channels), n)
+    report = run_to_end(evaluate(real, model_source(model, n), classifier_extractor(), EvalOptions(metrics, n=n)))
+    values = {k: v for k, v in report.to_dict().items() if isinstance(v, float) and k != "seconds"}
+    rounded = {k: round(v, 4) for k, v in values.items()}
+    cmd = f"latentlab metrics {{name}} --data {held_out} --n {n} --metric {','.join(metrics)}"
+    return {"against": held_out, "n": n, "features": report.features, "command": cmd, **rounded}
+
+
 def bundle(
     run_dir: Path, name: str, description: str = "", default: bool = False, wall_time_s: float | None = None
 ) -> dict[str, Any]:
@@ -89,6 +106,7 @@ def bundle(
             model, open_dataset(test_spec, run["resolution"], run.get("channels", 3))
         )
         quality["reconstruction"]["data"] = test_spec
+    metrics = measure(model, run["data"]) if run["data"].startswith("fmnist") else {}
     prov = doc.get("provenance", {})
     cmd = f"latentlab train --preset {run['preset']}" if run.get("preset") else "latentlab train " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in run.items() if k in ("family", "data", "resolution", "batch")
@@ -109,6 +127,9 @@ def bundle(
         "sample_grid": str(grid.relative_to(assets)),
         "quality": quality,
     }
+    if metrics:
+        metrics["command"] = metrics["command"].format(name=name)
+        entry["metrics"] = metrics
     manifest_path = assets / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
     manifest.setdefault("models", {})[name] = entry
