@@ -36,6 +36,7 @@ from app.engine_client import MAIN_CHANNEL, EngineClient
 from app.panels import (
     ArithmeticPanel,
     DirectionsPanel,
+    DiscoverPanel,
     EncodePanel,
     InterpolatePanel,
     LatentPanel,
@@ -50,6 +51,7 @@ from app.settings import Settings
 from app.undo import ParamCommand
 from engine.api import JobProgress, JobResult, RenderRequest, RenderResult
 from engine.families.base import Capabilities
+from engine.latent.directions import compute as compute_directions
 from engine.latent.encode import EncodedImage, encode_image_file
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         self._dirty = False
         self._loads: dict[int, Any] = {}  # job id → JobHandle of loads in progress
         self._encodes: dict[int, tuple[str, ParamPanel]] = {}  # job id → (image path, panel) of encodes
+        self._discoveries: dict[int, str] = {}  # job id → model id of direction computations
         self._side_sent: dict[str, RenderRequest] = {}  # last request submitted per side channel
         self._ms_avg: float | None = None
         self._dt_avg: float | None = None
@@ -154,6 +157,7 @@ class MainWindow(QMainWindow):
         self.arithmetic_panel = ArithmeticPanel()
         self.encode_panel = EncodePanel()
         self.directions_panel = DirectionsPanel()
+        self.discover_panel = DiscoverPanel()
         self.docks: dict[str, QDockWidget] = {
             "model": self._dock(self.model_panel, left),
             "latent": self._dock(self.latent_panel, left),
@@ -162,6 +166,7 @@ class MainWindow(QMainWindow):
             "noise": self._dock(self.noise_panel, right),
             "encode": self._dock(self.encode_panel, right),
             "directions": self._dock(self.directions_panel, right),
+            "discover": self._dock(self.discover_panel, right),
             "interpolate": self._dock(self.interpolate_panel, bottom),
             "arithmetic": self._dock(self.arithmetic_panel, bottom),
         }
@@ -175,6 +180,7 @@ class MainWindow(QMainWindow):
             "arithmetic": self.arithmetic_panel,
             "encode": self.encode_panel,
             "directions": self.directions_panel,
+            "discover": self.discover_panel,
         }
         for panel in self.param_panels.values():
             panel.edited.connect(self._on_panel_edit)
@@ -183,6 +189,7 @@ class MainWindow(QMainWindow):
             panel.image_requested.connect(lambda path, p=panel: self.encode_image(path, p))
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._on_dock_visibility)
+        self.discover_panel.compute_requested.connect(self.compute_directions)
         self.model_panel.open_requested.connect(self.open_model)
         self.model_panel.browse_requested.connect(self.open_model_dialog)
         self.model_panel.set_recent(self.settings.recent())
@@ -351,6 +358,9 @@ class MainWindow(QMainWindow):
         if result.job_id in self._encodes:
             self._on_encoded(result)
             return
+        if result.job_id in self._discoveries:
+            self._on_directions(result)
+            return
         if self._loads.pop(result.job_id, None) is None:
             return
         if result.cancelled:
@@ -366,6 +376,7 @@ class MainWindow(QMainWindow):
             "noise": (caps.noise_layers + 5) if caps.noise_layers else 0,
             "encode": 8 if self.encode_panel.applies_to(caps) else 0,
             "directions": (caps.latent_directions + 4) if self.directions_panel.applies_to(caps) else 0,
+            "discover": 8 if self.discover_panel.applies_to(caps) else 0,
         }
         shown = [name for name, n in rows.items() if n]
         if len(shown) > 1:
@@ -418,6 +429,34 @@ class MainWindow(QMainWindow):
         self._on_panel_edit("encode image", {"z": enc.z, "direction_offsets": zeros})
         self.seal_undo()
         self.statusBar().showMessage(f"Encoded {Path(path).name}", 3000)
+
+    # --- direction discovery ---------------------------------------------------------------------------
+    def compute_directions(self, method: str, k: int, layers: tuple[int, int] | None) -> None:
+        """Discover directions of the current model as an engine job (progress in the status bar)."""
+        if self.model_id is None:
+            self.show_error("Cannot compute directions", "Open a model first.")
+            self.discover_panel.compute_failed("no model")
+            return
+        mid = self.model_id
+        kwargs: dict[str, Any] = {"k": k, "layers": layers}
+        handle = self.client.submit_job(
+            f"{method} directions", lambda ctx: compute_directions(ctx.model(mid), method, **kwargs)
+        )
+        self._discoveries[handle.job_id] = mid
+        self.statusBar().showMessage(f"Computing {method.upper()} directions…")
+
+    def _on_directions(self, result: JobResult) -> None:
+        mid = self._discoveries.pop(result.job_id)
+        if mid != self.model_id:
+            return  # the model changed meanwhile
+        if not result.ok:
+            reason = result.error or "cancelled"
+            self.discover_panel.compute_failed(reason)
+            self.show_error("Cannot compute directions", reason)
+            return
+        self.discover_panel.set_directions(result.value)
+        self.seal_undo()
+        self.statusBar().showMessage("Directions ready", 3000)
 
     # --- parameters & undo --------------------------------------------------------------------------
     @Slot(str, object)

@@ -3,6 +3,7 @@
 from app.panels.arithmetic import ArithmeticPanel
 from app.panels.base import ParamPanel
 from app.panels.directions import DirectionsPanel
+from app.panels.discover import DiscoverPanel
 from app.panels.encode import EncodePanel
 from app.panels.interpolate import InterpolatePanel
 from app.panels.latent import LatentPanel
@@ -14,6 +15,7 @@ from app.panels.truncation import TruncationPanel
 __all__ = [
     "ArithmeticPanel",
     "DirectionsPanel",
+    "DiscoverPanel",
     "EncodePanel",
     "InterpolatePanel",
     "LatentPanel",

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from engine.families import LoadedModel
+from engine.families.base import Capabilities
 
 METHODS = ("sefa", "pca")
 Progress = tuple[int, int, str]
@@ -69,7 +70,10 @@ class Directions:
 
     def check_model(self, model: LoadedModel) -> None:
         """Raise :class:`DirectionsError` unless these directions fit ``model``'s latent space."""
-        caps = model.capabilities
+        self.check(model.capabilities)
+
+    def check(self, caps: Capabilities) -> None:
+        """Raise :class:`DirectionsError` unless these directions fit a model with ``caps``."""
         if self.space == "w":
             if caps.w_space is None:
                 raise DirectionsError(f"these directions are in W; {caps.family} models have no W space")
