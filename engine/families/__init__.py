@@ -12,6 +12,9 @@ _REGISTRY: dict[str, str] = {
     "gan": "engine.families.gan:FAMILY",
     "dcgan": "engine.families.dcgan:FAMILY",
     "vae": "engine.families.vae:FAMILY",
+    "pix2pix": "engine.families.pix2pix:FAMILY",
+    "cyclegan": "engine.families.cyclegan:FAMILY",
+    "stargan": "engine.families.stargan:FAMILY",
 }
 _CACHE: dict[str, ModelFamily] = {}
 
