@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 PROG = "latentlab"
 # Commands that live in their own modules: each defines ``register(subparsers)``, which adds its
 # parser and sets ``run=FUNCTION(args) -> int`` as a default (see app/commands/__init__.py).
-COMMAND_MODULES: tuple[str, ...] = ("app.commands.interpolate",)
+COMMAND_MODULES: tuple[str, ...] = ("app.commands.interpolate", "app.commands.translate")
 EXIT_USAGE = 2
 
 log = logging.getLogger("latentlab.cli")
