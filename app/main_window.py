@@ -43,6 +43,7 @@ from app.panels import (
     NoisePanel,
     ParamPanel,
     StylesPanel,
+    TranslatePanel,
     TruncationPanel,
 )
 from app.params import Params
@@ -154,6 +155,9 @@ class MainWindow(QMainWindow):
         self.arithmetic_panel = ArithmeticPanel()
         self.encode_panel = EncodePanel()
         self.directions_panel = DirectionsPanel()
+        self.translate_panel = TranslatePanel()
+        self.translate_panel.attach(self.client)
+        self.translate_panel.error_raised.connect(self.show_error)
         self.docks: dict[str, QDockWidget] = {
             "model": self._dock(self.model_panel, left),
             "latent": self._dock(self.latent_panel, left),
@@ -162,6 +166,7 @@ class MainWindow(QMainWindow):
             "noise": self._dock(self.noise_panel, right),
             "encode": self._dock(self.encode_panel, right),
             "directions": self._dock(self.directions_panel, right),
+            "translate": self._dock(self.translate_panel, right),
             "interpolate": self._dock(self.interpolate_panel, bottom),
             "arithmetic": self._dock(self.arithmetic_panel, bottom),
         }
@@ -175,6 +180,7 @@ class MainWindow(QMainWindow):
             "arithmetic": self.arithmetic_panel,
             "encode": self.encode_panel,
             "directions": self.directions_panel,
+            "translate": self.translate_panel,
         }
         for panel in self.param_panels.values():
             panel.edited.connect(self._on_panel_edit)
@@ -311,6 +317,7 @@ class MainWindow(QMainWindow):
         self.params = self.params.adapted(caps)
         self.undo_stack.clear()
         self._show_panels_for(caps)
+        self.translate_panel.set_model_id(model_id)
         if not self._layout_restored:
             self._balance_docks(caps)
         self.model_panel.set_model(self.model_name, caps, self.meta)
@@ -325,7 +332,8 @@ class MainWindow(QMainWindow):
         self._ms_avg = self._dt_avg = self._last_frame_t = None
         if caps.w_space is None and caps.z_dim <= 0:
             self.canvas.set_frame(None)
-            self.canvas.set_placeholder(f"{self.model_name} does not generate from a latent ({caps.task})")
+            hint = " — drop an image on the window to translate it" if self.translate_panel.applies_to(caps) else ""
+            self.canvas.set_placeholder(f"{self.model_name} does not generate from a latent ({caps.task}){hint}")
         else:
             self.request_render()
         if previous is not None and previous != model_id:
