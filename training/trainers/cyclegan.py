@@ -20,6 +20,7 @@ from engine.models.cyclegan import DIRECTIONS, CycleGANConfig
 from engine.models.pix2pix import PatchDiscriminator
 from training.trainers.base import Batch, Trainer
 from training.trainers.translation_common import ImagePool, apply_decay, linear_decay
+from training.translation_eval import translation_rows
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,8 @@ class CycleGANTrainer(Trainer):
         return get_family("cyclegan").wrap(copy.deepcopy(self.G).cpu(), self.cfg, {"classes": []})
 
     def sample(self, seeds: list[int]) -> torch.Tensor:
-        """Rows of (A, G_A(A), B, G_B(B)) for four fixed images of each domain (seeds unused)."""
+        """Rows of fixed training inputs and their translations (see ``translation_rows``; seeds unused)."""
         if self.fixed is None:
             raise RuntimeError("attach_data must run before sample")
-        model = self.export_model()
-        a, b = self.fixed["A"], self.fixed["B"]
-        with torch.no_grad():
-            ab, ba = model.translate(a, "AtoB"), model.translate(b, "BtoA")
-        return torch.stack([a, ab, b, ba], 1).flatten(0, 1)
+        images, _ = translation_rows(self.export_model(), self.fixed, getattr(self, "exclusive", True))
+        return images

@@ -13,6 +13,7 @@ from engine.families import LoadedModel, get_family
 from engine.models.pix2pix import PatchDiscriminator, Pix2PixConfig
 from training.trainers.base import Batch, Trainer
 from training.trainers.translation_common import apply_decay, linear_decay
+from training.translation_eval import translation_rows
 
 GAN_LOSSES = ("vanilla", "lsgan")
 
@@ -102,11 +103,8 @@ class Pix2PixTrainer(Trainer):
         return get_family("pix2pix").wrap(g, self.cfg, {"classes": []})
 
     def sample(self, seeds: list[int]) -> torch.Tensor:
-        """Rows of (A, G(A), B) for four fixed training pairs (the seeds are not used)."""
+        """Rows of fixed training inputs and their translations (see ``translation_rows``; seeds unused)."""
         if self.fixed is None:
             raise RuntimeError("attach_data must run before sample")
-        model = self.export_model()
-        a, b = self.fixed["A"], self.fixed["B"]
-        with torch.no_grad():
-            fake = model.translate(a)
-        return torch.stack([a, fake, b], 1).flatten(0, 1)
+        images, _ = translation_rows(self.export_model(), self.fixed, getattr(self, "exclusive", True))
+        return images

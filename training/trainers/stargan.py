@@ -21,6 +21,7 @@ from engine.models.stargan import StarGANConfig, StarGANDiscriminator
 from training.data import DataError
 from training.trainers.base import Batch, Trainer
 from training.trainers.translation_common import apply_decay, linear_decay
+from training.translation_eval import translation_rows
 
 
 @dataclass(frozen=True)
@@ -131,21 +132,8 @@ class StarGANTrainer(Trainer):
         return get_family("stargan").wrap(copy.deepcopy(self.G).cpu(), self.cfg, meta)
 
     def sample(self, seeds: list[int]) -> torch.Tensor:
-        """Rows of (input, then one translation per domain) for four fixed images (seeds unused).
-
-        Exclusive domains: target = that domain alone; attributes: the image's own labels with that
-        attribute toggled."""
+        """Rows of fixed training inputs and their translations (see ``translation_rows``; seeds unused)."""
         if self.fixed is None:
             raise RuntimeError("attach_data must run before sample")
-        model = self.export_model()
-        x, c = self.fixed["image"], self.fixed["domain"]
-        cols = [x]
-        with torch.no_grad():
-            for k in range(self.cfg.c_dim):
-                if self.exclusive:
-                    t = F.one_hot(torch.full((x.shape[0],), k), self.cfg.c_dim).float()
-                else:
-                    t = c.clone()
-                    t[:, k] = 1 - t[:, k]
-                cols.append(model.translate(x, target=t))
-        return torch.stack(cols, 1).flatten(0, 1)
+        images, _ = translation_rows(self.export_model(), self.fixed, getattr(self, "exclusive", True))
+        return images

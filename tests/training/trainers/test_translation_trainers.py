@@ -16,6 +16,12 @@ from training.trainers import make_trainer
 from training.trainers.translation_common import ImagePool, linear_decay
 
 
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch):
+    """The loop sizes torch's thread pool to all cores; on a shared test machine one is faster."""
+    monkeypatch.setenv("LATENTLAB_THREADS", "1")
+
+
 class Collect:
     def __init__(self):
         self.events = []
