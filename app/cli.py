@@ -6,6 +6,7 @@
     latentlab models [--json]                   bundled models and model families
     latentlab info CKPT [--json]                what a checkpoint is and can do
     latentlab generate [MODEL] --seeds 0-7 --out grid.png [--out-npy x.npy] ...
+    latentlab translate MODEL IMAGES_OR_FOLDER... --out DIR [--direction D | --target LABELS]
     latentlab convert FOREIGN --out NAME.safetensors
     latentlab bench render [MODEL] [--frames N] [--vary seed|style] [--json]
     latentlab train --preset NAME --out runs/x  (JSON-lines events on stdout)
