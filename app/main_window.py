@@ -44,6 +44,7 @@ from app.panels import (
     NoisePanel,
     ParamPanel,
     StylesPanel,
+    TranslatePanel,
     TruncationPanel,
 )
 from app.params import Params
@@ -158,6 +159,9 @@ class MainWindow(QMainWindow):
         self.encode_panel = EncodePanel()
         self.directions_panel = DirectionsPanel()
         self.discover_panel = DiscoverPanel()
+        self.translate_panel = TranslatePanel()
+        self.translate_panel.attach(self.client)
+        self.translate_panel.error_raised.connect(self.show_error)
         self.docks: dict[str, QDockWidget] = {
             "model": self._dock(self.model_panel, left),
             "latent": self._dock(self.latent_panel, left),
@@ -167,6 +171,7 @@ class MainWindow(QMainWindow):
             "encode": self._dock(self.encode_panel, right),
             "directions": self._dock(self.directions_panel, right),
             "discover": self._dock(self.discover_panel, right),
+            "translate": self._dock(self.translate_panel, right),
             "interpolate": self._dock(self.interpolate_panel, bottom),
             "arithmetic": self._dock(self.arithmetic_panel, bottom),
         }
@@ -181,6 +186,7 @@ class MainWindow(QMainWindow):
             "encode": self.encode_panel,
             "directions": self.directions_panel,
             "discover": self.discover_panel,
+            "translate": self.translate_panel,
         }
         for panel in self.param_panels.values():
             panel.edited.connect(self._on_panel_edit)
@@ -318,6 +324,7 @@ class MainWindow(QMainWindow):
         self.params = self.params.adapted(caps)
         self.undo_stack.clear()
         self._show_panels_for(caps)
+        self.translate_panel.set_model_id(model_id)
         if not self._layout_restored:
             self._balance_docks(caps)
         self.model_panel.set_model(self.model_name, caps, self.meta)
@@ -332,7 +339,8 @@ class MainWindow(QMainWindow):
         self._ms_avg = self._dt_avg = self._last_frame_t = None
         if caps.w_space is None and caps.z_dim <= 0:
             self.canvas.set_frame(None)
-            self.canvas.set_placeholder(f"{self.model_name} does not generate from a latent ({caps.task})")
+            hint = " — drop an image on the window to translate it" if self.translate_panel.applies_to(caps) else ""
+            self.canvas.set_placeholder(f"{self.model_name} does not generate from a latent ({caps.task}){hint}")
         else:
             self.request_render()
         if previous is not None and previous != model_id:

@@ -22,6 +22,8 @@ from engine.fileio import atomic_write
 from training.data import open_dataset
 from training.events import EventWriter
 from training.trainers import make_trainer
+from training.translation_data import KINDS as TRANSLATION_KINDS
+from training.translation_data import open_translation_dataset
 
 log = logging.getLogger(__name__)
 CKPT_RE = re.compile(r"ckpt-(\d+)\.pt$")
@@ -112,8 +114,11 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
 
     model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
     trainer = make_trainer(opts.family, model_cfg, opts.hparams, device)
-    labelled = trainer.data_kind == "labelled"
-    dataset = open_dataset(opts.data, opts.resolution, opts.channels, xflip=opts.xflip, labelled=labelled)
+    if trainer.data_kind in TRANSLATION_KINDS:
+        dataset = open_translation_dataset(opts.data, trainer.data_kind, opts.resolution, opts.channels, opts.xflip)
+    else:
+        labelled = trainer.data_kind == "labelled"
+        dataset = open_dataset(opts.data, opts.resolution, opts.channels, xflip=opts.xflip, labelled=labelled)
     trainer.attach_data(dataset)
     if hasattr(ev, "also_to"):
         ev.also_to(str(run_dir / "events.jsonl"))
@@ -186,7 +191,9 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
 
     def sample() -> Path:
         last_sample["step"] = step
-        path = save_grid(trainer.sample(SAMPLE_SEEDS), run_dir / "samples" / f"step-{step:07d}.png")
+        grid = trainer.sample(SAMPLE_SEEDS)
+        cols = int(getattr(trainer, "sample_columns", 4))
+        path = save_grid(grid, run_dir / "samples" / f"step-{step:07d}.png", nrow=cols)
         ev.emit("sample", step=step, path=str(path))
         return path
 

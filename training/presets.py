@@ -257,6 +257,94 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+TRANSLATION_PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            name="emoji-pix2pix",
+            family="pix2pix",
+            data="demo:emoji-edges",
+            resolution=64,
+            batch=8,
+            max_steps=6000,
+            model={"num_downs": 6, "ngf": 32, "ndf": 32},
+            hparams={"decay_start": 3000, "decay_steps": 3000},
+            xflip=True,
+            checkpoint_every=1000,
+            sample_every=500,
+            description="pix2pix: Canny edges → colour emoji (2,308 Noto Color Emoji pairs, 64x64)",
+        ),
+        Preset(
+            name="emoji-cyclegan",
+            family="cyclegan",
+            data="demo:emoji-grey",
+            resolution=64,
+            batch=4,
+            max_steps=8000,
+            model={"ngf": 16, "n_blocks": 6, "ndf": 32},
+            hparams={"decay_start": 4000, "decay_steps": 4000},
+            xflip=True,
+            checkpoint_every=1000,
+            sample_every=500,
+            description="CycleGAN: grey ↔ colour emoji, two disjoint halves of the emoji set (unpaired), 64x64",
+        ),
+        Preset(
+            name="emoji-stargan",
+            family="stargan",
+            data="demo:emoji-hue",
+            resolution=64,
+            batch=16,
+            max_steps=10000,
+            model={"c_dim": 4, "conv_dim": 32, "repeat_num": 4, "d_conv_dim": 32, "d_repeat_num": 5},
+            hparams={"decay_start": 5000, "decay_steps": 5000},
+            xflip=True,
+            checkpoint_every=1000,
+            sample_every=500,
+            description="StarGAN: emoji recoloured toward red / yellow / green / blue (dominant-hue domains), 64x64",
+        ),
+        Preset(
+            name="tiny-pix2pix",
+            family="pix2pix",
+            data="demo:emoji-edges",
+            resolution=32,
+            batch=2,
+            max_steps=4,
+            model={"num_downs": 5, "ngf": 4, "ndf": 4},
+            checkpoint_every=2,
+            sample_every=2,
+            description="A seconds-long smoke-test run",
+        ),
+        Preset(
+            name="tiny-cyclegan",
+            family="cyclegan",
+            data="demo:emoji-grey",
+            resolution=32,
+            batch=2,
+            max_steps=4,
+            model={"ngf": 4, "n_blocks": 1, "ndf": 4, "d_layers": 2},
+            hparams={"pool_size": 3, "decay_start": 2, "decay_steps": 4},
+            checkpoint_every=2,
+            sample_every=2,
+            description="A seconds-long smoke-test run",
+        ),
+        Preset(
+            name="tiny-stargan",
+            family="stargan",
+            data="demo:emoji-hue",
+            resolution=16,
+            batch=4,
+            max_steps=4,
+            model={"c_dim": 4, "conv_dim": 4, "repeat_num": 1, "d_conv_dim": 4, "d_repeat_num": 2},
+            hparams={"n_critic": 2},
+            checkpoint_every=2,
+            sample_every=2,
+            description="A seconds-long smoke-test run",
+        ),
+    )
+}
+PRESETS.update(TRANSLATION_PRESETS)
+
+
 def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise KeyError(f"unknown preset '{name}' (known: {', '.join(sorted(PRESETS))})")

@@ -10,6 +10,7 @@ from app.panels.latent import LatentPanel
 from app.panels.model import ModelPanel
 from app.panels.noise import NoisePanel
 from app.panels.styles import StylesPanel
+from app.panels.translate import TranslatePanel
 from app.panels.truncation import TruncationPanel
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "NoisePanel",
     "ParamPanel",
     "StylesPanel",
+    "TranslatePanel",
     "TruncationPanel",
 ]

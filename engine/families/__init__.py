@@ -14,6 +14,9 @@ _REGISTRY: dict[str, str] = {
     "vae": "engine.families.vae:FAMILY",
     "pggan": "engine.families.pggan:FAMILY",
     "stylegan": "engine.families.stylegan:FAMILY",
+    "pix2pix": "engine.families.pix2pix:FAMILY",
+    "cyclegan": "engine.families.cyclegan:FAMILY",
+    "stargan": "engine.families.stargan:FAMILY",
 }
 _CACHE: dict[str, ModelFamily] = {}
 
