@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -54,6 +55,9 @@ from engine.api import JobProgress, JobResult, RenderRequest, RenderResult
 from engine.families.base import Capabilities
 from engine.latent.directions import compute as compute_directions
 from engine.latent.encode import EncodedImage, encode_image_file
+from engine.latent.keyframes import walk
+from engine.render import LRUCache, render
+from engine.video import export_job, output_kind
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +108,7 @@ class MainWindow(QMainWindow):
         self._loads: dict[int, Any] = {}  # job id → JobHandle of loads in progress
         self._encodes: dict[int, tuple[str, ParamPanel]] = {}  # job id → (image path, panel) of encodes
         self._discoveries: dict[int, str] = {}  # job id → model id of direction computations
+        self._exports: dict[int, str] = {}  # job id → output path of video exports
         self._side_sent: dict[str, RenderRequest] = {}  # last request submitted per side channel
         self._ms_avg: float | None = None
         self._dt_avg: float | None = None
@@ -196,6 +201,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._on_dock_visibility)
         self.discover_panel.compute_requested.connect(self.compute_directions)
+        self.interpolate_panel.export_requested.connect(self.export_video)
         self.model_panel.open_requested.connect(self.open_model)
         self.model_panel.browse_requested.connect(self.open_model_dialog)
         self.model_panel.set_recent(self.settings.recent())
@@ -210,7 +216,7 @@ class MainWindow(QMainWindow):
         self.progress.setTextVisible(False)
         self.cancel_button = QToolButton()
         self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Stop loading")
+        self.cancel_button.setToolTip("Stop loading or exporting")
         self.cancel_button.clicked.connect(self.cancel_loads)
         self.model_label = QLabel("no model")
         self.resolution_label = QLabel("")
@@ -363,6 +369,14 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_job_done(self, result: JobResult) -> None:
+        if result.job_id in self._exports:
+            path = self._exports.pop(result.job_id)
+            if result.cancelled:
+                self.statusBar().showMessage("Export cancelled", 3000)
+            elif not result.ok:
+                self.show_error("Cannot export video", f"Could not write “{path}”.\n\n{result.error}")
+            else:
+                self.statusBar().showMessage(f"Wrote {path}", 5000)
         if result.job_id in self._encodes:
             self._on_encoded(result)
             return
@@ -437,6 +451,48 @@ class MainWindow(QMainWindow):
         self._on_panel_edit("encode image", {"z": enc.z, "direction_offsets": zeros})
         self.seal_undo()
         self.statusBar().showMessage(f"Encoded {Path(path).name}", 3000)
+
+    # --- video export -------------------------------------------------------------------------------
+    def export_requests(self, frames: int, loop: bool) -> list[RenderRequest]:
+        """The frames of the walk from the current latent A to seed B (and back when looping), with
+        every other current setting (truncation, styles, noise, directions) as shown."""
+        base = self.current_request()
+        if base is None:
+            return []
+        p = self.params
+        space = p.interp_space if p.interp_space in ("z", "w") else "z"
+        if space == "w" and (self.caps is None or self.caps.w_space is None):
+            space = "z"
+        reqs = walk(base, [int(p.seed), int(p.interp_seed)], frames, p.interp_method, space, loop)
+        if base.z is not None:  # an encoded latent A: keep it on the first segment
+            reqs = [dataclasses.replace(r, z=base.z) if r.seed == p.seed else r for r in reqs]
+        return reqs
+
+    def export_video(self, path: str, frames: int, fps: int, loop: bool = False) -> None:
+        """Render and encode the walk as an engine job (progress and Cancel in the status bar)."""
+        if self.model_id is None:
+            self.show_error("Cannot export video", "Open a model first.")
+            return
+        try:
+            output_kind(path)
+        except ValueError as e:
+            self.show_error("Cannot export video", str(e))
+            return
+        mid, reqs = self.model_id, self.export_requests(frames, loop)
+
+        def job(ctx: Any) -> Any:
+            model = ctx.model(mid)
+            cache = LRUCache()
+            return export_job((render(model, r, cache) for r in reqs), len(reqs), path, fps)
+
+        handle = self.client.submit_job(f"export {Path(path).name}", job)
+        self._exports[handle.job_id] = path
+        self._loads[handle.job_id] = handle
+        self.progress.setRange(0, len(reqs))
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.statusBar().showMessage(f"Exporting {Path(path).name}…")
 
     # --- direction discovery ---------------------------------------------------------------------------
     def compute_directions(self, method: str, k: int, layers: tuple[int, int] | None) -> None:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QHideEvent
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from app.panels.base import ParamPanel
 from app.params import Params, latent_spaces
@@ -12,6 +24,7 @@ from app.widgets import FloatSlider, random_seed, seed_spin, set_silently
 from engine.api import INTERP_METHODS
 from engine.families.base import Capabilities
 
+VIDEO_FILTER = "MP4 video (*.mp4);;GIF animation (*.gif);;WebM video (*.webm)"
 TICK_MS = 40
 STEP = 0.02  # t per animation tick: one sweep A → B in 50 ticks
 
@@ -21,6 +34,8 @@ class InterpolatePanel(ParamPanel):
     Play/Pause (t swings back and forth; frames are not undo steps) and "Make B current"."""
 
     title = "Interpolate"
+    export_requested = Signal(str, int, int, bool)
+    """(path, frames, fps, loop): write the walk A → B (→ A when looping) as a video."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +84,24 @@ class InterpolatePanel(ParamPanel):
         brow.addWidget(self.make_current)
         form.addRow(brow)
 
+        self.frames = QSpinBox()
+        self.frames.setRange(2, 10000)
+        self.frames.setValue(120)
+        self.frames.setToolTip("Frames in the exported video")
+        self.fps = QSpinBox()
+        self.fps.setRange(1, 120)
+        self.fps.setValue(30)
+        self.fps.setToolTip("Frames per second")
+        self.loop = QCheckBox("Loop")
+        self.loop.setToolTip("Walk A → B → A, so the video repeats seamlessly")
+        self.export = QPushButton("Export video…")
+        self.export.setToolTip("Write the walk A → B as MP4, GIF or WebM (runs as a job with progress and cancel)")
+        erow = QHBoxLayout()
+        for w in (QLabel("Frames"), self.frames, QLabel("fps"), self.fps, self.loop, self.export):
+            erow.addWidget(w)
+        form.addRow(erow)
+        self.export_dir = str(Path.home())
+
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
@@ -82,6 +115,16 @@ class InterpolatePanel(ParamPanel):
         self.space.currentTextChanged.connect(lambda s: s and self.emit_edit("interp_space", interp_space=s))
         self.play.toggled.connect(self.set_playing)
         self.make_current.clicked.connect(self._make_current)
+        self.export.clicked.connect(self.export_dialog)
+
+    def export_dialog(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(self, "Export video", self.export_dir, VIDEO_FILTER)
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".gif" if "GIF" in chosen else ".webm" if "WebM" in chosen else ".mp4"
+        self.export_dir = str(Path(path).parent)
+        self.export_requested.emit(path, int(self.frames.value()), int(self.fps.value()), self.loop.isChecked())
 
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:

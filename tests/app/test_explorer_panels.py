@@ -210,3 +210,26 @@ def test_directions_sliders_and_reset(vae_window, wait_current) -> None:
     res = wait_current()
     assert res.request.direction_offsets == ()
     np.testing.assert_array_equal(res.image, before)
+
+
+def test_export_video_job_writes_the_walk(window, wait_current, qtbot, tmp_path) -> None:
+    import imageio.v2 as imageio
+
+    wait_current()
+    window.interpolate_panel.seed_b.setValue(6)
+    out = tmp_path / "walk.mp4"
+    window.interpolate_panel.space.setCurrentText("w")
+    window.export_video(str(out), 9, 12, loop=True)
+    qtbot.waitUntil(lambda: not window._exports and out.exists(), timeout=WAIT_MS * 3)
+    frames = [f for f in imageio.get_reader(out)]
+    assert len(frames) == 9 and frames[0].shape[:2] == (window.caps.resolution,) * 2
+    first = window.client.engine.call(
+        lambda ctx: render(ctx.model(window.model_id), window.export_requests(9, True)[0])
+    )
+    folder = tmp_path / "frames"
+    window.export_video(f"{folder}/", 9, 12, loop=True)  # lossless PNG frames
+    qtbot.waitUntil(lambda: not window._exports and len(list(folder.glob("*.png"))) == 9, timeout=WAIT_MS * 3)
+    np.testing.assert_array_equal(np.asarray(Image.open(folder / "frame_00000.png"))[..., :3], first)
+    assert window.export_requests(9, True)[3].interpolation.space == "w"
+    window.export_video(str(tmp_path / "bad.avi"), 5, 12)
+    assert window.last_error is not None and "unknown output type" in window.last_error.text()
