@@ -54,9 +54,7 @@ FORMATS: tuple[ForeignFormat, ...] = (
         "engine.checkpoints.rosinality",
         "rosinality/stylegan2-pytorch checkpoint",
     ),
-    ForeignFormat(
-        "nvlabs", (PICKLE,), "engine.checkpoints.nvlabs", "NVlabs stylegan2-ada-pytorch network pickle"
-    ),
+    ForeignFormat("nvlabs", (PICKLE,), "engine.checkpoints.nvlabs", "NVlabs stylegan2-ada-pytorch network pickle"),
     ForeignFormat(
         "gan_zoo", TORCH_CONTAINERS, "engine.checkpoints.gan_zoo", "facebookresearch/pytorch_GAN_zoo checkpoint"
     ),
@@ -67,6 +65,7 @@ FORMATS: tuple[ForeignFormat, ...] = (
         "pytorch-CycleGAN-and-pix2pix generator",
     ),
     ForeignFormat("stargan", TORCH_CONTAINERS, "engine.checkpoints.stargan", "StarGAN generator checkpoint"),
+    ForeignFormat("psp", TORCH_CONTAINERS, "engine.checkpoints.psp", "pixel2style2pixel (pSp) encoder checkpoint"),
 )
 
 
@@ -166,9 +165,7 @@ def build_stylegan2(
         raise CheckpointError(path, f"checkpoint lacks {len(missing)} tensors, e.g. {', '.join(missing[:4])}")
     extra = sorted(set(tensors) - set(own))
     if extra:
-        raise CheckpointError(
-            path, f"checkpoint has tensors the generator lacks, e.g. {', '.join(extra[:4])}"
-        )
+        raise CheckpointError(path, f"checkpoint has tensors the generator lacks, e.g. {', '.join(extra[:4])}")
     module.load_state_dict(full, strict=True)
     return family.wrap(module, cfg, meta)
 

@@ -17,6 +17,7 @@ _REGISTRY: dict[str, str] = {
     "pix2pix": "engine.families.pix2pix:FAMILY",
     "cyclegan": "engine.families.cyclegan:FAMILY",
     "stargan": "engine.families.stargan:FAMILY",
+    "psp": "engine.families.psp:FAMILY",
 }
 _CACHE: dict[str, ModelFamily] = {}
 

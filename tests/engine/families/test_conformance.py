@@ -99,6 +99,13 @@ def test_capabilities_match_operations(model):
         z = model.encode(x)
         assert z.shape == (2, caps.z_dim)
         assert model.decode(z).shape == (2, caps.channels, caps.resolution, caps.resolution)
+    if caps.encodes_into == "w+":
+        size = caps.image_input.size
+        x = torch.rand(2, caps.image_input.channels, size, size) * 2 - 1
+        ws = model.encode(x)
+        assert ws.shape == (2, caps.w_space.num_ws, caps.w_space.w_dim)
+        assert model.decode(ws).shape == (2, caps.channels, caps.resolution, caps.resolution)
+        torch.testing.assert_close(model.decode(ws), model.synthesize(ws), rtol=0, atol=0)
     if caps.task == "image-to-image":
         size = caps.image_input.size
         x = torch.rand(2, caps.image_input.channels, size, size) * 2 - 1
