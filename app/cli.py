@@ -7,6 +7,7 @@
     latentlab info CKPT [--json]                what a checkpoint is and can do
     latentlab generate [MODEL] --seeds 0-7 --out grid.png [--out-npy x.npy] ...
     latentlab translate MODEL IMAGES_OR_FOLDER... --out DIR [--direction D | --target LABELS]
+    latentlab invert MODEL IMAGE [--method project|encoder] [--space w|wplus] --out latent.npz
     latentlab convert FOREIGN --out NAME.safetensors
     latentlab bench render [MODEL] [--frames N] [--vary seed|style] [--json]
     latentlab train --preset NAME --out runs/x  (JSON-lines events on stdout)
@@ -47,6 +48,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.metrics",
     "app.commands.directions",
     "app.commands.translate",
+    "app.commands.invert",
 )
 EXIT_USAGE = 2
 
