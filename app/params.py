@@ -30,7 +30,8 @@ class Params:
     hold one value per style layer / noise layer of the current model (empty when it has none).
 
     ``z`` is an explicit latent (e.g. an encoded image) that replaces the seed's; picking a seed
-    clears it. ``direction_offsets`` holds one offset (in standard deviations) per stored latent
+    clears it. ``ws`` likewise, in W+ (an image inverted by projection or a pSp encoder): z-space
+    operations then act in w instead. ``direction_offsets`` holds one offset (in standard deviations) per stored latent
     direction. ``interp_*``: interpolation toward ``interp_seed`` (when ``interp_on``);
     ``arith_*``: the latent becomes ``wA·A + wB·B + wC·C`` with A the current latent (when ``arith_on``).
     ``found_offsets``: slider positions on discovered directions (SeFa/PCA; Discover panel) and
@@ -50,6 +51,7 @@ class Params:
     noise_layer_strengths: tuple[float, ...] = ()
     noise_seed: int = 0
     z: tuple[float, ...] | None = None
+    ws: tuple[tuple[float, ...], ...] | None = None
     direction_offsets: tuple[float, ...] = ()
     interp_on: bool = False
     interp_seed: int = 1
@@ -82,6 +84,7 @@ class Params:
         spaces = latent_spaces(caps)
         return self.replace(
             z=None,
+            ws=None,
             found_offsets=(),
             edit_offset=None,
             edit_layers=None,
@@ -102,6 +105,9 @@ class Params:
         spaces = latent_spaces(caps)
         latent = caps.z_dim > 0
         z = self.z if latent and self.z is not None and len(self.z) == caps.z_dim else None
+        ws = self.ws if w and self.ws is not None and len(self.ws) == caps.w_space.num_ws else None
+        if ws is not None:  # an explicit W+ latent has no z: latent operations act in w
+            spaces = ("w",)
         offsets = ()
         if caps.latent_directions and any(o != 0 for o in self.direction_offsets):
             offsets = tuple(float(o) for o in self.direction_offsets[: caps.latent_directions])
@@ -112,7 +118,7 @@ class Params:
             terms = (LatentTerm(None, wa), LatentTerm(b, wb), LatentTerm(c, wc))
         interp = None
         if latent and self.interp_on:
-            space = self.interp_space if self.interp_space in spaces else "z"
+            space = self.interp_space if self.interp_space in spaces else spaces[0]
             interp = Interpolation(int(self.interp_seed), float(self.interp_t), self.interp_method, space)
         return RenderRequest(
             model_id=model_id,
@@ -128,9 +134,10 @@ class Params:
             noise_layer_strengths=tuple(float(s) for s in self.noise_layer_strengths) if caps.noise_layers else (),
             noise_seed=int(self.noise_seed),
             z=z,
-            direction_offsets=offsets,
+            ws=ws,
+            direction_offsets=offsets if ws is None else (),
             terms=terms,
-            terms_space=(self.arith_space if self.arith_space in spaces else "z") if terms else "z",
+            terms_space=(self.arith_space if self.arith_space in spaces else spaces[0]) if terms else "z",
             interpolation=interp,
             **self._edit_offsets(caps),
         )

@@ -77,6 +77,9 @@ class RenderRequest:
     - ``terms``/``terms_space``: latent arithmetic; when non-empty the latent becomes Σ weight · latent
       over the terms (e.g. A − B + C), computed in z or (models with W) in w.
     - ``interpolation``: then blend that latent toward a second seed (:class:`Interpolation`).
+    - ``ws``: an explicit W+ latent (e.g. an inverted image): ``num_ws`` rows of ``w_dim`` floats, used
+      instead of mapping the seed's z. Truncation, w-space arithmetic and interpolation, style mixing
+      (blended in w) and ``w_offset`` then act on it; the z-space operations do not apply.
     - ``options``: family-specific view options as ``(name, value)`` pairs, passed as keyword
       arguments to the model's ``generate``/``synthesize`` (e.g. PGGAN's ``("level", 2), ("alpha", 0.5)``);
       which ones a model takes is declared by its capabilities, never by its family name.
@@ -100,6 +103,7 @@ class RenderRequest:
     noise_layer_strengths: tuple[float, ...] = ()
     noise_seed: int = 0
     w_offset: tuple[float, ...] | None = None
+    ws: tuple[tuple[float, ...], ...] | None = None
     w_offset_layers: tuple[int, int] | None = None
     z_offset: tuple[float, ...] | None = None
     options: tuple[tuple[str, float | int | str], ...] = ()

@@ -13,6 +13,7 @@ from engine.api import LATENT_SPACES, RenderRequest
 from engine.families import LoadedModel
 from engine.latent.arithmetic import weighted_sum
 from engine.latent.ops import interpolate, move_along, slerp
+from engine.models.stylegan2 import truncate
 
 
 class LRUCache:
@@ -127,12 +128,16 @@ def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = 
         and not (req.terms and req.terms_space == "z")
         and not (req.interpolation is not None and req.interpolation.space == "z")
     )
-    z1 = request_z(model, req)
-    if plain:
-        key1: Hashable = ("z", req.z) if req.z is not None else ("seed", req.seed)
+    if req.ws is not None:
+        ws = explicit_ws(model, req)
+        z1, key1 = None, ("ws", req.ws)
     else:
-        key1 = _z_key(z1)
-    ws = mapped(z1, key1)
+        z1 = request_z(model, req)
+        if plain:
+            key1: Hashable = ("z", req.z) if req.z is not None else ("seed", req.seed)
+        else:
+            key1 = _z_key(z1)
+        ws = mapped(z1, key1)
     if req.terms and req.terms_space == "w":
         latents = [ws if t.seed is None else mapped(model.sample_z([t.seed]), ("seed", t.seed)) for t in req.terms]
         ws = weighted_sum(latents, [t.weight for t in req.terms])
@@ -145,14 +150,14 @@ def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = 
         if len(mix) != num_ws:
             raise ValueError(f"style_mix needs {num_ws} weights, got {len(mix)}")
         z2 = model.sample_z([req.mix_seed])
-        if req.mix_space == "z":
+        if req.mix_space == "z" and z1 is not None:
             layers = []
             for i, a in enumerate(mix):
                 zi = slerp(z1, z2, float(a))
                 wi = mapped(zi, ("zmix", key1, req.mix_seed, round(float(a), 6)))
                 layers.append(wi[:, i])
             ws = torch.stack(layers, dim=1)
-        elif req.mix_space == "w":
+        elif req.mix_space in ("w", "z"):  # an explicit ws has no z: blend in w
             ws2 = mapped(z2, ("seed", req.mix_seed))
             a = torch.tensor(mix, dtype=ws.dtype, device=ws.device).reshape(1, -1, 1)
             ws = ws + (ws2 - ws) * a
@@ -171,6 +176,18 @@ def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = 
             mask = torch.zeros(1, num_ws, 1, dtype=ws.dtype, device=ws.device)
             mask[:, a:b] = 1
             ws = ws + off * mask
+    return ws
+
+
+def explicit_ws(model: LoadedModel, req: RenderRequest) -> torch.Tensor:
+    """``req.ws`` as a tensor [1, num_ws, w_dim], truncated toward ``w_avg`` by ``psi``/``cutoff``."""
+    ws_space = model.capabilities.w_space
+    rows = req.ws or ()
+    if len(rows) != ws_space.num_ws or any(len(r) != ws_space.w_dim for r in rows):
+        raise ValueError(f"ws must be {ws_space.num_ws} rows of {ws_space.w_dim} values")
+    ws = torch.tensor([rows], dtype=torch.float32, device=model.device)
+    if req.psi != 1 and ws_space.has_w_avg:
+        ws = truncate(ws, model.w_avg.to(ws.dtype), req.psi, req.cutoff)
     return ws
 
 

@@ -62,7 +62,7 @@ class ArithmeticPanel(ParamPanel):
 
         self.enabled.toggled.connect(lambda on: self.emit_edit("arith_on", arith_on=bool(on)))
         self.space.currentTextChanged.connect(lambda s: s and self.emit_edit("arith_space", arith_space=s))
-        self.seeds[0].valueChanged.connect(lambda v: self.emit_edit("seed", seed=int(v), z=None))
+        self.seeds[0].valueChanged.connect(lambda v: self.emit_edit("seed", seed=int(v), z=None, ws=None))
         for i in (1, 2):
             self.seeds[i].valueChanged.connect(lambda _v: self.emit_edit("arith_seeds", arith_seeds=self._bc()))
         for i in range(3):

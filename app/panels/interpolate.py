@@ -156,7 +156,7 @@ class InterpolatePanel(ParamPanel):
 
     def _make_current(self) -> None:
         p = self.params
-        changes: dict[str, object] = {"seed": int(p.interp_seed), "z": None, "interp_t": 0.0}
+        changes: dict[str, object] = {"seed": int(p.interp_seed), "z": None, "ws": None, "interp_t": 0.0}
         if p.z is None:
             changes["interp_seed"] = int(p.seed)
         self.edited.emit("make B current", changes)

@@ -39,7 +39,7 @@ class LatentPanel(ParamPanel):
         form.addRow("Mix space", self.mix_space)
         self._mix_label = form.labelForField(self.mix_space)
 
-        self.seed.valueChanged.connect(lambda v: self.emit_edit("seed", seed=int(v), z=None))
+        self.seed.valueChanged.connect(lambda v: self.emit_edit("seed", seed=int(v), z=None, ws=None))
         self.randomise.clicked.connect(lambda: self.seed.setValue(random_seed()))
         self.class_combo.currentIndexChanged.connect(lambda i: self.emit_edit("class", class_index=max(0, int(i))))
         self.mix_space.currentTextChanged.connect(lambda t: self.emit_edit("mix_space", mix_space=t))
