@@ -55,6 +55,7 @@ from engine.api import JobProgress, JobResult, RenderRequest, RenderResult
 from engine.families.base import Capabilities
 from engine.latent.directions import compute as compute_directions
 from engine.latent.encode import EncodedImage, encode_image_file
+from engine.latent.invert_job import InversionJob, start_inversion
 from engine.latent.keyframes import walk
 from engine.render import LRUCache, render
 from engine.video import export_job, output_kind
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self._dirty = False
         self._loads: dict[int, Any] = {}  # job id → JobHandle of loads in progress
         self._encodes: dict[int, tuple[str, ParamPanel]] = {}  # job id → (image path, panel) of encodes
+        self._inversions: dict[int, InversionJob] = {}  # job id → W/W+ inversion (projection, pSp) in progress
         self._discoveries: dict[int, str] = {}  # job id → model id of direction computations
         self._exports: dict[int, str] = {}  # job id → output path of video exports
         self._side_sent: dict[str, RenderRequest] = {}  # last request submitted per side channel
@@ -201,6 +203,8 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._on_dock_visibility)
         self.discover_panel.compute_requested.connect(self.compute_directions)
+        self.encode_panel.invert_requested.connect(self.invert_image)
+        self.encode_panel.cancel_requested.connect(self.cancel_inversions)
         self.interpolate_panel.export_requested.connect(self.export_video)
         self.model_panel.open_requested.connect(self.open_model)
         self.model_panel.browse_requested.connect(self.open_model_dialog)
@@ -359,6 +363,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_job_progress(self, progress: JobProgress) -> None:
+        inv = self._inversions.get(progress.job_id)
+        if inv is not None:
+            self.encode_panel.show_progress(progress.done, progress.total, progress.message, inv.take_preview())
+            return
         if progress.job_id not in self._loads:
             return
         if progress.total > 0:
@@ -379,6 +387,9 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"Wrote {path}", 5000)
         if result.job_id in self._encodes:
             self._on_encoded(result)
+            return
+        if result.job_id in self._inversions:
+            self._on_inverted(result)
             return
         if result.job_id in self._discoveries:
             self._on_directions(result)
@@ -452,6 +463,51 @@ class MainWindow(QMainWindow):
         self.seal_undo()
         self.statusBar().showMessage(f"Encoded {Path(path).name}", 3000)
 
+    def invert_image(self, path: str, method: str, space: str, steps: int) -> None:
+        """Invert an image file into the current model's W/W+ (pSp encoder or projection, an engine job
+        whose reconstruction the Encode panel shows live); on success its ws becomes the current latent."""
+        if self.model_id is None or self.caps is None:
+            self.encode_panel.show_failed("Open a model first")
+            self.show_error("Cannot invert image", "Open a model first.")
+            return
+        try:
+            inv = start_inversion(self.client.submit_job, self.model_id, self.caps, path, method, space, steps)
+        except ValueError as e:
+            self.encode_panel.show_failed(f"Could not invert {Path(path).name}")
+            self.show_error("Cannot invert image", f"Could not invert “{path}”.\n\n{e}")
+            return
+        self._inversions[inv.handle.job_id] = inv
+        self.encode_panel.show_input(inv.input)
+        self.statusBar().showMessage(f"Inverting {Path(path).name}…")
+
+    def cancel_inversions(self) -> None:
+        """Stop the running inversion(s); the current latent stays as it was."""
+        for inv in self._inversions.values():
+            inv.handle.cancel()
+
+    def _on_inverted(self, result: JobResult) -> None:
+        inv = self._inversions.pop(result.job_id)
+        name = Path(inv.path).name
+        if inv.model_id != self.model_id or self.caps is None or self.caps.w_space is None:
+            return  # the model changed meanwhile
+        if result.cancelled:
+            self.encode_panel.show_failed(f"Cancelled: {name} was not inverted")
+            self.statusBar().showMessage("Inversion cancelled", 3000)
+            return
+        if not result.ok:
+            self.encode_panel.show_failed(f"Could not invert {name}")
+            self.show_error("Cannot invert image", f"Could not invert “{inv.path}”.\n\n{result.error}")
+            return
+        ws = result.value.latent[0]
+        if tuple(ws.shape) != (self.caps.w_space.num_ws, self.caps.w_space.w_dim):
+            return
+        self.encode_panel.show_encoded(inv.path, inv.input, result.value.reconstruction[0])
+        rows = tuple(tuple(float(v) for v in row) for row in ws.tolist())
+        zeros = tuple(0.0 for _ in self.params.direction_offsets)
+        self._on_panel_edit("invert image", {"ws": rows, "z": None, "direction_offsets": zeros})
+        self.seal_undo()
+        self.statusBar().showMessage(f"Inverted {name}", 3000)
+
     # --- video export -------------------------------------------------------------------------------
     def export_requests(self, frames: int, loop: bool) -> list[RenderRequest]:
         """The frames of the walk from the current latent A to seed B (and back when looping), with
@@ -463,9 +519,14 @@ class MainWindow(QMainWindow):
         space = p.interp_space if p.interp_space in ("z", "w") else "z"
         if space == "w" and (self.caps is None or self.caps.w_space is None):
             space = "z"
+        if base.ws is not None:  # an inverted image has no z: walk in w
+            space = "w"
         reqs = walk(base, [int(p.seed), int(p.interp_seed)], frames, p.interp_method, space, loop)
-        if base.z is not None:  # an encoded latent A: keep it on the first segment
-            reqs = [dataclasses.replace(r, z=base.z) if r.seed == p.seed else r for r in reqs]
+        if base.z is not None or base.ws is not None:  # an encoded latent A: keep it on the first segment
+            reqs = [
+                dataclasses.replace(r, z=base.z, ws=base.ws) if r.seed == p.seed else dataclasses.replace(r, ws=None)
+                for r in reqs
+            ]
         return reqs
 
     def export_video(self, path: str, frames: int, fps: int, loop: bool = False) -> None:

@@ -1,40 +1,70 @@
-"""The encode panel (models that encode images into z): open or drop an image, see its reconstruction,
-and make its latent the current one."""
+"""The encode panel: bring an image into the model's latent.
+
+- Models that encode into z (the VAE): open or drop an image; its z becomes the current latent.
+- Models with a W space: "Project" optimises w or per-layer w+ to reproduce the image (a job whose
+  reconstruction updates live, with Cancel); pSp models also offer "Encode" (their encoder, into
+  W+). The result becomes the current latent (``Params.ws``), so the style, truncation, noise,
+  direction and interpolation tools work from it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.panels.base import ParamPanel
 from app.params import Params
-from app.widgets import Thumbnail
+from app.widgets import Thumbnail, no_drops
 from engine.families.base import Capabilities
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All files (*)"
 THUMB = 112
+DEFAULT_STEPS = 200
+METHOD_LABELS = {"encoder": "Encode (pSp encoder)", "project": "Project (optimise)"}
+SPACE_LABELS = {"wplus": "w+ (per layer)", "w": "w"}
 
 
 class EncodePanel(ParamPanel):
     """Open image… (or drop one here or on the window); shows the input as the model sees it and
-    its reconstruction; "Forget image" goes back to the seed's latent."""
+    its reconstruction; "Forget image" goes back to the seed's latent.
+
+    For models with a W space, ``invert_requested(path, method, space, steps)`` asks the window to
+    run the inversion and ``cancel_requested()`` to stop it; the window reports back through
+    :meth:`show_progress`, :meth:`show_encoded` and :meth:`show_failed`.
+    """
 
     title = "Encode"
     takes_images = True
+    invert_requested = Signal(str, str, str, int)
+    cancel_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.start_dir = str(Path.home())
         self.source: str | None = None
+        self.image_path: str | None = None
+        self.w_mode = False
+        self.running = False
         self.setAcceptDrops(True)
         outer = QVBoxLayout(self)
         buttons = QHBoxLayout()
         self.open_button = QPushButton("Open image…")
-        self.open_button.setToolTip("Encode an image file into the model's latent (or drop one here)")
+        self.open_button.setToolTip("Bring an image file into the model's latent (or drop one here)")
         self.forget = QPushButton("Forget image")
         self.forget.setToolTip("Go back to the seed's latent")
         self.forget.setEnabled(False)
@@ -42,6 +72,38 @@ class EncodePanel(ParamPanel):
         buttons.addWidget(self.forget)
         buttons.addStretch(1)
         outer.addLayout(buttons)
+
+        self.w_controls = QWidget()
+        form = QGridLayout(self.w_controls)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.method = QComboBox()
+        self.method.setToolTip("Encode: the pSp encoder (instant). Project: optimise the latent to fit the image")
+        self.space = QComboBox()
+        for key, label in SPACE_LABELS.items():
+            self.space.addItem(label, key)
+        self.space.setToolTip("Projection space: one w for all style layers, or one per layer (w+, closer fits)")
+        self.steps = no_drops(QSpinBox())
+        self.steps.setRange(10, 5000)
+        self.steps.setSingleStep(50)
+        self.steps.setValue(DEFAULT_STEPS)
+        self.steps.setToolTip("Optimiser steps of the projection")
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Invert the current image again with these settings")
+        self.run_button.setEnabled(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        form.addWidget(QLabel("Method"), 0, 0)
+        form.addWidget(self.method, 0, 1, 1, 3)
+        form.addWidget(QLabel("Space"), 1, 0)
+        form.addWidget(self.space, 1, 1)
+        form.addWidget(QLabel("Steps"), 1, 2)
+        form.addWidget(self.steps, 1, 3)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.run_button)
+        run_row.addWidget(self.cancel_button)
+        run_row.addStretch(1)
+        form.addLayout(run_row, 2, 0, 1, 4)
+        outer.addWidget(self.w_controls)
 
         grid = QGridLayout()
         self.input_view = Thumbnail(THUMB, "drop an\nimage")
@@ -51,18 +113,44 @@ class EncodePanel(ParamPanel):
         grid.addWidget(self.input_view, 1, 0, Qt.AlignmentFlag.AlignHCenter)
         grid.addWidget(self.recon_view, 1, 1, Qt.AlignmentFlag.AlignHCenter)
         outer.addLayout(grid)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        outer.addWidget(self.progress)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         outer.addWidget(self.status)
         outer.addStretch(1)
 
         self.open_button.clicked.connect(self.open_dialog)
-        self.forget.clicked.connect(lambda: self.emit_edit("forget image", z=None))
+        self.forget.clicked.connect(lambda: self.emit_edit("forget image", z=None, ws=None))
+        self.method.currentIndexChanged.connect(self._sync_controls)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel_requested.emit)
 
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:
-        return caps.image_input is not None and caps.encodes_into == "z" and caps.z_dim > 0
+        z_encoder = caps.image_input is not None and caps.encodes_into == "z" and caps.z_dim > 0
+        return z_encoder or caps.w_space is not None
 
+    # --- settings -------------------------------------------------------------------------------
+    @property
+    def current_method(self) -> str:
+        return str(self.method.currentData() or "project")
+
+    @property
+    def current_space(self) -> str:
+        return str(self.space.currentData() or "wplus")
+
+    def _sync_controls(self) -> None:
+        project = self.current_method == "project"
+        self.space.setEnabled(project and not self.running)
+        self.steps.setEnabled(project and not self.running)
+        self.method.setEnabled(not self.running)
+        self.run_button.setEnabled(self.image_path is not None and not self.running)
+        self.cancel_button.setEnabled(self.running)
+        self.open_button.setEnabled(not self.running)
+
+    # --- images ---------------------------------------------------------------------------------
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Encode image", self.start_dir, IMAGE_FILTER)
         if path:
@@ -70,28 +158,82 @@ class EncodePanel(ParamPanel):
             self.take_image(path)
 
     def take_image(self, path: str) -> None:
-        self.status.setText(f"Encoding {Path(path).name}…")
-        super().take_image(path)
+        if not self.w_mode:
+            self.status.setText(f"Encoding {Path(path).name}…")
+            super().take_image(path)
+            return
+        if self.running:
+            self.status.setText("An inversion is running: cancel it first")
+            return
+        self.image_path = path
+        self.run()
+
+    def run(self) -> None:
+        """Ask for the inversion of the current image with the current settings."""
+        if self.image_path is None or self.running:
+            return
+        verb = "Encoding" if self.current_method == "encoder" else "Projecting"
+        self.status.setText(f"{verb} {Path(self.image_path).name}…")
+        self.set_running(True)
+        self.invert_requested.emit(self.image_path, self.current_method, self.current_space, int(self.steps.value()))
+
+    def set_running(self, running: bool) -> None:
+        self.running = running
+        self.progress.setVisible(running)
+        if running:
+            self.progress.setRange(0, 0)
+        self._sync_controls()
+
+    def show_input(self, image: np.ndarray) -> None:
+        self.input_view.set_frame(image)
+
+    def show_progress(self, done: int, total: int, message: str, preview: np.ndarray | None) -> None:
+        """A projection step: progress bar, message, and the current reconstruction."""
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+        if message:
+            self.status.setText(message)
+        if preview is not None:
+            self.recon_view.set_frame(preview)
 
     def show_encoded(self, source: str, image: np.ndarray, reconstruction: np.ndarray) -> None:
         """Show what the model saw and how it reconstructs it."""
+        self.set_running(False)
         self.source = source
         self.input_view.set_frame(image)
         self.recon_view.set_frame(reconstruction)
         self.status.setText(f"{Path(source).name}: its latent is now the current one")
 
     def show_failed(self, reason: str) -> None:
+        self.set_running(False)
         self.status.setText(reason)
 
     def set_capabilities(self, caps: Capabilities) -> None:
         self.source = None
+        self.image_path = None
+        self.running = False
+        self.progress.setVisible(False)
         self.input_view.set_frame(None)
         self.recon_view.set_frame(None)
-        ii = caps.image_input
-        self.status.setText(f"Images are fitted to {ii.size}×{ii.size}, {ii.channels} channel(s)" if ii else "")
+        self.w_mode = caps.w_space is not None
+        self.w_controls.setVisible(self.w_mode)
+        self.method.blockSignals(True)
+        self.method.clear()
+        if caps.encodes_into == "w+":
+            self.method.addItem(METHOD_LABELS["encoder"], "encoder")
+        if self.w_mode:
+            self.method.addItem(METHOD_LABELS["project"], "project")
+        self.method.blockSignals(False)
+        self._sync_controls()
+        if self.w_mode:
+            self.status.setText(f"Open or drop an image; it is fitted to {caps.resolution}×{caps.resolution}")
+        else:
+            ii = caps.image_input
+            self.status.setText(f"Images are fitted to {ii.size}×{ii.size}, {ii.channels} channel(s)" if ii else "")
 
     def set_params(self, params: Params) -> None:
-        self.forget.setEnabled(params.z is not None)
+        self.forget.setEnabled(params.z is not None or params.ws is not None)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():

@@ -66,9 +66,12 @@ def test_panels_follow_capabilities(window, vae_window) -> None:
     assert spaces == ["z"] and not w.interpolate_panel.space.isEnabled()
 
 
-def test_stylegan_has_w_spaces_and_no_encode_or_directions(window, wait_current) -> None:
+def test_stylegan_has_w_spaces_projection_and_no_directions(window, wait_current) -> None:
     wait_current()
-    assert window.docks["encode"].isHidden() and window.docks["directions"].isHidden()
+    assert window.docks["directions"].isHidden()
+    assert not window.docks["encode"].isHidden()  # images are inverted by projection into W / W+
+    method = window.encode_panel.method
+    assert [method.itemData(i) for i in range(method.count())] == ["project"]
     assert not window.docks["interpolate"].isHidden() and not window.docks["arithmetic"].isHidden()
     for combo in (window.interpolate_panel.space, window.arithmetic_panel.space):
         assert [combo.itemText(i) for i in range(combo.count())] == ["z", "w"]
