@@ -9,7 +9,7 @@ import torch
 
 from training.trainers.base import Trainer
 
-TRAINABLE = ("stylegan2", "stylegan", "pggan", "gan", "dcgan", "vae", "pix2pix", "cyclegan", "stargan")
+TRAINABLE = ("stylegan2", "stylegan", "pggan", "gan", "dcgan", "vae", "pix2pix", "cyclegan", "stargan", "psp")
 
 
 def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], device: torch.device) -> Trainer:
@@ -44,6 +44,10 @@ def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], de
         from training.trainers.vae import VAEHparams, VAETrainer
 
         return VAETrainer(get_family("vae").config_from_dict(model), _dataclass_from(VAEHparams, hparams), device)
+    if family == "psp":
+        from training.trainers.psp import PSPHparams, PSPTrainer
+
+        return PSPTrainer(model, _dataclass_from(PSPHparams, hparams), device)
     if family in ("pix2pix", "cyclegan", "stargan"):
         return _translation_trainer(family, model, hparams, device)
     raise ValueError(f"family '{family}' cannot be trained yet (trainable: {', '.join(TRAINABLE)})")
