@@ -39,6 +39,7 @@ from app.panels import (
     DirectionsPanel,
     DiscoverPanel,
     EncodePanel,
+    GalleryPanel,
     InterpolatePanel,
     LatentPanel,
     ModelPanel,
@@ -58,6 +59,7 @@ from engine.families.base import Capabilities
 from engine.features import layer_shapes
 from engine.latent.directions import compute as compute_directions
 from engine.latent.encode import EncodedImage, encode_image_file
+from engine.latent.gallery import Bookmark, attribute_vector, png_bytes, sample_frames
 from engine.latent.keyframes import walk
 from engine.render import LRUCache, render
 from engine.video import export_job, output_kind
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
         self._exports: dict[int, str] = {}  # job id → output path of video exports
         self._layer_probes: dict[int, str] = {}  # job id → model id of layer-shape probes
         self._features_placed = False  # the viewer's dock has been put in its first place
+        self._gallery_jobs: dict[int, tuple[str, str, Any]] = {}  # job id → (kind, model id, data)
         self._side_sent: dict[str, RenderRequest] = {}  # last request submitted per side channel
         self._ms_avg: float | None = None
         self._dt_avg: float | None = None
@@ -172,6 +175,7 @@ class MainWindow(QMainWindow):
         self.discover_panel = DiscoverPanel()
         self.progressive_panel = ProgressivePanel()
         self.features_panel = FeaturesPanel()
+        self.gallery_panel = GalleryPanel()
         self.translate_panel = TranslatePanel()
         self.translate_panel.attach(self.client)
         self.translate_panel.error_raised.connect(self.show_error)
@@ -189,8 +193,11 @@ class MainWindow(QMainWindow):
             "features": self._dock(self.features_panel, right),
             "interpolate": self._dock(self.interpolate_panel, bottom),
             "arithmetic": self._dock(self.arithmetic_panel, bottom),
+            "gallery": self._dock(self.gallery_panel, bottom),
         }
         self.splitDockWidget(self.docks["interpolate"], self.docks["arithmetic"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["arithmetic"], self.docks["gallery"])
+        self.docks["arithmetic"].raise_()
         self.param_panels: dict[str, ParamPanel] = {
             "latent": self.latent_panel,
             "truncation": self.truncation_panel,
@@ -202,6 +209,7 @@ class MainWindow(QMainWindow):
             "encode": self.encode_panel,
             "directions": self.directions_panel,
             "discover": self.discover_panel,
+            "gallery": self.gallery_panel,
             "translate": self.translate_panel,
         }
         for panel in self.param_panels.values():
@@ -215,6 +223,9 @@ class MainWindow(QMainWindow):
         self.features_panel.changed.connect(self.request_render)
         self.discover_panel.compute_requested.connect(self.compute_directions)
         self.interpolate_panel.export_requested.connect(self.export_video)
+        self.gallery_panel.bookmark_requested.connect(self.bookmark_current)
+        self.gallery_panel.samples_requested.connect(self.gallery_samples)
+        self.gallery_panel.attribute_requested.connect(self.gallery_attribute)
         self.model_panel.open_requested.connect(self.open_model)
         self.model_panel.browse_requested.connect(self.open_model_dialog)
         self.model_panel.set_recent(self.settings.recent())
@@ -383,6 +394,9 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_job_done(self, result: JobResult) -> None:
+        if result.job_id in self._gallery_jobs:
+            self._on_gallery_job(result)
+            return
         if result.job_id in self._exports:
             path = self._exports.pop(result.job_id)
             if result.cancelled:
@@ -563,6 +577,51 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.cancel_button.show()
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
+
+    # --- gallery: bookmarks and attribute vectors ----------------------------------------------------------
+    def bookmark_current(self) -> None:
+        """Bookmark the current latent with the frame on the canvas as its thumbnail."""
+        if self.caps is None or self.last_frame is None or self.last_frame.image is None:
+            self.show_error("Cannot bookmark", "Open a model and wait for its first frame.")
+            return
+        p = self.params
+        n = len(self.gallery_panel.bookmarks) + 1
+        name = f"#{n} seed {p.seed}" + (" (encoded)" if p.z is not None else "")
+        mark = Bookmark(
+            name, int(p.seed), p.z, int(p.class_index) if self.caps.classes else None, png_bytes(self.last_frame.image)
+        )
+        self.gallery_panel.model_name = self.model_name or ""
+        self.gallery_panel.add_bookmark(mark)
+
+    def gallery_samples(self, seeds: list[int]) -> None:
+        if self.model_id is None:
+            return
+        mid, cls = self.model_id, self.params.class_index if self.caps and self.caps.classes else None
+        handle = self.client.submit_job("gallery samples", lambda ctx: sample_frames(ctx.model(mid), seeds, cls))
+        self._gallery_jobs[handle.job_id] = ("samples", mid, seeds)
+
+    def gallery_attribute(self, picked: list[int], others: list[int]) -> None:
+        if self.model_id is None or self.caps is None:
+            return
+        mid = self.model_id
+        space = "w" if self.caps.w_space is not None else "z"
+        cls = self.params.class_index if self.caps.classes else None
+        handle = self.client.submit_job(
+            "attribute vector", lambda ctx: attribute_vector(ctx.model(mid), picked, others, space, cls)
+        )
+        self._gallery_jobs[handle.job_id] = ("attribute", mid, space)
+
+    def _on_gallery_job(self, result: JobResult) -> None:
+        kind, mid, data = self._gallery_jobs.pop(result.job_id)
+        if mid != self.model_id:
+            return
+        if not result.ok:
+            self.show_error("Gallery", result.error or "cancelled")
+            return
+        if kind == "samples":
+            self.gallery_panel.show_samples(data, result.value)
+        else:
+            self.gallery_panel.set_attribute(result.value, data)
 
     # --- direction discovery ---------------------------------------------------------------------------
     def compute_directions(self, method: str, k: int, layers: tuple[int, int] | None) -> None:

@@ -35,7 +35,8 @@ class Params:
     ``arith_*``: the latent becomes ``wA·A + wB·B + wC·C`` with A the current latent (when ``arith_on``).
     ``found_offsets``: slider positions on discovered directions (SeFa/PCA; Discover panel) and
     ``edit_offset`` their combined vector in ``edit_space`` (z or w), applied to style layers
-    ``edit_layers`` (start, stop) when in w (None = all).
+    ``edit_layers`` (start, stop) when in w (None = all). ``attr_vector`` (an attribute vector from
+    picked samples, in ``attr_space``) is added times ``attr_strength``.
     ``level``/``alpha``: for progressive models, the resolution level shown (index into
     ``capabilities.progressive.levels``; None = the top trained level) and its fade-in weight
     against the level below (1 = the level alone, 0 = the level below up-sampled).
@@ -69,6 +70,9 @@ class Params:
     edit_layers: tuple[int, int] | None = None
     level: int | None = None
     alpha: float = 1.0
+    attr_vector: tuple[float, ...] | None = None
+    attr_space: str = "z"
+    attr_strength: float = 0.0
 
     def replace(self, **changes: object) -> Params:
         """A copy with ``changes`` applied."""
@@ -96,6 +100,8 @@ class Params:
             found_offsets=(),
             edit_offset=None,
             edit_layers=None,
+            attr_vector=None,
+            attr_strength=0.0,
             direction_offsets=offsets,
             interp_method=self.interp_method if self.interp_method in INTERP_METHODS else "slerp",
             interp_space=self.interp_space if self.interp_space in spaces else "z",
@@ -166,15 +172,32 @@ class Params:
         return (("level", view[0]), ("alpha", view[1]))
 
     def _edit_offsets(self, caps: Capabilities) -> dict[str, object]:
-        """The discovered-direction edit as request fields (w_offset in W, z_offset in z)."""
-        off = self.edit_offset
-        if off is None or not any(v != 0 for v in off):
-            return {}
-        if self.edit_space == "w" and caps.w_space is not None and len(off) == caps.w_space.w_dim:
-            return {"w_offset": tuple(off), "w_offset_layers": self.edit_layers}
-        if self.edit_space == "z" and caps.z_dim == len(off):
-            return {"z_offset": tuple(off)}
-        return {}
+        """Discovered-direction and attribute edits as request fields: their w parts summed into
+        ``w_offset`` (on the direction's layer range, if it has one), their z parts into ``z_offset``."""
+        w_dim = caps.w_space.w_dim if caps.w_space is not None else -1
+        sums: dict[str, list[float]] = {}
+        layers = None
+
+        def add(space: str, vec: tuple[float, ...] | None, scale: float = 1.0) -> bool:
+            if vec is None or scale == 0 or not any(v != 0 for v in vec):
+                return False
+            if (space == "w" and len(vec) == w_dim) or (space == "z" and len(vec) == caps.z_dim > 0):
+                acc = sums.setdefault(space, [0.0] * len(vec))
+                for i, v in enumerate(vec):
+                    acc[i] += float(v) * scale
+                return True
+            return False
+
+        if add(self.edit_space, self.edit_offset) and self.edit_space == "w":
+            layers = self.edit_layers
+        add(self.attr_space, self.attr_vector, float(self.attr_strength))
+        out: dict[str, object] = {}
+        if "w" in sums:
+            out["w_offset"] = tuple(sums["w"])
+            out["w_offset_layers"] = layers
+        if "z" in sums:
+            out["z_offset"] = tuple(sums["z"])
+        return out
 
 
 def layer_resolution(index: int, caps: Capabilities, kind: str = "style") -> int | None:

@@ -5,6 +5,7 @@ from app.panels.base import ParamPanel
 from app.panels.directions import DirectionsPanel
 from app.panels.discover import DiscoverPanel
 from app.panels.encode import EncodePanel
+from app.panels.gallery import GalleryPanel
 from app.panels.interpolate import InterpolatePanel
 from app.panels.latent import LatentPanel
 from app.panels.model import ModelPanel
@@ -19,6 +20,7 @@ __all__ = [
     "DirectionsPanel",
     "DiscoverPanel",
     "EncodePanel",
+    "GalleryPanel",
     "InterpolatePanel",
     "LatentPanel",
     "ModelPanel",
