@@ -190,7 +190,7 @@ class MainWindow(QMainWindow):
             "directions": self._dock(self.directions_panel, right),
             "discover": self._dock(self.discover_panel, right),
             "translate": self._dock(self.translate_panel, right),
-            "features": self._dock(self.features_panel, right),
+            "features": self._dock(self.features_panel, left),
             "interpolate": self._dock(self.interpolate_panel, bottom),
             "arithmetic": self._dock(self.arithmetic_panel, bottom),
             "gallery": self._dock(self.gallery_panel, bottom),
@@ -468,14 +468,15 @@ class MainWindow(QMainWindow):
             self._show_features_dock()
 
     def _show_features_dock(self) -> None:
-        """Show the viewer's dock; the first time (without a saved layout) as a tab behind Discover,
-        so the viewer costs rendering nothing until the user raises its tab."""
-        dock, discover = self.docks["features"], self.docks["discover"]
+        """Show the viewer's dock; the first time (without a saved layout) as a tab behind Model
+        (the tallest dock, rarely needed once a model is open), so the viewer costs rendering
+        nothing until the user raises its tab."""
+        dock, model = self.docks["features"], self.docks["model"]
         if not self._features_placed and not self._layout_restored:
             self._features_placed = True
-            if not discover.isHidden() and not dock.isFloating():
-                self.tabifyDockWidget(discover, dock)  # while hidden: it then shows behind Discover
-                discover.raise_()
+            if not model.isHidden() and not dock.isFloating():
+                self.tabifyDockWidget(model, dock)  # while hidden: it then shows behind Model
+                model.raise_()
         dock.setVisible(True)
 
     def features_shown(self) -> bool:

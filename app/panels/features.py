@@ -8,7 +8,9 @@ only for a request that names a layer, so a closed or hidden viewer costs render
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Signal
+import math
+
+from PySide6.QtCore import QRectF, QSize, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,21 +32,34 @@ PLACEHOLDER = "Feature maps of the chosen layer appear here"
 
 
 class FeatureView(Canvas):
-    """The activation image, as large as fits: nearest-neighbour when enlarged (cells stay crisp),
-    smooth when reduced (so thin grid separators do not alias away)."""
+    """The activation image, as large as fits: enlarged by a whole factor with nearest neighbour
+    (cells stay crisp and even), smooth when reduced (so thin grid separators do not alias away)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumSize(120, 120)
         self.set_placeholder(PLACEHOLDER)
 
     def sizeHint(self) -> QSize:
         return QSize(320, 320)
 
+    def target_rect(self) -> QRectF:
+        """As large as fits, centred; enlarged by a whole factor so every cell and separator keeps
+        the same width."""
+        image = self.image()
+        if image is None:
+            return QRectF()
+        iw, ih = image.width(), image.height()
+        scale = min(self.width() / iw, self.height() / ih)
+        if scale >= 1:
+            scale = math.floor(scale)
+        w, h = iw * scale, ih * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         image = self.image()
         if image is not None:
-            rect = self.target_rect()
-            self.smooth = rect.width() < image.width()
+            self.smooth = self.target_rect().width() < image.width()
         super().paintEvent(event)
 
 

@@ -99,7 +99,7 @@ def test_stylegan2_layer_grid_channel_scale_live_and_hidden(window, qtbot, wait_
     assert all(r.feature_layer is None for r in window.export_requests(3, False))
 
     # Hidden behind its tab, then closed: requests carry no layer and the model has no hook.
-    window.docks["discover"].raise_()
+    window.docks["model"].raise_()
     qtbot.waitUntil(lambda: not window.features_shown(), timeout=WAIT_MS)
     window.latent_panel.seed.setValue(11)
     behind = wait_current()
