@@ -40,6 +40,7 @@ def tiny_stylegan(folder: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder for features-*.png")
+    parser.add_argument("--gain", type=float, default=1.0, help="intensity slider position (log2 of the gain)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for each model")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             if index < 0:
                 raise ValueError(f"{label} has no layer {layer!r}; it has {list(window.features_panel.shapes)}")
             combo.setCurrentIndex(index)
+            slider = window.features_panel.scale
+            slider.setValue(slider.to_int(args.gain))
             wait(
                 f"{label}'s feature maps",
                 lambda: (

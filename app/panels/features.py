@@ -32,8 +32,8 @@ PLACEHOLDER = "Feature maps of the chosen layer appear here"
 
 
 class FeatureView(Canvas):
-    """The activation image, as large as fits: enlarged by a whole factor with nearest neighbour
-    (cells stay crisp and even), smooth when reduced (so thin grid separators do not alias away)."""
+    """The activation image, as large as fits: enlarged with nearest neighbour (by a whole factor
+    from 2× up, so cells stay even), smooth when reduced (so thin grid separators do not alias away)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,14 +44,14 @@ class FeatureView(Canvas):
         return QSize(320, 320)
 
     def target_rect(self) -> QRectF:
-        """As large as fits, centred; enlarged by a whole factor so every cell and separator keeps
-        the same width."""
+        """As large as fits, centred; enlarged 2× or more by a whole factor, so every cell and
+        separator keeps the same width."""
         image = self.image()
         if image is None:
             return QRectF()
         iw, ih = image.width(), image.height()
         scale = min(self.width() / iw, self.height() / ih)
-        if scale >= 1:
+        if scale >= 2:
             scale = math.floor(scale)
         w, h = iw * scale, ih * scale
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
