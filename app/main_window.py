@@ -45,15 +45,18 @@ from app.panels import (
     ModelPanel,
     NoisePanel,
     ParamPanel,
+    ProgressivePanel,
     StylesPanel,
     TranslatePanel,
     TruncationPanel,
 )
+from app.panels.features import FeaturesPanel
 from app.params import Params
 from app.settings import Settings
 from app.undo import ParamCommand
 from engine.api import JobProgress, JobResult, RenderRequest, RenderResult
 from engine.families.base import Capabilities
+from engine.features import layer_shapes
 from engine.latent.directions import compute as compute_directions
 from engine.latent.encode import EncodedImage, encode_image_file
 from engine.latent.gallery import Bookmark, attribute_vector, png_bytes, sample_frames
@@ -67,6 +70,7 @@ CHECKPOINT_SUFFIXES = (".safetensors", ".json", ".pt", ".pth", ".ckpt", ".pkl")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 MODEL_FILTER = "Models (*.safetensors *.json *.pt *.pth *.ckpt *.pkl);;All files (*)"
 INFLIGHT_TIMEOUT_S = 2.0  # resubmit if a frame has not come back by then
+NO_FEATURES: dict[str, Any] = {"feature_layer": None, "feature_channel": None, "feature_scale": 1.0}
 
 
 def _short(source: str) -> str:
@@ -111,6 +115,8 @@ class MainWindow(QMainWindow):
         self._encodes: dict[int, tuple[str, ParamPanel]] = {}  # job id → (image path, panel) of encodes
         self._discoveries: dict[int, str] = {}  # job id → model id of direction computations
         self._exports: dict[int, str] = {}  # job id → output path of video exports
+        self._layer_probes: dict[int, str] = {}  # job id → model id of layer-shape probes
+        self._features_placed = False  # the viewer's dock has been put in its first place
         self._gallery_jobs: dict[int, tuple[str, str, Any]] = {}  # job id → (kind, model id, data)
         self._side_sent: dict[str, RenderRequest] = {}  # last request submitted per side channel
         self._ms_avg: float | None = None
@@ -167,6 +173,8 @@ class MainWindow(QMainWindow):
         self.encode_panel = EncodePanel()
         self.directions_panel = DirectionsPanel()
         self.discover_panel = DiscoverPanel()
+        self.progressive_panel = ProgressivePanel()
+        self.features_panel = FeaturesPanel()
         self.gallery_panel = GalleryPanel()
         self.translate_panel = TranslatePanel()
         self.translate_panel.attach(self.client)
@@ -175,12 +183,14 @@ class MainWindow(QMainWindow):
             "model": self._dock(self.model_panel, left),
             "latent": self._dock(self.latent_panel, left),
             "truncation": self._dock(self.truncation_panel, left),
+            "progressive": self._dock(self.progressive_panel, left),
             "styles": self._dock(self.styles_panel, right),
             "noise": self._dock(self.noise_panel, right),
             "encode": self._dock(self.encode_panel, right),
             "directions": self._dock(self.directions_panel, right),
             "discover": self._dock(self.discover_panel, right),
             "translate": self._dock(self.translate_panel, right),
+            "features": self._dock(self.features_panel, left),
             "interpolate": self._dock(self.interpolate_panel, bottom),
             "arithmetic": self._dock(self.arithmetic_panel, bottom),
             "gallery": self._dock(self.gallery_panel, bottom),
@@ -191,6 +201,7 @@ class MainWindow(QMainWindow):
         self.param_panels: dict[str, ParamPanel] = {
             "latent": self.latent_panel,
             "truncation": self.truncation_panel,
+            "progressive": self.progressive_panel,
             "styles": self.styles_panel,
             "noise": self.noise_panel,
             "interpolate": self.interpolate_panel,
@@ -208,6 +219,8 @@ class MainWindow(QMainWindow):
             panel.image_requested.connect(lambda path, p=panel: self.encode_image(path, p))
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._on_dock_visibility)
+        self.docks["features"].visibilityChanged.connect(self._on_features_visibility)
+        self.features_panel.changed.connect(self.request_render)
         self.discover_panel.compute_requested.connect(self.compute_directions)
         self.interpolate_panel.export_requested.connect(self.export_video)
         self.gallery_panel.bookmark_requested.connect(self.bookmark_current)
@@ -341,6 +354,7 @@ class MainWindow(QMainWindow):
         self.params = self.params.adapted(caps)
         self.undo_stack.clear()
         self._show_panels_for(caps)
+        self._probe_layers(model_id, caps)
         self.translate_panel.set_model_id(model_id)
         if not self._layout_restored:
             self._balance_docks(caps)
@@ -397,6 +411,9 @@ class MainWindow(QMainWindow):
         if result.job_id in self._discoveries:
             self._on_directions(result)
             return
+        if result.job_id in self._layer_probes:
+            self._on_layer_shapes(result)
+            return
         if self._loads.pop(result.job_id, None) is None:
             return
         if result.cancelled:
@@ -419,13 +436,66 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.docks[n] for n in shown], [rows[n] for n in shown], Qt.Orientation.Vertical)
 
     def _show_panels_for(self, caps: Capabilities | None) -> None:
-        """Show exactly the panels the capabilities call for, rebuilt for them."""
+        """Show exactly the panels the capabilities call for, rebuilt for them. The feature viewer
+        waits for the model's layers (``_probe_layers``)."""
         for name, panel in self.param_panels.items():
             applies = caps is not None and panel.applies_to(caps)
             if applies:
                 panel.set_capabilities(caps)
                 panel.set_params(self.params)
             self.docks[name].setVisible(applies)
+        self.features_panel.set_layers({})
+        self.features_panel.set_view_limit(self._view_limit())
+        self.docks["features"].setVisible(False)
+
+    # --- feature-map viewer ------------------------------------------------------------------------
+    def _probe_layers(self, model_id: str, caps: Capabilities) -> None:
+        """Ask the engine for the model's inspectable layers and their shapes (one frame, as a job)."""
+        if caps.w_space is None and caps.z_dim <= 0:
+            return
+        handle = self.client.submit_job("layer shapes", lambda ctx: layer_shapes(ctx.model(model_id)))
+        self._layer_probes[handle.job_id] = model_id
+
+    def _on_layer_shapes(self, result: JobResult) -> None:
+        mid = self._layer_probes.pop(result.job_id)
+        if mid != self.model_id:
+            return
+        if not result.ok:
+            log.warning("no feature viewer for %s: %s", mid, result.error or "cancelled")
+            return
+        if result.value:
+            self.features_panel.set_layers(result.value)
+            self._show_features_dock()
+
+    def _show_features_dock(self) -> None:
+        """Show the viewer's dock; the first time (without a saved layout) as a tab behind Model
+        (the tallest dock, rarely needed once a model is open), so the viewer costs rendering
+        nothing until the user raises its tab."""
+        dock, model = self.docks["features"], self.docks["model"]
+        if not self._features_placed and not self._layout_restored:
+            self._features_placed = True
+            if not model.isHidden() and not dock.isFloating():
+                self.tabifyDockWidget(model, dock)  # while hidden: it then shows behind Model
+                model.raise_()
+        dock.setVisible(True)
+
+    def features_shown(self) -> bool:
+        """Whether the feature viewer is on screen: its dock open and not behind another tab (a
+        tabbed dock stays ``isVisible()`` behind its tab, with an empty visible region)."""
+        dock = self.docks["features"]
+        return self.features_panel.has_layers() and dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+    def _view_limit(self) -> int | None:
+        """The largest resolution the current frame computes: the level viewed on progressive models."""
+        view = self.params.view_level(self.caps) if self.caps is not None else None
+        if view is None or self.caps is None or self.caps.progressive is None:
+            return None
+        return int(self.caps.progressive.levels[view[0]])
+
+    @Slot(bool)
+    def _on_features_visibility(self, visible: bool) -> None:
+        if visible and self.features_shown():
+            self.request_render()
 
     # --- images into latents -------------------------------------------------------------------------
     def image_panel(self) -> ParamPanel | None:
@@ -473,6 +543,7 @@ class MainWindow(QMainWindow):
         base = self.current_request()
         if base is None:
             return []
+        base = dataclasses.replace(base, **NO_FEATURES)
         p = self.params
         space = p.interp_space if p.interp_space in ("z", "w") else "z"
         if space == "w" and (self.caps is None or self.caps.w_space is None):
@@ -603,6 +674,7 @@ class MainWindow(QMainWindow):
         for panel in self.param_panels.values():
             if self.caps is not None and panel.applies_to(self.caps):
                 panel.set_params(params)
+        self.features_panel.set_view_limit(self._view_limit())
         self.request_render()
 
     @Slot()
@@ -615,10 +687,14 @@ class MainWindow(QMainWindow):
 
     # --- rendering --------------------------------------------------------------------------------------
     def current_request(self) -> RenderRequest | None:
-        """The request the current parameters describe (None without a model)."""
+        """The main-channel request: what the current parameters describe, plus the feature
+        viewer's layer while it is shown (None without a model)."""
         if self.model_id is None or self.caps is None:
             return None
-        return self.params.to_request(self.model_id, self.caps)
+        req = self.params.to_request(self.model_id, self.caps)
+        if self.features_shown():
+            req = dataclasses.replace(req, **self.features_panel.request_fields())
+        return req
 
     def request_render(self) -> None:
         """Submit the current parameters; while a frame is in flight, only remember to submit after it."""
@@ -644,6 +720,7 @@ class MainWindow(QMainWindow):
         """Submit the side frames of visible panels (thumbnails), each on its channel, when changed."""
         if self.caps is None:
             return
+        base = dataclasses.replace(base, **NO_FEATURES)
         for name, panel in self.param_panels.items():
             if self.docks[name].isHidden() or not panel.applies_to(self.caps):
                 continue
@@ -669,6 +746,8 @@ class MainWindow(QMainWindow):
                 self._update_timing(result)
             else:
                 self.statusBar().showMessage(f"Render failed: {result.error}", 5000)
+            if self.features_shown():
+                self.features_panel.show_result(result)
         if self._dirty:
             self.request_render()
 

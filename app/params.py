@@ -37,6 +37,9 @@ class Params:
     ``edit_offset`` their combined vector in ``edit_space`` (z or w), applied to style layers
     ``edit_layers`` (start, stop) when in w (None = all). ``attr_vector`` (an attribute vector from
     picked samples, in ``attr_space``) is added times ``attr_strength``.
+    ``level``/``alpha``: for progressive models, the resolution level shown (index into
+    ``capabilities.progressive.levels``; None = the top trained level) and its fade-in weight
+    against the level below (1 = the level alone, 0 = the level below up-sampled).
     """
 
     seed: int = 0
@@ -65,6 +68,8 @@ class Params:
     edit_offset: tuple[float, ...] | None = None
     edit_space: str = "z"
     edit_layers: tuple[int, int] | None = None
+    level: int | None = None
+    alpha: float = 1.0
     attr_vector: tuple[float, ...] | None = None
     attr_space: str = "z"
     attr_strength: float = 0.0
@@ -84,7 +89,13 @@ class Params:
         k = caps.latent_directions
         offsets = tuple(self.direction_offsets[:k]) + (0.0,) * max(0, k - len(self.direction_offsets))
         spaces = latent_spaces(caps)
+        level, alpha = None, 1.0
+        prog = caps.progressive
+        if prog is not None and self.level is not None and 0 <= self.level < len(prog.levels):
+            level, alpha = self.level, self.alpha
         return self.replace(
+            level=level,
+            alpha=alpha,
             z=None,
             found_offsets=(),
             edit_offset=None,
@@ -138,8 +149,27 @@ class Params:
             terms=terms,
             terms_space=(self.arith_space if self.arith_space in spaces else "z") if terms else "z",
             interpolation=interp,
+            options=self._view_options(caps),
             **self._edit_offsets(caps),
         )
+
+    def view_level(self, caps: Capabilities) -> tuple[int, float] | None:
+        """(level, alpha) shown for a progressive model: ``level`` None means the top trained level
+        at the trained alpha. None for models that are not progressive."""
+        prog = caps.progressive
+        if prog is None or not prog.levels:
+            return None
+        top = len(prog.levels) - 1
+        if self.level is None or not 0 <= self.level <= top:
+            return top, float(prog.alpha)
+        return int(self.level), (1.0 if self.level == 0 else float(self.alpha))
+
+    def _view_options(self, caps: Capabilities) -> tuple[tuple[str, float | int | str], ...]:
+        """Family view options from the capabilities: ("level", k), ("alpha", a) for progressive models."""
+        view = self.view_level(caps)
+        if view is None:
+            return ()
+        return (("level", view[0]), ("alpha", view[1]))
 
     def _edit_offsets(self, caps: Capabilities) -> dict[str, object]:
         """Discovered-direction and attribute edits as request fields: their w parts summed into

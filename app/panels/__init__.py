@@ -10,6 +10,7 @@ from app.panels.interpolate import InterpolatePanel
 from app.panels.latent import LatentPanel
 from app.panels.model import ModelPanel
 from app.panels.noise import NoisePanel
+from app.panels.progressive import ProgressivePanel
 from app.panels.styles import StylesPanel
 from app.panels.translate import TranslatePanel
 from app.panels.truncation import TruncationPanel
@@ -25,6 +26,7 @@ __all__ = [
     "ModelPanel",
     "NoisePanel",
     "ParamPanel",
+    "ProgressivePanel",
     "StylesPanel",
     "TranslatePanel",
     "TruncationPanel",
