@@ -14,7 +14,8 @@ from engine.metrics.features import classifier_extractor
 
 SYSTEMS = {
     "fmnist-gan": "gan",
-    "fmnist-cgan": "gan",
+    "fmnist-cgan": "dcgan",
+    "fmnist-cgan-mlp": "gan",
     "fmnist-dcgan": "dcgan",
     "fmnist-wgan-cp": "dcgan",
     "fmnist-wgan-gp": "dcgan",
