@@ -203,12 +203,23 @@ def _folder_labels(root: Path, files: list[Path]) -> tuple[np.ndarray | None, tu
 def _from_npz(path: Path, source: str, resolution: int, channels: int, xflip: bool) -> ImageDataset:
     with np.load(path, allow_pickle=False) as d:
         if "images" not in d:
-            raise DataError(f"{path} has no 'images' array")
+            raise DataError(f"{path} has no 'images' array; expected 'images' (uint8 N×H×W×C), optional 'labels'")
         images = d["images"]
         labels = d["labels"].astype(np.int64) if "labels" in d else None
         names = tuple(str(n) for n in d["class_names"]) if "class_names" in d else ()
     if images.ndim == 3:
         images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.dtype != np.uint8:
+        raise DataError(
+            f"{path}: 'images' is {images.dtype} {tuple(images.shape)}; expected uint8 N×H×W×C "
+            "(C = 1 or 3) or N×H×W (grey)"
+        )
+    if len(images) == 0:
+        raise DataError(f"{path}: 'images' holds no images; expected at least one N×H×W×C uint8 image")
+    if labels is not None and labels.shape != (len(images),):
+        raise DataError(
+            f"{path}: 'labels' has shape {tuple(labels.shape)}; expected one label per image ({len(images)})"
+        )
     images = _resize_array(images, resolution, channels)
     if labels is not None and not names:
         names = tuple(f"class {i}" for i in range(int(labels.max()) + 1))

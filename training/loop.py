@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import re
 import signal
 import time
@@ -24,6 +25,13 @@ from training.events import EventWriter
 from training.trainers import make_trainer
 
 log = logging.getLogger(__name__)
+
+
+class TrainingError(RuntimeError):
+    """The run stopped on a failure it has already reported as an ``error`` event (a non-finite loss,
+    a checkpoint that could not be written); the last good checkpoint is kept."""
+
+
 CKPT_RE = re.compile(r"ckpt-(\d+)\.pt$")
 SAMPLE_SEEDS = list(range(16))
 
@@ -74,6 +82,17 @@ class LossMeter:
         self._n.clear()
         return out
 
+    def all_finite(self) -> bool:
+        """Whether every loss added since the last :meth:`pop` was finite (one host sync).
+
+        A sum is non-finite as soon as one of its terms is (NaN and ±Inf propagate), so the sums
+        answer for every step without checking the steps one by one."""
+        tensors = [v.float().reshape(1) for v in self._sum.values() if isinstance(v, torch.Tensor)]
+        floats = [v for v in self._sum.values() if not isinstance(v, torch.Tensor)]
+        if not all(math.isfinite(v) for v in floats):
+            return False
+        return not tensors or bool(torch.isfinite(torch.cat([t.cpu() for t in tensors])).all())
+
 
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """(step, path) of the run's checkpoints, oldest first."""
@@ -103,7 +122,6 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
     """Train until ``opts.max_steps``; returns the exported native model path."""
     ev = events or EventWriter()
     run_dir = Path(opts.out)
-    run_dir.mkdir(parents=True, exist_ok=True)
     device = choose_device(None if opts.device == "auto" else opts.device)
     if device.type == "cpu":
         configure_cpu_threads()
@@ -115,6 +133,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
     labelled = trainer.data_kind == "labelled"
     dataset = open_dataset(opts.data, opts.resolution, opts.channels, xflip=opts.xflip, labelled=labelled)
     trainer.attach_data(dataset)
+    run_dir.mkdir(parents=True, exist_ok=True)  # only once the data is known to be usable
     if hasattr(ev, "also_to"):
         ev.also_to(str(run_dir / "events.jsonl"))
     (run_dir / "run.json").write_text(json.dumps(dataclasses.asdict(opts), indent=2) + "\n")
@@ -151,7 +170,15 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
 
     old = signal.signal(signal.SIGTERM, _on_term)
 
+    def fail(message: str, **fields: Any) -> TrainingError:
+        kept = checkpoints(run_dir)
+        ev.emit("error", message=message, step=step, last_checkpoint=str(kept[-1][1]) if kept else None, **fields)
+        return TrainingError(message)
+
     def checkpoint() -> Path:
+        # Never save a diverged state: losses since the last log line are checked here (one sync).
+        if not losses.all_finite():
+            raise diverged(losses.pop())
         path = run_dir / f"ckpt-{step:07d}.pt"
         state = {
             "step": step,
@@ -160,12 +187,23 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
             "rng_data": data_gen.get_state(),
             "train_seconds": seconds_before + time.perf_counter() - t0,
         }
-        atomic_write(path, lambda tmp: torch.save(state, tmp))
+        try:
+            atomic_write(path, lambda tmp: torch.save(state, tmp))
+            model_path = export()
+        except OSError as e:  # a full disk, a lost mount: the previous checkpoint is left as it was
+            raise fail(f"could not write checkpoint {path.name} at step {step}: {e}", path=str(path)) from e
         for _, old_path in checkpoints(run_dir)[: -opts.keep]:
             old_path.unlink(missing_ok=True)
-        model_path = export()
         ev.emit("checkpoint", step=step, path=str(path), model=str(model_path))
         return path
+
+    def diverged(values: dict[str, float]) -> TrainingError:
+        bad = ", ".join(f"{k}={v}" for k, v in values.items() if not math.isfinite(v)) or "a loss"
+        return fail(
+            f"training diverged: non-finite loss ({bad}) by step {step}; the run stopped and kept its last good "
+            "checkpoint (try a lower learning rate, or resume from that checkpoint)",
+            losses=values,
+        )
 
     def export() -> Path:
         provenance = {
@@ -183,6 +221,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
         return save_native(trainer.export_model(), run_dir / "model.safetensors", provenance=provenance)
 
     last_sample = {"step": -1}
+    losses = LossMeter()
 
     def sample() -> Path:
         last_sample["step"] = step
@@ -190,7 +229,6 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
         ev.emit("sample", step=step, path=str(path))
         return path
 
-    losses = LossMeter()
     t0 = time.perf_counter()
     start_step = step
     try:
@@ -199,10 +237,15 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
             losses.add(trainer.step(batch, step))
             step += 1
             if step % opts.log_every == 0 or step == opts.max_steps:
+                # The losses become Python floats only here (no host sync per step), so a NaN/Inf is
+                # noticed at the next log line, or at the next checkpoint if that comes first.
+                values = losses.pop()
+                if not all(math.isfinite(v) for v in values.values()):
+                    raise diverged(values)
                 elapsed = time.perf_counter() - t0
                 ips = (step - start_step) * opts.batch / max(elapsed, 1e-9)
                 eta = (opts.max_steps - step) * opts.batch / max(ips, 1e-9)
-                ev.emit("step", step=step, losses=losses.pop(), images_per_s=ips, eta_s=eta, elapsed_s=elapsed)
+                ev.emit("step", step=step, losses=values, images_per_s=ips, eta_s=eta, elapsed_s=elapsed)
             if opts.sample_every and step % opts.sample_every == 0:
                 sample()
             if opts.checkpoint_every and step % opts.checkpoint_every == 0:

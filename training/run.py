@@ -11,7 +11,7 @@ from pathlib import Path
 
 from training.data import DataError
 from training.events import EventWriter
-from training.loop import TrainOptions, run
+from training.loop import TrainingError, TrainOptions, run
 from training.presets import PRESETS, get_preset
 
 
@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
         ev.emit("error", message=str(msg))
         print(f"latentlab train: error: {msg}", file=sys.stderr)  # noqa: T201 - CLI contract
         return 2
+    except TrainingError as e:  # already reported as an "error" event by the loop
+        print(f"latentlab train: error: {e}", file=sys.stderr)  # noqa: T201 - CLI contract
+        return 1
     return 0
 
 
