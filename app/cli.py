@@ -8,6 +8,7 @@
     latentlab generate [MODEL] --seeds 0-7 --out grid.png [--out-npy x.npy] ...
     latentlab convert FOREIGN --out NAME.safetensors
     latentlab bench render [MODEL] [--frames N] [--vary seed|style] [--json]
+    latentlab bench train FAMILY [--batch B] [--steps N] [--device D] [--json]
     latentlab train --preset NAME --out runs/x  (JSON-lines events on stdout)
     latentlab metrics MODEL --data D [--metric fid,kid,is,pr] [--n N] [--json]
 
@@ -142,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="NAME.safetensors", help="native checkpoint to write")
 
     p = sub.add_parser("bench", help="measure performance", description="Measure performance.")
-    bsub = p.add_subparsers(dest="what", metavar="{render}", parser_class=_Parser, required=True)
+    bsub = p.add_subparsers(dest="what", metavar="{render,train}", parser_class=_Parser, required=True)
     b = bsub.add_parser(
         "render",
         help="interactive render latency through the engine thread",
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=None, help="CPU threads (default: $LATENTLAB_THREADS or all cores)")
     b.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one frame (default 120)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
+    importlib.import_module("app.commands.bench_train").register(bsub)
 
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
