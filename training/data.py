@@ -31,6 +31,8 @@ class DataSummary:
     skipped: int
     resolution: int
     channels: int
+    skipped_files: tuple[str, ...] = ()
+    """Names of the unreadable files (the first 100)."""
 
 
 def load_image(path: Path, resolution: int, channels: int) -> np.ndarray:
@@ -171,19 +173,21 @@ def _open(spec: str, resolution: int, channels: int, xflip: bool) -> ImageDatase
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError(f"folder '{path}' contains no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    arrays, kept, skipped = [], [], 0
+    arrays, kept, skipped, bad = [], [], 0, []
     for f in files:
         try:
             arrays.append(load_image(f, resolution, channels))
             kept.append(f)
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
             skipped += 1
+            if len(bad) < 100:
+                bad.append(str(f.relative_to(path)))
             log.debug("skipping %s: %s", f, e)
     if skipped:
         log.warning("skipped %d unreadable image file(s) in %s", skipped, path)
     if not arrays:
         raise DataError(f"none of the {len(files)} image files in '{path}' could be read")
-    summary = DataSummary(str(path), len(arrays), skipped, resolution, channels)
+    summary = DataSummary(str(path), len(arrays), skipped, resolution, channels, tuple(bad))
     labels, names = _folder_labels(path, kept)
     return ImageDataset(np.stack(arrays), summary, xflip, labels, names)
 

@@ -9,6 +9,8 @@ import logging
 import sys
 from pathlib import Path
 
+import torch
+
 from training.data import DataError
 from training.events import EventWriter
 from training.loop import TrainingError, TrainOptions, run
@@ -32,6 +34,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--log-every", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto, cpu, cuda, mps")
+    p.add_argument("--xflip", action=argparse.BooleanOptionalAction, help="random horizontal flips of the data")
+    p.add_argument("--hparams", metavar="JSON", help="hyper-parameters over the preset's, e.g. '{\"lr\": 0.001}'")
+    p.add_argument(
+        "--check-data",
+        action="store_true",
+        help="only open the data and print a 'data' event (count, skipped files, classes); train nothing",
+    )
     return p
 
 
@@ -76,13 +85,45 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
         "log_every": args.log_every,
         "seed": args.seed,
         "device": args.device,
+        "xflip": args.xflip,
     }
     base.update({k: v for k, v in flags.items() if v is not None})
+    if args.hparams:
+        try:
+            extra = json.loads(args.hparams)
+        except json.JSONDecodeError as e:
+            raise DataError(f"--hparams is not JSON: {e}") from e
+        if not isinstance(extra, dict):
+            raise DataError('--hparams must be a JSON object, e.g. {"lr": 0.001}')
+        base["hparams"] = {**base.get("hparams", {}), **extra}
     missing = [k for k in ("family", "data", "resolution", "out") if k not in base]
     if missing:
         raise DataError("missing " + ", ".join("--" + m.replace("_", "-") for m in missing) + " (or use --preset)")
     known = {f.name for f in dataclasses.fields(TrainOptions)}
     return TrainOptions(**{k: v for k, v in base.items() if k in known}), resume
+
+
+def check_data(opts: TrainOptions, ev: EventWriter) -> None:
+    """Open the run's data as training would and report it as a ``data`` event (raises DataError)."""
+    from training.data import open_dataset
+    from training.trainers import make_trainer
+
+    labelled = False
+    if opts.family != "classifier":
+        model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
+        labelled = make_trainer(opts.family, model_cfg, opts.hparams, torch.device("cpu")).data_kind == "labelled"
+    ds = open_dataset(opts.data, opts.resolution, opts.channels, labelled=labelled)
+    s = ds.summary
+    ev.emit(
+        "data",
+        source=s.source,
+        images=len(ds),
+        skipped=s.skipped,
+        skipped_files=list(s.skipped_files),
+        resolution=s.resolution,
+        channels=s.channels,
+        classes=list(ds.class_names),
+    )
 
 
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
@@ -91,7 +132,9 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     ev = EventWriter()
     try:
         opts, resume = options_from_args(args)
-        if opts.family == "classifier":
+        if args.check_data:
+            check_data(opts, ev)
+        elif opts.family == "classifier":
             if resume:
                 raise DataError("the classifier trainer does not resume; start it again (it takes minutes)")
             from training.classifier import run as run_classifier
