@@ -46,6 +46,7 @@ from app.panels import (
     TruncationPanel,
 )
 from app.params import Params
+from app.qt_none_guard import guard_none_refcount
 from app.settings import Settings
 from app.undo import ParamCommand
 from engine.api import JobProgress, JobResult, RenderRequest, RenderResult
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, client: EngineClient, settings: Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        guard_none_refcount()
         self.client = client
         self.settings = settings or Settings()
         self.model_id: str | None = None

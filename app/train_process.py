@@ -27,7 +27,7 @@ class TrainProcess(QObject):
     :meth:`stop` sends SIGTERM, which the trainer turns into "checkpoint, then stop".
     """
 
-    event = Signal(dict)
+    event = Signal(object)
     finished = Signal(int, str)
 
     def __init__(self, parent: QObject | None = None) -> None:

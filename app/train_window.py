@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.qt_none_guard import guard_none_refcount
 from app.train_process import TrainProcess
 from training.presets import PRESETS, Preset
 
@@ -73,6 +74,7 @@ class TrainWindow(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
+        guard_none_refcount()
         self.setWindowTitle("LatentLab — Train")
         self.process = TrainProcess(self)
         self.process.event.connect(self.on_event)

@@ -76,8 +76,12 @@ def bench_train(
     warmup: int = 3,
     device: str | None = None,
     tiny: bool = False,
+    threads: int | None = None,
 ) -> BenchResult:
-    """Time ``steps`` training steps (after ``warmup`` untimed ones) of ``name``'s preset config."""
+    """Time ``steps`` training steps (after ``warmup`` untimed ones) of ``name``'s preset config.
+
+    ``threads``: CPU intra-op threads (default ``$LATENTLAB_THREADS`` or all cores; on a machine shared
+    with other work, fewer threads than cores can be many times faster)."""
     if steps < 1 or warmup < 0:
         raise ValueError(f"need steps >= 1 and warmup >= 0, got {steps} and {warmup}")
     preset = preset_for(name, tiny)
@@ -86,9 +90,11 @@ def bench_train(
     batch = batch or preset.batch
     if batch < 1:
         raise ValueError(f"--batch must be at least 1, got {batch}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {threads}")
     dev = choose_device(device)
     if dev.type == "cpu":
-        configure_cpu_threads()
+        configure_cpu_threads(threads)
     torch.manual_seed(0)
     model_cfg = {"resolution": preset.resolution, "img_channels": preset.channels, **preset.model}
     trainer = make_trainer(preset.family, model_cfg, dict(preset.hparams), dev)

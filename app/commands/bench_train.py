@@ -23,6 +23,7 @@ def register(bench_sub: Any) -> None:
     b.add_argument("--batch", type=int, help="images per step (default: the preset's)")
     b.add_argument("--steps", type=int, default=20, help="timed steps (default 20)")
     b.add_argument("--warmup", type=int, default=3, help="untimed warm-up steps (default 3)")
+    b.add_argument("--threads", type=int, help="CPU threads (default: $LATENTLAB_THREADS or all cores)")
     b.add_argument("--tiny", action="store_true", help="use the family's tiny- smoke-test preset")
     _device_arg(b)
     b.add_argument("--json", action="store_true", help="print one JSON object")
@@ -33,7 +34,7 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
     from training.bench import as_dict, bench_train
 
     try:
-        r = bench_train(args.family, args.batch, args.steps, args.warmup, args.device, args.tiny)
+        r = bench_train(args.family, args.batch, args.steps, args.warmup, args.device, args.tiny, args.threads)
     except (ValueError, KeyError) as e:
         raise CliError(str(e.args[0] if e.args else e)) from e
     if args.json:
