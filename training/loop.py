@@ -56,6 +56,8 @@ class TrainOptions:
     channels: int = 3
     xflip: bool = False
     preset: str | None = None
+    init: str | None = None
+    """Weights to start from (fine-tuning; see :mod:`training.finetune`)."""
     model: dict[str, Any] = field(default_factory=dict)
     hparams: dict[str, Any] = field(default_factory=dict)
 
@@ -169,6 +171,8 @@ def _run(opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: di
         step = int(state["step"])
         seconds_before = float(state.get("train_seconds", 0.0))
         ev.emit("resumed", step=step, checkpoint=str(last))
+    elif opts.init:
+        ev.emit("init", source=opts.init, **trainer.init_from(opts.init))
     last_ckpt = {"step": step if resume and ckpts else -1}
     if dinfo.enabled:
         distributed.broadcast_modules(distributed.modules_of(trainer))

@@ -37,6 +37,17 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--xflip", action=argparse.BooleanOptionalAction, help="random horizontal flips of the data")
     p.add_argument("--hparams", metavar="JSON", help="hyper-parameters over the preset's, e.g. '{\"lr\": 0.001}'")
     p.add_argument(
+        "--init",
+        metavar="CHECKPOINT",
+        help="fine-tune: start from these weights (a run's ckpt-*.pt, or any model file the explorer opens); "
+        "the architecture comes from them",
+    )
+    p.add_argument("--lr", type=float, help="learning rate (lower it for fine-tuning)")
+    p.add_argument("--freeze-d", type=int, metavar="N", help="keep the first N discriminator blocks fixed (FreezeD)")
+    p.add_argument(
+        "--diffaugment", metavar="POLICY", help="DiffAugment for D, e.g. color,translation,cutout (small datasets)"
+    )
+    p.add_argument(
         "--check-data",
         action="store_true",
         help="only open the data and print a 'data' event (count, skipped files, classes); train nothing",
@@ -87,7 +98,19 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
         "device": args.device,
         "xflip": args.xflip,
     }
+    if args.init and not args.resume:
+        from training.finetune import init_spec
+
+        spec = init_spec(args.init)
+        wanted = args.family or base.get("family") or spec["family"]
+        if wanted != spec["family"]:
+            raise DataError(f"--init holds a {spec['family']} model; it cannot start a {wanted} run")
+        base.update(spec, init=str(Path(args.init).expanduser().resolve()))
+        base.setdefault("out", f"runs/finetune-{Path(args.init).stem}")
     base.update({k: v for k, v in flags.items() if v is not None})
+    tuned = {"lr": args.lr, "freeze_d": args.freeze_d, "diffaugment": args.diffaugment}
+    if any(v is not None for v in tuned.values()):
+        base["hparams"] = {**base.get("hparams", {}), **{k: v for k, v in tuned.items() if v is not None}}
     if args.hparams:
         try:
             extra = json.loads(args.hparams)

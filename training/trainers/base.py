@@ -46,6 +46,11 @@ class Trainer(ABC):
     def export_model(self) -> LoadedModel:
         """The model to sample from and to save (EMA weights where the family keeps them)."""
 
+    def init_from(self, source: str) -> dict[str, Any]:
+        """Start from the weights in ``source`` (fine-tuning; fresh optimisers, step 0); returns what was
+        loaded (for the ``init`` event). The default refuses: the family cannot fine-tune yet."""
+        raise ValueError(f"{self.family} training cannot start from a checkpoint yet (--init)")
+
     def wrap_ddp(self) -> None:
         """Called once in a distributed run, after rank 0's weights reach every rank: make the
         optimisers step on gradients averaged over the ranks. The default hooks every optimiser

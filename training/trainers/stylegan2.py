@@ -11,6 +11,7 @@ import torch
 from engine.families import get_family
 from engine.families.stylegan2 import StyleGAN2Model
 from engine.models.stylegan2 import Discriminator, Generator, StyleGAN2Config
+from training.augment import diff_augment, parse_policy
 from training.losses import d_logistic, g_nonsaturating, path_length, r1_penalty
 from training.trainers.base import Batch, Trainer
 
@@ -29,6 +30,15 @@ class StyleGAN2Hparams:
     style_mixing_prob: float = 0.9
     ema_kimg: float = 10.0
     ema_rampup: float | None = 0.05
+    diffaugment: str = ""
+    """DiffAugment policy for everything D sees, e.g. ``"color,translation,cutout"`` (small datasets)."""
+    freeze_d: int = 0
+    """Keep the first N discriminator blocks (from the image side) fixed: FreezeD, for fine-tuning."""
+
+    def __post_init__(self) -> None:
+        parse_policy(self.diffaugment)
+        if self.freeze_d < 0:
+            raise ValueError("freeze_d must be 0 or more")
 
 
 class StyleGAN2Trainer(Trainer):
@@ -39,15 +49,23 @@ class StyleGAN2Trainer(Trainer):
         self.G = Generator(cfg).to(device).train()
         self.D = Discriminator(cfg).to(device).train()
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        self.opt_G = self._adam(self.G, hp.pl_interval)
-        self.opt_D = self._adam(self.D, hp.r1_interval)
+        if hp.freeze_d > len(self.D.blocks):
+            raise ValueError(f"freeze_d {hp.freeze_d} is more than the discriminator's {len(self.D.blocks)} blocks")
+        frozen = {id(p) for b in self.D.blocks[: hp.freeze_d] for p in b.parameters()}
+        self.opt_G = self._adam(self.G.parameters(), hp.pl_interval)
+        self.opt_D = self._adam([p for p in self.D.parameters() if id(p) not in frozen], hp.r1_interval)
+        self.augment = parse_policy(hp.diffaugment)
         self.pl_mean = torch.zeros([], device=device)
         self.nimg = 0
 
-    def _adam(self, net: torch.nn.Module, interval: int) -> torch.optim.Adam:
+    def _adam(self, params: Any, interval: int) -> torch.optim.Adam:
         c = interval / (interval + 1) if interval > 0 else 1.0
         b1, b2 = self.hp.betas
-        return torch.optim.Adam(net.parameters(), lr=self.hp.lr * c, betas=(b1**c, b2**c), eps=1e-8)
+        return torch.optim.Adam(params, lr=self.hp.lr * c, betas=(b1**c, b2**c), eps=1e-8)
+
+    def _d(self, img: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """D's logits for ``img`` after the DiffAugment policy (if any)."""
+        return self.D(diff_augment(img, self.augment) if self.augment else img, c)
 
     def _labels(self, n: int) -> torch.Tensor | None:
         if self.cfg.c_dim == 0:
@@ -87,7 +105,7 @@ class StyleGAN2Trainer(Trainer):
         self.G.requires_grad_(True)
         c_fake = self._labels(n)
         fake, _ = self._gen(n, c_fake)
-        g_loss = g_nonsaturating(self.D(fake, c_fake))
+        g_loss = g_nonsaturating(self._d(fake, c_fake))
         self.opt_G.zero_grad(set_to_none=True)
         g_loss.backward()
         losses["G"] = g_loss.detach()
@@ -107,14 +125,14 @@ class StyleGAN2Trainer(Trainer):
         with torch.no_grad():
             c_fake = self._labels(n)
             fake, _ = self._gen(n, c_fake)
-        d_loss = d_logistic(self.D(real, c_real), self.D(fake, c_fake))
+        d_loss = d_logistic(self._d(real, c_real), self._d(fake, c_fake))
         self.opt_D.zero_grad(set_to_none=True)
         d_loss.backward()
         losses["D"] = d_loss.detach()
         # Discriminator: lazy R1.
         if hp.r1_gamma > 0 and hp.r1_interval > 0 and step % hp.r1_interval == 0:
             real_ = real.detach().requires_grad_(True)
-            r1 = r1_penalty(self.D(real_, c_real), real_)
+            r1 = r1_penalty(self._d(real_, c_real), real_)
             (r1 * (hp.r1_gamma / 2) * hp.r1_interval).backward()
             losses["D_r1"] = r1.detach()
         self.opt_D.step()
@@ -151,6 +169,11 @@ class StyleGAN2Trainer(Trainer):
         self.opt_D.load_state_dict(state["opt_D"])
         self.pl_mean = state["pl_mean"].to(self.device)
         self.nimg = int(state["nimg"])
+
+    def init_from(self, source: str) -> dict[str, Any]:
+        from training.finetune import load_stylegan2_init
+
+        return load_stylegan2_init(self, source)
 
     def export_model(self) -> StyleGAN2Model:
         ema = copy.deepcopy(self.G_ema).cpu().eval()
