@@ -6,6 +6,7 @@
     latentlab models [--json]                   bundled models and model families
     latentlab info CKPT [--json]                what a checkpoint is and can do
     latentlab generate [MODEL] --seeds 0-7 --out grid.png [--out-npy x.npy] ...
+    latentlab translate MODEL IMAGES_OR_FOLDER... --out DIR [--direction D | --target LABELS]
     latentlab convert FOREIGN --out NAME.safetensors
     latentlab bench render [MODEL] [--frames N] [--vary seed|style] [--json]
     latentlab bench train FAMILY [--batch B] [--steps N] [--device D] [--json]
@@ -42,7 +43,12 @@ if TYPE_CHECKING:
 PROG = "latentlab"
 # Commands that live in their own modules: each defines ``register(subparsers)``, which adds its
 # parser and sets ``run=FUNCTION(args) -> int`` as a default (see app/commands/__init__.py).
-COMMAND_MODULES: tuple[str, ...] = ("app.commands.interpolate", "app.commands.metrics")
+COMMAND_MODULES: tuple[str, ...] = (
+    "app.commands.interpolate",
+    "app.commands.metrics",
+    "app.commands.directions",
+    "app.commands.translate",
+)
 EXIT_USAGE = 2
 
 log = logging.getLogger("latentlab.cli")

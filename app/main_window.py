@@ -36,6 +36,7 @@ from app.engine_client import MAIN_CHANNEL, EngineClient
 from app.panels import (
     ArithmeticPanel,
     DirectionsPanel,
+    DiscoverPanel,
     EncodePanel,
     InterpolatePanel,
     LatentPanel,
@@ -43,6 +44,7 @@ from app.panels import (
     NoisePanel,
     ParamPanel,
     StylesPanel,
+    TranslatePanel,
     TruncationPanel,
 )
 from app.params import Params
@@ -51,6 +53,7 @@ from app.settings import Settings
 from app.undo import ParamCommand
 from engine.api import JobProgress, JobResult, RenderRequest, RenderResult
 from engine.families.base import Capabilities
+from engine.latent.directions import compute as compute_directions
 from engine.latent.encode import EncodedImage, encode_image_file
 
 log = logging.getLogger(__name__)
@@ -102,6 +105,7 @@ class MainWindow(QMainWindow):
         self._dirty = False
         self._loads: dict[int, Any] = {}  # job id → JobHandle of loads in progress
         self._encodes: dict[int, tuple[str, ParamPanel]] = {}  # job id → (image path, panel) of encodes
+        self._discoveries: dict[int, str] = {}  # job id → model id of direction computations
         self._side_sent: dict[str, RenderRequest] = {}  # last request submitted per side channel
         self._ms_avg: float | None = None
         self._dt_avg: float | None = None
@@ -157,6 +161,10 @@ class MainWindow(QMainWindow):
         self.arithmetic_panel = ArithmeticPanel()
         self.encode_panel = EncodePanel()
         self.directions_panel = DirectionsPanel()
+        self.discover_panel = DiscoverPanel()
+        self.translate_panel = TranslatePanel()
+        self.translate_panel.attach(self.client)
+        self.translate_panel.error_raised.connect(self.show_error)
         self.docks: dict[str, QDockWidget] = {
             "model": self._dock(self.model_panel, left),
             "latent": self._dock(self.latent_panel, left),
@@ -165,6 +173,8 @@ class MainWindow(QMainWindow):
             "noise": self._dock(self.noise_panel, right),
             "encode": self._dock(self.encode_panel, right),
             "directions": self._dock(self.directions_panel, right),
+            "discover": self._dock(self.discover_panel, right),
+            "translate": self._dock(self.translate_panel, right),
             "interpolate": self._dock(self.interpolate_panel, bottom),
             "arithmetic": self._dock(self.arithmetic_panel, bottom),
         }
@@ -178,6 +188,8 @@ class MainWindow(QMainWindow):
             "arithmetic": self.arithmetic_panel,
             "encode": self.encode_panel,
             "directions": self.directions_panel,
+            "discover": self.discover_panel,
+            "translate": self.translate_panel,
         }
         for panel in self.param_panels.values():
             panel.edited.connect(self._on_panel_edit)
@@ -186,6 +198,7 @@ class MainWindow(QMainWindow):
             panel.image_requested.connect(lambda path, p=panel: self.encode_image(path, p))
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._on_dock_visibility)
+        self.discover_panel.compute_requested.connect(self.compute_directions)
         self.model_panel.open_requested.connect(self.open_model)
         self.model_panel.browse_requested.connect(self.open_model_dialog)
         self.model_panel.set_recent(self.settings.recent())
@@ -328,6 +341,7 @@ class MainWindow(QMainWindow):
         self.params = self.params.adapted(caps)
         self.undo_stack.clear()
         self._show_panels_for(caps)
+        self.translate_panel.set_model_id(model_id)
         if not self._layout_restored:
             self._balance_docks(caps)
         self.model_panel.set_model(self.model_name, caps, self.meta)
@@ -342,7 +356,8 @@ class MainWindow(QMainWindow):
         self._ms_avg = self._dt_avg = self._last_frame_t = None
         if caps.w_space is None and caps.z_dim <= 0:
             self.canvas.set_frame(None)
-            self.canvas.set_placeholder(f"{self.model_name} does not generate from a latent ({caps.task})")
+            hint = " — drop an image on the window to translate it" if self.translate_panel.applies_to(caps) else ""
+            self.canvas.set_placeholder(f"{self.model_name} does not generate from a latent ({caps.task}){hint}")
         else:
             self.request_render()
         if previous is not None and previous != model_id:
@@ -368,6 +383,9 @@ class MainWindow(QMainWindow):
         if result.job_id in self._encodes:
             self._on_encoded(result)
             return
+        if result.job_id in self._discoveries:
+            self._on_directions(result)
+            return
         if self._loads.pop(result.job_id, None) is None:
             return
         if result.cancelled:
@@ -383,6 +401,7 @@ class MainWindow(QMainWindow):
             "noise": (caps.noise_layers + 5) if caps.noise_layers else 0,
             "encode": 8 if self.encode_panel.applies_to(caps) else 0,
             "directions": (caps.latent_directions + 4) if self.directions_panel.applies_to(caps) else 0,
+            "discover": 8 if self.discover_panel.applies_to(caps) else 0,
         }
         shown = [name for name, n in rows.items() if n]
         if len(shown) > 1:
@@ -435,6 +454,34 @@ class MainWindow(QMainWindow):
         self._on_panel_edit("encode image", {"z": enc.z, "direction_offsets": zeros})
         self.seal_undo()
         self.statusBar().showMessage(f"Encoded {Path(path).name}", 3000)
+
+    # --- direction discovery ---------------------------------------------------------------------------
+    def compute_directions(self, method: str, k: int, layers: tuple[int, int] | None) -> None:
+        """Discover directions of the current model as an engine job (progress in the status bar)."""
+        if self.model_id is None:
+            self.show_error("Cannot compute directions", "Open a model first.")
+            self.discover_panel.compute_failed("no model")
+            return
+        mid = self.model_id
+        kwargs: dict[str, Any] = {"k": k, "layers": layers}
+        handle = self.client.submit_job(
+            f"{method} directions", lambda ctx: compute_directions(ctx.model(mid), method, **kwargs)
+        )
+        self._discoveries[handle.job_id] = mid
+        self.statusBar().showMessage(f"Computing {method.upper()} directions…")
+
+    def _on_directions(self, result: JobResult) -> None:
+        mid = self._discoveries.pop(result.job_id)
+        if mid != self.model_id:
+            return  # the model changed meanwhile
+        if not result.ok:
+            reason = result.error or "cancelled"
+            self.discover_panel.compute_failed(reason)
+            self.show_error("Cannot compute directions", reason)
+            return
+        self.discover_panel.set_directions(result.value)
+        self.seal_undo()
+        self.statusBar().showMessage("Directions ready", 3000)
 
     # --- parameters & undo --------------------------------------------------------------------------
     @Slot(str, object)

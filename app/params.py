@@ -33,6 +33,9 @@ class Params:
     clears it. ``direction_offsets`` holds one offset (in standard deviations) per stored latent
     direction. ``interp_*``: interpolation toward ``interp_seed`` (when ``interp_on``);
     ``arith_*``: the latent becomes ``wA·A + wB·B + wC·C`` with A the current latent (when ``arith_on``).
+    ``found_offsets``: slider positions on discovered directions (SeFa/PCA; Discover panel) and
+    ``edit_offset`` their combined vector in ``edit_space`` (z or w), applied to style layers
+    ``edit_layers`` (start, stop) when in w (None = all).
     """
 
     seed: int = 0
@@ -57,6 +60,10 @@ class Params:
     arith_seeds: tuple[int, int] = (1, 2)
     arith_weights: tuple[float, float, float] = DEFAULT_ARITH_WEIGHTS
     arith_space: str = "z"
+    found_offsets: tuple[float, ...] = ()
+    edit_offset: tuple[float, ...] | None = None
+    edit_space: str = "z"
+    edit_layers: tuple[int, int] | None = None
 
     def replace(self, **changes: object) -> Params:
         """A copy with ``changes`` applied."""
@@ -75,6 +82,9 @@ class Params:
         spaces = latent_spaces(caps)
         return self.replace(
             z=None,
+            found_offsets=(),
+            edit_offset=None,
+            edit_layers=None,
             direction_offsets=offsets,
             interp_method=self.interp_method if self.interp_method in INTERP_METHODS else "slerp",
             interp_space=self.interp_space if self.interp_space in spaces else "z",
@@ -122,16 +132,32 @@ class Params:
             terms=terms,
             terms_space=(self.arith_space if self.arith_space in spaces else "z") if terms else "z",
             interpolation=interp,
+            **self._edit_offsets(caps),
         )
+
+    def _edit_offsets(self, caps: Capabilities) -> dict[str, object]:
+        """The discovered-direction edit as request fields (w_offset in W, z_offset in z)."""
+        off = self.edit_offset
+        if off is None or not any(v != 0 for v in off):
+            return {}
+        if self.edit_space == "w" and caps.w_space is not None and len(off) == caps.w_space.w_dim:
+            return {"w_offset": tuple(off), "w_offset_layers": self.edit_layers}
+        if self.edit_space == "z" and caps.z_dim == len(off):
+            return {"z_offset": tuple(off)}
+        return {}
 
 
 def layer_resolution(index: int, caps: Capabilities, kind: str = "style") -> int | None:
     """The resolution a style layer (``kind="style"``) or noise layer (``"noise"``) acts on.
 
-    Derived from the capabilities alone, for the usual style-based layout where style layers
-    ``2k-1, 2k`` (and noise layers alike) belong to resolution ``4 * 2**k``; None when the counts
-    do not match that layout.
+    Taken from the capabilities: the per-layer resolutions a model declares
+    (``w_space.layer_resolutions`` / ``noise_resolutions``, e.g. StyleGAN v1 where both are two per
+    resolution), else the StyleGAN2 layout where style layers ``2k-1, 2k`` (and noise layers alike)
+    belong to resolution ``4 * 2**k``; None when the counts match neither.
     """
+    declared = (caps.w_space.layer_resolutions if caps.w_space else ()) if kind == "style" else caps.noise_resolutions
+    if declared:
+        return declared[index] if 0 <= index < len(declared) else None
     res = caps.resolution
     if res < 4 or res & (res - 1):
         return None

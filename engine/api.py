@@ -68,7 +68,10 @@ class RenderRequest:
     - Noise: ``noise_mode`` const | random | none; ``noise_strength`` global multiplier;
       ``noise_layer_strengths`` one multiplier per noise layer (empty = all 1); ``noise_seed`` for
       random mode.
-    - ``w_offset``: optional direction offset added to every style layer's w (tuple of w_dim floats).
+    - ``w_offset``: optional direction offset added to the style layers' w (tuple of w_dim floats): to
+      every layer, or to layers ``w_offset_layers`` = (start, stop) only (e.g. a SeFa direction
+      computed for those layers). ``z_offset``: a direction offset added to z (z_dim floats), for
+      models without W or edits in z.
     - ``direction_offsets``: one offset per stored latent direction (``capabilities.latent_directions``),
       in standard deviations of the data along it: z += Σ offset_k · std_k · component_k.
     - ``terms``/``terms_space``: latent arithmetic; when non-empty the latent becomes Σ weight · latent
@@ -77,6 +80,10 @@ class RenderRequest:
     - ``options``: family-specific view options as ``(name, value)`` pairs, passed as keyword
       arguments to the model's ``generate``/``synthesize`` (e.g. PGGAN's ``("level", 2), ("alpha", 0.5)``);
       which ones a model takes is declared by its capabilities, never by its family name.
+    - Feature-map viewer: ``feature_layer`` (one of ``LoadedModel.layer_names()``; None = off, and
+      then no hook is installed) asks for that layer's activations in ``RenderResult.features``:
+      all channels in a grid, or only ``feature_channel``; ``feature_scale`` > 0 is the intensity gain
+      (see ``engine.features``).
     """
 
     model_id: str
@@ -93,20 +100,27 @@ class RenderRequest:
     noise_layer_strengths: tuple[float, ...] = ()
     noise_seed: int = 0
     w_offset: tuple[float, ...] | None = None
+    w_offset_layers: tuple[int, int] | None = None
+    z_offset: tuple[float, ...] | None = None
     options: tuple[tuple[str, float | int | str], ...] = ()
     direction_offsets: tuple[float, ...] = ()
     terms: tuple[LatentTerm, ...] = ()
     terms_space: str = "z"
     interpolation: Interpolation | None = None
+    feature_layer: str | None = None
+    feature_channel: int | None = None
+    feature_scale: float = 1.0
 
 
 @dataclass(frozen=True)
 class RenderResult:
-    """The frame for a request (uint8 HWC, 1 or 3 channels), or the error that prevented it."""
+    """The frame for a request (uint8 HWC, 1 or 3 channels), or the error that prevented it; with
+    ``features`` (uint8 HW1) when the request named a ``feature_layer``."""
 
     request: RenderRequest
     generation: int
     image: np.ndarray | None = None
+    features: np.ndarray | None = None
     error: str | None = None
     render_ms: float = 0.0
 

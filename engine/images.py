@@ -22,22 +22,54 @@ def read_image(path: str | Path) -> Image.Image:
         raise ValueError(f"'{p.name}' is not a readable image ({e.__class__.__name__})") from e
 
 
-def fit_image(image: Image.Image, size: int, channels: int) -> np.ndarray:
-    """Centre-crop to a square, resize to ``size``² and convert to ``channels`` (1 or 3): uint8 HWC."""
+FITS = ("crop", "pad")
+_HIGH_DEPTH = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+
+
+def to_8bit(image: Image.Image) -> Image.Image:
+    """16-bit, 32-bit integer and float images → 8-bit ``L`` by scaling (PIL's own conversion clips)."""
+    if image.mode not in _HIGH_DEPTH:
+        return image
+    a = np.asarray(image, dtype=np.float64)
+    if image.mode == "F":
+        top = 1.0 if a.size and np.nanmax(a) <= 1.0 else 255.0
+    elif image.mode.startswith("I;16") or (a.size and a.max() > 255):
+        top = 65535.0
+    else:
+        top = 255.0
+    return Image.fromarray(np.clip(np.nan_to_num(a) / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+
+
+def fit_image(image: Image.Image, size: int, channels: int, fit: str = "crop") -> np.ndarray:
+    """Fit any image to the model input: uint8 HWC, ``size``², ``channels`` (1 or 3).
+
+    Transparency is composited onto white; 16-bit and float images are scaled to 8 bits; CMYK,
+    palette and other modes are converted. ``fit="crop"`` centre-crops to a square (keeps the middle),
+    ``fit="pad"`` letterboxes onto white (keeps everything); either way the aspect ratio is kept.
+    """
     if channels not in (1, 3):
         raise ValueError(f"can only fit images to 1 or 3 channels, got {channels}")
     if size < 1:
         raise ValueError(f"size must be positive, got {size}")
-    im = image
-    if im.mode in ("RGBA", "LA", "P", "PA"):  # composite transparency onto white
+    if fit not in FITS:
+        raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
+    im = to_8bit(image)
+    if im.mode in ("RGBA", "LA", "P", "PA", "La", "RGBa"):  # composite transparency onto white
         rgba = im.convert("RGBA")
         bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         im = Image.alpha_composite(bg, rgba)
     im = im.convert("L" if channels == 1 else "RGB")
     w, h = im.size
-    s = min(w, h)
-    left, top = (w - s) // 2, (h - s) // 2
-    im = im.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.LANCZOS)
+    if fit == "crop":
+        s = min(w, h)
+        left, top = (w - s) // 2, (h - s) // 2
+        im = im.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.LANCZOS)
+    else:
+        scale = size / max(w, h)
+        nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+        canvas = Image.new(im.mode, (size, size), 255 if channels == 1 else (255, 255, 255))
+        canvas.paste(im.resize((nw, nh), Image.Resampling.LANCZOS), ((size - nw) // 2, (size - nh) // 2))
+        im = canvas
     a = np.array(im, dtype=np.uint8)
     return a[:, :, None] if a.ndim == 2 else a
 

@@ -78,6 +78,10 @@ def base_z(model: LoadedModel, req: RenderRequest) -> torch.Tensor:
             raise ValueError(f"{model.capabilities.family} model stores no latent directions")
         components, std = model.latent_directions()
         z = move_along(z, components.to(z.device), std.to(z.device), offsets)
+    if req.z_offset is not None:
+        if len(req.z_offset) != z.shape[1]:
+            raise ValueError(f"z_offset has {len(req.z_offset)} values, the model's z has {z.shape[1]}")
+        z = z + torch.tensor(req.z_offset, dtype=z.dtype, device=z.device)
     return z
 
 
@@ -118,7 +122,8 @@ def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = 
         return hit
 
     plain = (
-        not any(o != 0 for o in req.direction_offsets)
+        req.z_offset is None
+        and not any(o != 0 for o in req.direction_offsets)
         and not (req.terms and req.terms_space == "z")
         and not (req.interpolation is not None and req.interpolation.space == "z")
     )
@@ -157,7 +162,15 @@ def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = 
         off = torch.tensor(req.w_offset, dtype=ws.dtype, device=ws.device)
         if off.shape != (caps.w_space.w_dim,):
             raise ValueError(f"w_offset needs {caps.w_space.w_dim} values")
-        ws = ws + off
+        if req.w_offset_layers is None:
+            ws = ws + off
+        else:
+            a, b = req.w_offset_layers
+            if not 0 <= a < b <= num_ws:
+                raise ValueError(f"w_offset_layers {req.w_offset_layers} outside 0..{num_ws}")
+            mask = torch.zeros(1, num_ws, 1, dtype=ws.dtype, device=ws.device)
+            mask[:, a:b] = 1
+            ws = ws + off * mask
     return ws
 
 
@@ -184,5 +197,18 @@ def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None
 
 def render(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> np.ndarray:
     """The uint8 HWC frame for ``req``."""
+    return render_frame(model, req, cache)[0]
+
+
+def render_frame(
+    model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The uint8 HWC frame for ``req`` and, when it names a ``feature_layer``, that layer's
+    activations as a uint8 HW1 image (the hook exists only during this call)."""
     with torch.inference_mode():
-        return to_uint8(render_tensor(model, req, cache))[0]
+        if req.feature_layer is None:
+            return to_uint8(render_tensor(model, req, cache))[0], None
+        from engine.features import capture, feature_image
+
+        img, act = capture(model, req.feature_layer, lambda: render_tensor(model, req, cache))
+        return to_uint8(img)[0], feature_image(act, req.feature_channel, float(req.feature_scale))

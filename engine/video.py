@@ -1,18 +1,22 @@
-"""Writing frame sequences: an animated GIF, an MP4 (imageio-ffmpeg) or a folder of PNGs."""
+"""Writing frame sequences: an animated GIF, an MP4 (H.264) or WebM (VP9) through imageio-ffmpeg, or
+a folder of PNGs; and :func:`export_job`, which renders and encodes at the same time (a producer
+and a writer thread), as a stepwise job with progress and cancel."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-VIDEO_SUFFIXES = (".gif", ".mp4")
+VIDEO_SUFFIXES = (".gif", ".mp4", ".webm")
 
 
 def output_kind(path: str | Path) -> str:
-    """ "gif", "mp4" or "dir" for an output path (a folder: trailing separator, existing folder or
+    """ "gif", "mp4", "webm" or "dir" for an output path (a folder: trailing separator, existing folder or
     no suffix); raises ValueError for any other suffix."""
     text = str(path)
     p = Path(text)
@@ -21,7 +25,7 @@ def output_kind(path: str | Path) -> str:
     suffix = p.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
         return suffix[1:]
-    raise ValueError(f"'{p.name}': unknown output type '{suffix}' (use .gif, .mp4 or a folder)")
+    raise ValueError(f"'{p.name}': unknown output type '{suffix}' (use .gif, .mp4, .webm or a folder)")
 
 
 def _check(frame: np.ndarray) -> np.ndarray:
@@ -62,7 +66,8 @@ def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24
         seq = [(_check(f)[:, :, 0] if f.shape[2] == 1 else f) for f in frames]
         imageio.mimsave(p, seq, duration=1000.0 / fps, loop=0)
         return [p]
-    with imageio.get_writer(p, fps=fps, codec="libx264", quality=8, macro_block_size=2) as writer:
+    codec = "libx264" if kind == "mp4" else "libvpx-vp9"
+    with imageio.get_writer(p, fps=fps, codec=codec, quality=8, macro_block_size=2) as writer:
         for f in frames:
             f = _check(f)
             if f.shape[2] == 1:
@@ -71,3 +76,70 @@ def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24
                 f = upscale(f, 2)
             writer.append_data(f)
     return [p]
+
+
+_END = object()
+
+
+def export_job(
+    frames: Iterator[np.ndarray],
+    count: int,
+    path: str | Path,
+    fps: float = 24.0,
+    scale: int = 1,
+    cancel: Callable[[], bool] | None = None,
+    buffer: int = 8,
+) -> Generator[tuple[int, int, str], None, list[Path]]:
+    """Render and encode at once: this generator pulls one frame from ``frames`` per step (on the
+    caller's thread — the engine thread, which owns the model) and hands it to a writer thread
+    through a bounded queue, so encoding overlaps rendering. Yields ``(done, count, message)``;
+    returns the files written. Cancelling (``cancel()`` true, or closing the generator) stops both
+    and removes a partly written video file."""
+    output_kind(path)
+    if count < 1:
+        raise ValueError(f"need at least one frame, got {count}")
+    cancel = cancel or (lambda: False)
+    q: queue.Queue = queue.Queue(maxsize=buffer)
+    result: dict[str, object] = {}
+
+    def consume() -> Iterator[np.ndarray]:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            yield item
+
+    def writer() -> None:
+        try:
+            result["files"] = write_frames(consume(), path, fps)
+        except BaseException as e:  # reported to the producer
+            result["error"] = e
+            while q.get() is not _END:  # drain so the producer never blocks
+                pass
+
+    thread = threading.Thread(target=writer, name="latentlab-video-writer", daemon=True)
+    thread.start()
+    done = 0
+    finished = False
+    try:
+        for frame in frames:
+            if cancel():
+                break
+            if "error" in result:
+                break
+            q.put(upscale(_check(frame), scale))
+            done += 1
+            yield done, count, f"frame {done}/{count}"
+            if done >= count:
+                break
+        finished = done >= count and not cancel()
+    finally:
+        q.put(_END)
+        thread.join()
+        if not finished and output_kind(path) != "dir":
+            Path(path).unlink(missing_ok=True)
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    if not finished:
+        raise RuntimeError("export cancelled")
+    return result["files"]  # type: ignore[return-value]

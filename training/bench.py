@@ -19,6 +19,8 @@ from training.data import DataSummary, ImageDataset
 from training.loop import LossMeter
 from training.presets import PRESETS, Preset
 from training.trainers import make_trainer
+from training.translation_data import KINDS as TRANSLATION_KINDS
+from training.translation_data import TranslationDataset
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,25 @@ def preset_for(name: str, tiny: bool = False) -> Preset:
     return candidates[0]
 
 
-def _synthetic(preset: Preset, labelled: bool, n: int) -> ImageDataset:
+def _synthetic(preset: Preset, kind: str, n: int) -> Any:
+    """Random uint8 data of the trainer's kind (images, labelled, paired, unpaired, multi-domain)."""
     rng = np.random.default_rng(0)
     r, c = preset.resolution, preset.channels
     images = rng.integers(0, 256, (n, r, r, c), dtype=np.uint8)
+    summary = DataSummary("synthetic", n, 0, r, c)
+    if kind in TRANSLATION_KINDS:
+        other = rng.integers(0, 256, (n, r, r, c), dtype=np.uint8)
+        if kind != "multi-domain":
+            return TranslationDataset(kind, summary, images, other)
+        k = int(preset.model.get("c_dim", 0)) or 4
+        domains = np.eye(k, dtype=np.float32)[rng.integers(0, k, n)]
+        names = tuple(f"domain {i}" for i in range(k))
+        return TranslationDataset(kind, summary, images, domains=domains, class_names=names, exclusive=True)
+    labelled = kind == "labelled"
     classes = int(preset.model.get("c_dim", 0)) or (10 if labelled else 0)
     labels = rng.integers(0, classes, n).astype(np.int64) if labelled else None
     names = tuple(f"class {i}" for i in range(classes)) if labelled else ()
-    return ImageDataset(images, DataSummary("synthetic", n, 0, r, c), labels=labels, class_names=names)
+    return ImageDataset(images, summary, labels=labels, class_names=names)
 
 
 def _sync(device: torch.device) -> None:
@@ -98,9 +111,9 @@ def bench_train(
     torch.manual_seed(0)
     model_cfg = {"resolution": preset.resolution, "img_channels": preset.channels, **preset.model}
     trainer = make_trainer(preset.family, model_cfg, dict(preset.hparams), dev)
-    if trainer.data_kind not in ("images", "labelled"):
+    if trainer.data_kind not in ("images", "labelled", *TRANSLATION_KINDS):
         raise ValueError(f"no synthetic data for '{trainer.data_kind}' trainers yet")
-    data = _synthetic(preset, trainer.data_kind == "labelled", max(64, 4 * batch))
+    data = _synthetic(preset, trainer.data_kind, max(64, 4 * batch))
     trainer.attach_data(data)
     gen = torch.Generator().manual_seed(0)
     batches = [data.sample(batch, gen) for _ in range(4)]

@@ -23,6 +23,7 @@ from training.quality import sample_quality
 
 log = logging.getLogger(__name__)
 GRID_SEEDS = list(range(16))
+TRANSLATING = ("image-to-image", "multi-domain")
 
 
 def licence_of(data: str) -> str:
@@ -64,6 +65,23 @@ def reconstruction_error(model: Any, data: Any, n: int = 10000) -> dict[str, flo
     return {"images": count, "mse_per_pixel": round(se / count, 5), "bce_per_image": round(bce / count, 2)}
 
 
+def measure(model: Any, data: str, n: int = 10000) -> dict[str, Any]:
+    """FID, KID, IS, precision/recall (and class accuracy for conditional models) against the held-out
+    split, with the bundled Fashion-MNIST classifier features (``latentlab metrics`` computes the same)."""
+    from engine.metrics.evaluate import EvalOptions, dataset_source, evaluate, model_source, run_to_end
+    from engine.metrics.features import classifier_extractor
+
+    caps = model.capabilities
+    held_out = _held_out(data)
+    metrics = ("fid", "kid", "is", "pr") + (("acc",) if caps.classes else ())
+    real = dataset_source(held_out, open_dataset(held_out, caps.resolution, caps.channels), n)
+    report = run_to_end(evaluate(real, model_source(model, n), classifier_extractor(), EvalOptions(metrics, n=n)))
+    values = {k: v for k, v in report.to_dict().items() if isinstance(v, float) and k != "seconds"}
+    rounded = {k: round(v, 4) for k, v in values.items()}
+    cmd = f"latentlab metrics {{name}} --data {held_out} --n {n} --metric {','.join(metrics)}"
+    return {"against": held_out, "n": n, "features": report.features, "command": cmd, **rounded}
+
+
 def bundle(
     run_dir: Path, name: str, description: str = "", default: bool = False, wall_time_s: float | None = None
 ) -> dict[str, Any]:
@@ -79,19 +97,30 @@ def bundle(
     doc["description"] = description or doc.get("description", "")
     dst.with_suffix(".json").write_text(json.dumps(doc, indent=2) + "\n")
     model = load_native(dst)
-    images, columns = sample_grid(model)
-    grid = save_grid(images, assets / "samples" / f"{name}-grid.png", nrow=columns)
-    data = open_dataset(run["data"], run["resolution"], run.get("channels", 3))
-    quality = sample_quality(model, data)
-    if model.capabilities.encodes_into == "z":
-        test_spec = _held_out(run["data"])
-        quality["reconstruction"] = reconstruction_error(
-            model, open_dataset(test_spec, run["resolution"], run.get("channels", 3))
-        )
-        quality["reconstruction"]["data"] = test_spec
+    extra: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+    if model.capabilities.task in TRANSLATING:
+        grid, quality, extra["sample_inputs"] = _translation_samples(model, run, assets, name)
+    else:
+        images, columns = sample_grid(model)
+        grid = save_grid(images, assets / "samples" / f"{name}-grid.png", nrow=columns)
+        data = open_dataset(run["data"], run["resolution"], run.get("channels", 3))
+        quality = sample_quality(model, data)
+        if model.capabilities.encodes_into == "z":
+            test_spec = _held_out(run["data"])
+            quality["reconstruction"] = reconstruction_error(
+                model, open_dataset(test_spec, run["resolution"], run.get("channels", 3))
+            )
+            quality["reconstruction"]["data"] = test_spec
+        metrics = measure(model, run["data"]) if run["data"].startswith("fmnist") else {}
     prov = doc.get("provenance", {})
-    cmd = f"latentlab train --preset {run['preset']}" if run.get("preset") else "latentlab train " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in run.items() if k in ("family", "data", "resolution", "batch")
+    cmd = (
+        f"latentlab train --preset {run['preset']}"
+        if run.get("preset")
+        else "latentlab train "
+        + " ".join(
+            f"--{k.replace('_', '-')} {v}" for k, v in run.items() if k in ("family", "data", "resolution", "batch")
+        )
     )
     entry = {
         "path": f"models/{name}.safetensors",
@@ -108,7 +137,11 @@ def bundle(
         "licence": licence_of(run["data"]),
         "sample_grid": str(grid.relative_to(assets)),
         "quality": quality,
+        **extra,
     }
+    if metrics:
+        metrics["command"] = metrics["command"].format(name=name)
+        entry["metrics"] = metrics
     manifest_path = assets / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
     manifest.setdefault("models", {})[name] = entry
@@ -116,6 +149,31 @@ def bundle(
         manifest["default"] = name
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     return entry
+
+
+def _translation_samples(model: Any, run: dict[str, Any], assets: Path, name: str) -> tuple[Path, dict, list[str]]:
+    """Grid of fixed inputs and translations, quality numbers, and sample input PNGs for new users to try."""
+    from PIL import Image
+
+    from training.translation_data import open_translation_dataset
+    from training.translation_eval import translation_quality, translation_rows
+
+    kind = {"pix2pix": "paired", "cyclegan": "unpaired", "stargan": "multi-domain"}[model.family]
+    data = open_translation_dataset(run["data"], kind, run["resolution"], run.get("channels", 3))
+    images, cols = translation_rows(model, data.fixed(4), data.exclusive)
+    grid = save_grid(images, assets / "samples" / f"{name}-grid.png", nrow=cols)
+    samples = data.fixed(8)
+    inputs = [("", samples["image"] if kind == "multi-domain" else samples["A"])]
+    if kind == "unpaired":
+        inputs.append(("B", samples["B"]))
+    written: list[str] = []
+    for side, batch in inputs:
+        for i, x in enumerate(((batch.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)):
+            path = assets / "samples" / f"{name}-input{side}-{i}.png"
+            a = x.permute(1, 2, 0).numpy()
+            Image.fromarray(a[:, :, 0] if a.shape[2] == 1 else a).save(path)
+            written.append(str(path.relative_to(assets)))
+    return grid, translation_quality(model, data), written
 
 
 def main(argv: list[str] | None = None) -> None:

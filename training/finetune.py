@@ -58,7 +58,7 @@ def _plain(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_stylegan2_init(trainer: Any, source: str) -> dict[str, Any]:
-    """Load ``source`` into a :class:`training.trainers.stylegan2.StyleGAN2Trainer`; returns what was loaded."""
+    """Load ``source`` into a StyleGAN2 (or StyleGAN v1, its subclass) trainer; returns what was loaded."""
     path = Path(source).expanduser()
     state = _training_checkpoint(path)
     try:
@@ -71,8 +71,8 @@ def load_stylegan2_init(trainer: Any, source: str) -> dict[str, Any]:
         from engine.checkpoints.loader import load_model
 
         model = load_model(path)
-        if model.capabilities.family != "stylegan2":
-            raise DataError(f"--init: {path.name} is a {model.capabilities.family} model, not stylegan2")
+        if model.capabilities.family != trainer.family:
+            raise DataError(f"--init: {path.name} is a {model.capabilities.family} model, not {trainer.family}")
         weights = model.module.state_dict()
         trainer.G.load_state_dict(weights)
         trainer.G_ema.load_state_dict(weights)

@@ -24,6 +24,8 @@ from training import distributed
 from training.data import open_dataset
 from training.events import EventWriter, NullEvents
 from training.trainers import make_trainer
+from training.translation_data import KINDS as TRANSLATION_KINDS
+from training.translation_data import open_translation_dataset
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +150,11 @@ def _run(opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: di
 
     model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
     trainer = make_trainer(opts.family, model_cfg, opts.hparams, device)
-    labelled = trainer.data_kind == "labelled"
-    dataset = open_dataset(opts.data, opts.resolution, opts.channels, xflip=opts.xflip, labelled=labelled)
+    if trainer.data_kind in TRANSLATION_KINDS:
+        dataset = open_translation_dataset(opts.data, trainer.data_kind, opts.resolution, opts.channels, opts.xflip)
+    else:
+        labelled = trainer.data_kind == "labelled"
+        dataset = open_dataset(opts.data, opts.resolution, opts.channels, xflip=opts.xflip, labelled=labelled)
     trainer.attach_data(dataset)
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)  # only once the data is known to be usable
@@ -269,7 +274,9 @@ def _run(opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: di
     def sample() -> None:
         last_sample["step"] = step
         if main:
-            path = save_grid(trainer.sample(SAMPLE_SEEDS), run_dir / "samples" / f"step-{step:07d}.png")
+            grid = trainer.sample(SAMPLE_SEEDS)
+            cols = int(getattr(trainer, "sample_columns", 4))
+            path = save_grid(grid, run_dir / "samples" / f"step-{step:07d}.png", nrow=cols)
             ev.emit("sample", step=step, path=str(path))
 
     t0 = time.perf_counter()

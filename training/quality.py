@@ -42,5 +42,5 @@ def sample_quality(model: LoadedModel, data: ImageDataset, n: int = 256, seed: i
         "nn_l2_samples_to_data": round(float(nn_fake), 4),
         "nn_l2_real_to_data": round(float(nn_real), 4),
         "diversity_ratio": round(float(div_fake / div_real), 4),
-        "note": "pixel-space measures (training/quality.py); FID arrives with engine.metrics",
+        "note": "pixel-space measures (training/quality.py); FID and friends are under metrics",
     }

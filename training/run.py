@@ -130,19 +130,24 @@ def check_data(opts: TrainOptions, ev: EventWriter) -> None:
     """Open the run's data as training would and report it as a ``data`` event (raises DataError)."""
     from training.data import open_dataset
     from training.trainers import make_trainer
+    from training.translation_data import KINDS, open_translation_dataset
 
-    labelled = False
+    kind = "images"
     if opts.family != "classifier":
         model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
-        labelled = make_trainer(opts.family, model_cfg, opts.hparams, torch.device("cpu")).data_kind == "labelled"
-    ds = open_dataset(opts.data, opts.resolution, opts.channels, labelled=labelled)
+        kind = make_trainer(opts.family, model_cfg, opts.hparams, torch.device("cpu")).data_kind
+    if kind in KINDS:
+        ds = open_translation_dataset(opts.data, kind, opts.resolution, opts.channels)
+    else:
+        ds = open_dataset(opts.data, opts.resolution, opts.channels, labelled=kind == "labelled")
     s = ds.summary
     ev.emit(
         "data",
         source=s.source,
         images=len(ds),
         skipped=s.skipped,
-        skipped_files=list(s.skipped_files),
+        skipped_files=list(getattr(s, "skipped_files", ())),
+        kind=kind,
         resolution=s.resolution,
         channels=s.channels,
         classes=list(ds.class_names),

@@ -1,58 +1,86 @@
-"""``latentlab interpolate``: frames between two seeds, written as a GIF, an MP4 or PNG frames."""
+"""``latentlab interpolate``: a walk through seeds written as a GIF, an MP4, a WebM or PNG frames."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
-from collections.abc import Iterator
 
 from app.cli import _class_index, _device, _device_arg, _load, _model_arg, _verbose_arg
 from app.cli_util import MAX_SEED, CliError, out
 from engine.api import INTERP_METHODS, LATENT_SPACES
+from engine.latent.keyframes import EASINGS
 
 log = logging.getLogger("latentlab.cli")
+
+
+def _seeds(values: list[str]) -> list[int]:
+    """``--seeds 3 7`` or ``--seeds 1,5,9`` (or both mixed) → keyframe seeds."""
+    seeds = []
+    for v in values:
+        for part in v.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                s = int(part)
+            except ValueError:
+                raise CliError(f"--seeds: '{part}' is not an integer (examples: 3 7, or 1,5,9)") from None
+            if not 0 <= s <= MAX_SEED:
+                raise CliError(f"seeds must be in 0..{MAX_SEED}, got {s}")
+            seeds.append(s)
+    if len(seeds) < 2:
+        raise CliError("--seeds needs at least two keyframes (e.g. 3 7, or 1,5,9)")
+    return seeds
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "interpolate",
-        help="render an interpolation between two seeds",
-        description="Render N frames from seed A to seed B (slerp or lerp, in z or w) "
-        "and write them as a GIF, an MP4 or a folder of PNG frames.",
+        help="render a walk through seeds as a video",
+        description="Render a walk through two or more seeds (slerp or lerp, in z or w; optionally "
+        "looping back, with easing) and write it as a GIF, an MP4, a WebM or a folder of PNG frames. "
+        "Rendering and encoding overlap.",
     )
     _verbose_arg(p)
     _model_arg(p)
-    p.add_argument("--seeds", nargs=2, type=int, required=True, metavar=("A", "B"), help="the two seeds")
+    p.add_argument("--seeds", nargs="+", required=True, metavar="S", help="keyframe seeds: 3 7, or 1,5,9")
     p.add_argument("--class", dest="class_", metavar="K", help="class (index or name) of a conditional model")
-    p.add_argument("--frames", type=int, default=30, help="number of frames, both ends included (default 30)")
+    p.add_argument("--frames", type=int, default=30, help="number of frames in all (default 30)")
     p.add_argument("--method", choices=INTERP_METHODS, default="slerp", help="interpolation (default slerp)")
     p.add_argument("--space", choices=LATENT_SPACES, default="z", help="z, or w for models with a W space (default z)")
+    p.add_argument("--loop", action="store_true", help="walk back to the first seed (a seamless loop)")
+    p.add_argument("--easing", choices=EASINGS, default="linear", help="linear or smooth (slow at keyframes)")
     p.add_argument("--psi", type=float, default=None, help="truncation psi (models with an average w)")
-    p.add_argument("--fps", type=float, default=24.0, help="frames per second of a GIF/MP4 (default 24)")
+    p.add_argument("--fps", type=float, default=24.0, help="frames per second of a GIF/MP4/WebM (default 24)")
     p.add_argument("--scale", type=int, default=1, help="integer nearest-neighbour upscaling (default 1)")
-    p.add_argument("--out", required=True, metavar="OUT", help="file.gif, file.mp4 or a folder (dir/) for PNG frames")
+    p.add_argument("--size", type=int, help="upscale (nearest, integer factor) to at least this many pixels")
+    p.add_argument("--out", required=True, metavar="OUT", help="file.gif|.mp4|.webm, or a folder (dir/) for PNGs")
     _device_arg(p)
     p.set_defaults(run=cmd_interpolate)
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
-    """Render the frames through the same pure render function as the app, then write them."""
-    from engine.api import Interpolation, RenderRequest
+    """Render the frames through the same pure render function as the app while a writer thread encodes."""
+    from engine.api import RenderRequest
+    from engine.latent.keyframes import walk
     from engine.render import LRUCache, render
-    from engine.video import output_kind, upscale, write_frames
+    from engine.video import export_job, output_kind
 
-    a, b = args.seeds
-    for s in (a, b):
-        if not 0 <= s <= MAX_SEED:
-            raise CliError(f"seeds must be in 0..{MAX_SEED}, got {s}")
+    seeds = _seeds(args.seeds)
     if args.frames < 2:
         raise CliError(f"--frames must be at least 2, got {args.frames}")
     if args.scale < 1:
         raise CliError(f"--scale must be at least 1, got {args.scale}")
+    if args.size is not None and args.size < 1:
+        raise CliError(f"--size must be positive, got {args.size}")
     if args.fps <= 0:
         raise CliError(f"--fps must be positive, got {args.fps}")
-    output_kind(args.out)  # a bad suffix fails before the model loads
+    try:
+        output_kind(args.out)  # a bad suffix fails before the model loads
+    except ValueError as e:
+        raise CliError(str(e)) from e
 
     model = _load(args.model, _device(args.device))
     caps = model.capabilities
@@ -68,23 +96,26 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
         raise CliError("this model is unconditional; --class needs a conditional model")
     else:
         class_index = None
+    scale = args.scale
+    if args.size is not None:
+        scale = max(scale, -(-args.size // caps.resolution))
 
+    base = RenderRequest("cli", class_index=class_index, psi=1.0 if args.psi is None else float(args.psi))
+    requests = walk(base, seeds, args.frames, args.method, args.space, args.loop, args.easing)
     cache = LRUCache()
-    n = args.frames
-
-    def frames() -> Iterator:
-        for i in range(n):
-            req = RenderRequest(
-                "cli",
-                seed=a,
-                class_index=class_index,
-                psi=1.0 if args.psi is None else float(args.psi),
-                interpolation=Interpolation(b, i / (n - 1), args.method, args.space),
-            )
-            yield upscale(render(model, req, cache), args.scale)
-
+    frames = (render(model, req, cache) for req in requests)
     t0 = time.perf_counter()
-    written = write_frames(frames(), args.out, args.fps)
-    log.info("wrote %d frames in %.2f s", n, time.perf_counter() - t0)
+    job = export_job(frames, len(requests), args.out, args.fps, scale)
+    while True:
+        try:
+            done, total, _ = next(job)
+        except StopIteration as stop:
+            written = stop.value
+            break
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r{done}/{total} frames")
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    log.info("wrote %d frames in %.2f s", len(requests), time.perf_counter() - t0)
     out(str(written[0].parent if output_kind(args.out) == "dir" else written[0]))
     return 0

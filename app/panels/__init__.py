@@ -3,17 +3,20 @@
 from app.panels.arithmetic import ArithmeticPanel
 from app.panels.base import ParamPanel
 from app.panels.directions import DirectionsPanel
+from app.panels.discover import DiscoverPanel
 from app.panels.encode import EncodePanel
 from app.panels.interpolate import InterpolatePanel
 from app.panels.latent import LatentPanel
 from app.panels.model import ModelPanel
 from app.panels.noise import NoisePanel
 from app.panels.styles import StylesPanel
+from app.panels.translate import TranslatePanel
 from app.panels.truncation import TruncationPanel
 
 __all__ = [
     "ArithmeticPanel",
     "DirectionsPanel",
+    "DiscoverPanel",
     "EncodePanel",
     "InterpolatePanel",
     "LatentPanel",
@@ -21,5 +24,6 @@ __all__ = [
     "NoisePanel",
     "ParamPanel",
     "StylesPanel",
+    "TranslatePanel",
     "TruncationPanel",
 ]

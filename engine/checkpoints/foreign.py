@@ -60,6 +60,13 @@ FORMATS: tuple[ForeignFormat, ...] = (
     ForeignFormat(
         "gan_zoo", TORCH_CONTAINERS, "engine.checkpoints.gan_zoo", "facebookresearch/pytorch_GAN_zoo checkpoint"
     ),
+    ForeignFormat(
+        "cyclegan_pix2pix",
+        TORCH_CONTAINERS,
+        "engine.checkpoints.cyclegan_pix2pix",
+        "pytorch-CycleGAN-and-pix2pix generator",
+    ),
+    ForeignFormat("stargan", TORCH_CONTAINERS, "engine.checkpoints.stargan", "StarGAN generator checkpoint"),
 )
 
 

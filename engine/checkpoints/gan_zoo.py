@@ -3,7 +3,7 @@
 ``config`` is GAN zoo's ``BaseConfig`` attribute bag; it reaches us as an inert
 :class:`~engine.checkpoints.safe_unpickle.ConfigStandIn` (allow-listed), never as the real class.
 DCGAN generators are rebuilt here from tensor shapes (the config is cross-checked); progressive
-GAN (PGAN) generators are recognised and refused with a clear message until the pggan family lands.
+GAN (PGAN) generators are loaded by :mod:`engine.checkpoints.gan_zoo_pgan`.
 
 By default the averaged generator ``avgG`` is loaded, as the model hub's ``test(getAvG=True)``
 does, with batch-norm *batch* statistics at inference: GAN zoo never calls ``eval()``, so its own
@@ -43,14 +43,16 @@ def _state(obj: Mapping[str, Any], which: str, path: Path) -> Mapping[str, torch
 
 
 def load(path: Path, obj: Any, which: str = "avgG", bn_stats: str = "batch") -> LoadedModel:
-    """Build the LatentLab model for a GAN zoo checkpoint (DCGAN; PGAN is refused for now)."""
+    """Build the LatentLab model for a GAN zoo checkpoint (DCGAN or PGAN generator)."""
     which_used = which if obj.get(which) is not None else "netG"
     sd = _state(obj, which, path)
     w = sd.get("formatLayer.weight")
     if w is not None and w.ndim == 4:
         model = load_dcgan(path, sd, obj["config"], bn_stats)
     elif "formatLayer.module.weight" in sd:
-        raise CheckpointError(path, "GAN zoo PGAN (progressive) generators are not supported yet; DCGAN ones are")
+        from engine.checkpoints.gan_zoo_pgan import load_pgan
+
+        model = load_pgan(path, sd, obj["config"])
     else:
         raise CheckpointError(path, "GAN zoo checkpoint is neither a DCGAN nor a PGAN generator (no formatLayer)")
     model.meta["generator"] = which_used

@@ -12,6 +12,11 @@ _REGISTRY: dict[str, str] = {
     "gan": "engine.families.gan:FAMILY",
     "dcgan": "engine.families.dcgan:FAMILY",
     "vae": "engine.families.vae:FAMILY",
+    "pggan": "engine.families.pggan:FAMILY",
+    "stylegan": "engine.families.stylegan:FAMILY",
+    "pix2pix": "engine.families.pix2pix:FAMILY",
+    "cyclegan": "engine.families.cyclegan:FAMILY",
+    "stargan": "engine.families.stargan:FAMILY",
 }
 _CACHE: dict[str, ModelFamily] = {}
 

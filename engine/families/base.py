@@ -22,11 +22,16 @@ TASKS = ("unconditional", "conditional", "image-to-image", "multi-domain", "auto
 
 @dataclass(frozen=True)
 class WSpace:
-    """The intermediate latent space W of style-based generators."""
+    """The intermediate latent space W of style-based generators.
+
+    ``layer_resolutions``: the resolution each style layer acts on (one per ``num_ws``), when the
+    model declares it; empty means the StyleGAN2 layout (see ``app.params.layer_resolution``).
+    """
 
     w_dim: int
     num_ws: int
     has_w_avg: bool
+    layer_resolutions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,9 @@ class ImageInput:
 
 @dataclass(frozen=True)
 class Progressive:
-    """Progressive-growing state (PGGAN): trained levels and fade-in alpha."""
+    """Progressive-growing state (PGGAN): the trained levels' resolutions (4, 8, ... up to the level
+    being trained) and the fade-in alpha of the last one (its weight against the level below; 1 =
+    fully faded in). Models with it take ``level`` (index into ``levels``) and ``alpha`` options."""
 
     levels: tuple[int, ...]
     alpha: float
@@ -48,7 +55,11 @@ class Progressive:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a loaded model can do; the GUI builds its panels from this, never from ``family``."""
+    """What a loaded model can do; the GUI builds its panels from this, never from ``family``.
+
+    ``noise_resolutions``: the resolution of each noise layer (one per ``noise_layers``) when the
+    model declares it; empty means the StyleGAN2 layout.
+    """
 
     family: str
     task: str
@@ -58,6 +69,7 @@ class Capabilities:
     classes: tuple[str, ...] = ()
     w_space: WSpace | None = None
     noise_layers: int | None = None
+    noise_resolutions: tuple[int, ...] = ()
     image_input: ImageInput | None = None
     progressive: Progressive | None = None
     encodes_into: str | None = None
@@ -180,6 +192,15 @@ class LoadedModel(ABC):
     def layer_names(self) -> list[str]:
         """Names of the inspectable intermediate layers (for the feature-map viewer)."""
         return []
+
+    def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
+        """The linear maps that first read the latent, for SeFa: ``(style layer index, weight [out, D])``
+        with D = w_dim for models with W (one per style layer), else ``(0, weight [out, z_dim])``."""
+        return []
+
+    def layer_module(self, name: str) -> nn.Module:
+        """The module whose output is layer ``name`` (one of :meth:`layer_names`)."""
+        raise ValueError(f"{self.family} model has no inspectable layer {name!r}")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
 
 from engine.families.base import Capabilities, LoadedModel
 
@@ -37,5 +38,14 @@ class GeneratorModel(LoadedModel):
             c = self.one_hot(None, z.shape[0])
         return self.module(z.to(self.device), None if c is None else c.to(self.device))
 
+    def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
+        return [(0, self.module.latent_weight())]
+
     def layer_names(self) -> list[str]:
         return list(self.module.layers())
+
+    def layer_module(self, name: str) -> nn.Module:
+        layers = self.module.layers()
+        if name not in layers:
+            raise ValueError(f"{self.family} model has no layer {name!r}")
+        return layers[name]

@@ -60,9 +60,22 @@ class StyleGAN2Model(LoadedModel):
     def truncate(self, ws: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
         return truncate(ws, self.w_avg, psi, cutoff)
 
+    def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
+        """Style affines of the synthesis conv layers (layer i reads ws[:, i]); ToRGB is left out, as in SeFa."""
+        return [
+            (i, layer.affine.weight * layer.affine.weight_gain) for i, layer in enumerate(self.module.synthesis.layers)
+        ]
+
     def layer_names(self) -> list[str]:
         blocks = self.module.synthesis.blocks
         return [f"b{b.resolution}.{n}" for b in blocks for n in ("conv0", "conv1") if getattr(b, n) is not None]
+
+    def layer_module(self, name: str) -> nn.Module:
+        for b in self.module.synthesis.blocks:
+            for n in ("conv0", "conv1"):
+                if name == f"b{b.resolution}.{n}" and getattr(b, n) is not None:
+                    return getattr(b, n)
+        raise ValueError(f"{self.family} model has no layer {name!r}")
 
 
 class StyleGAN2Family(ModelFamily):

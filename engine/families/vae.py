@@ -57,8 +57,17 @@ class VAEModel(LoadedModel):
             raise NotImplementedError("this VAE stores no latent directions (train or export it with LatentLab)")
         return self.module.pca_components, self.module.pca_std
 
+    def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
+        return [(0, self.module.from_z.weight)]
+
     def layer_names(self) -> list[str]:
         return list(self.module.layers())
+
+    def layer_module(self, name: str) -> nn.Module:
+        layers = self.module.layers()
+        if name not in layers:
+            raise ValueError(f"{self.family} model has no layer {name!r}")
+        return layers[name]
 
 
 class VAEFamily(ModelFamily):

@@ -139,6 +139,10 @@ class DCGANGenerator(nn.Module):
         x = self.output(x)
         return torch.tanh(x) if cfg.out_activation == "tanh" else x
 
+    def latent_weight(self) -> torch.Tensor:
+        """The 4×4 input layer's weight over z as a matrix [C·16, z_dim] (SeFa)."""
+        return self.input.weight[: self.cfg.z_dim].flatten(1).T
+
     def layers(self) -> dict[str, nn.Module]:
         """Inspectable layers by name (for the feature-map viewer): ``4x4``, ``8x8``, … (after the norm)."""
         out: dict[str, nn.Module] = {"4x4": self.input_norm}

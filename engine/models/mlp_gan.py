@@ -92,6 +92,10 @@ class MLPGenerator(nn.Module):
         x = torch.tanh(self.output(x))
         return x.reshape(-1, cfg.img_channels, cfg.resolution, cfg.resolution)
 
+    def latent_weight(self) -> torch.Tensor:
+        """The first layer's weight over z: [hidden, z_dim] (SeFa)."""
+        return self.fcs[0].weight[:, : self.cfg.z_dim]
+
     def layers(self) -> dict[str, nn.Module]:
         """Inspectable layers by name (hidden layer outputs, for the feature-map viewer)."""
         return {f"fc{i}": norm for i, norm in enumerate(self.norms)}

@@ -23,7 +23,9 @@ def bias_lrelu(x: torch.Tensor, bias: torch.Tensor | None, clamp: float | None =
 
 
 class EqualLinear(nn.Module):
-    """Linear layer with equalised lr: ``x @ (W * lr/sqrt(in)).T + b * lr``, then optional lrelu·√2.
+    """Linear layer with equalised lr: ``x @ (W * gain*lr/sqrt(in)).T + b * lr``, then optional lrelu·√2.
+
+    ``gain`` is the He gain folded into the weight scale (√2 in ProGAN, where activations carry no gain).
 
     Stored weights are ``randn / lr_mul`` at init; the stored bias is the effective bias / lr_mul.
     """
@@ -36,6 +38,7 @@ class EqualLinear(nn.Module):
         bias_init: float = 0.0,
         lr_mul: float = 1.0,
         activation: str | None = None,
+        gain: float = 1.0,
     ) -> None:
         super().__init__()
         if activation not in (None, "lrelu"):
@@ -43,7 +46,7 @@ class EqualLinear(nn.Module):
         self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_mul)
         self.bias = nn.Parameter(torch.full([out_features], float(bias_init))) if bias else None
         self.lr_mul = lr_mul
-        self.weight_gain = lr_mul / math.sqrt(in_features)
+        self.weight_gain = gain * lr_mul / math.sqrt(in_features)
         self.activation = activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,7 +62,7 @@ class EqualLinear(nn.Module):
 
 
 class EqualConv2d(nn.Module):
-    """Conv layer with equalised lr (``W / sqrt(in*k*k)``), optional FIR downsampling and lrelu·√2."""
+    """Conv layer with equalised lr (``W * gain / sqrt(in*k*k)``), optional FIR downsampling and lrelu·√2."""
 
     def __init__(
         self,
@@ -71,11 +74,12 @@ class EqualConv2d(nn.Module):
         down: int = 1,
         resample_filter: torch.Tensor | None = None,
         clamp: float | None = None,
+        gain: float = 1.0,
     ) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        self.weight_gain = 1.0 / math.sqrt(in_channels * kernel_size * kernel_size)
+        self.weight_gain = gain / math.sqrt(in_channels * kernel_size * kernel_size)
         self.activation = activation
         self.down = down
         self.padding = kernel_size // 2

@@ -292,3 +292,20 @@ def test_gui_default(capsys, monkeypatch) -> None:
     assert main([]) == 0
     assert main(["gui", "some-model", "--device", "cpu"]) == 0
     assert calls == [(None, None), ("some-model", "cpu")]
+
+
+def test_directions_command_writes_npz_and_preview(tmp_path, capsys):
+    from app.cli import main as cli_main
+    from engine.latent.directions import Directions
+
+    out_npz, grid = tmp_path / "d.npz", tmp_path / "grid.png"
+    rc = cli_main(
+        ["directions", "--method", "sefa", "--k", "3", "--layers", "0-2", "--out", str(out_npz), "--preview", str(grid)]
+    )
+    assert rc == 0 and Directions.load(out_npz).layers == (0, 3) and grid.exists()
+    from PIL import Image
+
+    assert Image.open(grid).size[0] == 5 * Image.open(grid).size[1] // 3  # 3 rows x 5 offsets of square frames
+    assert cli_main(["directions", "--k", "0", "--out", str(out_npz)]) == 2
+    assert cli_main(["directions", "--layers", "5-2", "--out", str(out_npz)]) == 2
+    assert "error" in capsys.readouterr().err

@@ -83,3 +83,31 @@ def test_output_kind(tmp_path) -> None:
     assert output_kind("a.GIF") == "gif" and output_kind("b.mp4") == "mp4"
     with pytest.raises(ValueError, match="unknown output type"):
         output_kind("c.webp")
+
+
+def test_keyframes_loop_and_webm(ckpts, tmp_path) -> None:
+    out = tmp_path / "walk.webm"
+    rc = main(
+        [
+            "interpolate",
+            str(ckpts["sg2"]),
+            "--seeds",
+            "1,5,9",
+            "--frames",
+            "12",
+            "--loop",
+            "--easing",
+            "smooth",
+            "--space",
+            "w",
+            "--size",
+            "40",
+            "--out",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    frames = [f for f in imageio.get_reader(out)]  # noqa: C416 - list() asks len(), which is inf for webm
+    assert len(frames) == 12 and frames[0].shape[0] >= 40
+    assert main(["interpolate", str(ckpts["sg2"]), "--seeds", "1", "--out", str(out)]) == 2
+    assert main(["interpolate", str(ckpts["sg2"]), "--seeds", "1,x", "--out", str(out)]) == 2

@@ -25,6 +25,12 @@ def test_bench_train_tiny_labelled():
     assert r.images_per_s == pytest.approx(r.steps * r.batch / r.seconds, rel=1e-2)
 
 
+@pytest.mark.parametrize("preset", ["tiny-cyclegan", "tiny-stargan"])
+def test_bench_train_translation_kinds(preset):
+    r = bench_train(preset, steps=1, warmup=0, device="cpu", threads=1)
+    assert r.preset == preset and r.images_per_s > 0
+
+
 def test_cli_json_and_errors(capsys):
     assert cli_main(["bench", "train", "dcgan", "--tiny", "--batch", "2", "--steps", "1", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)

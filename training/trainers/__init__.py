@@ -9,7 +9,7 @@ import torch
 
 from training.trainers.base import Trainer
 
-TRAINABLE = ("stylegan2", "gan", "dcgan", "vae")
+TRAINABLE = ("stylegan2", "stylegan", "pggan", "gan", "dcgan", "vae", "pix2pix", "cyclegan", "stargan")
 
 
 def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], device: torch.device) -> Trainer:
@@ -21,6 +21,18 @@ def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], de
         cfg = get_family("stylegan2").config_from_dict(model)
         hp = _dataclass_from(StyleGAN2Hparams, hparams)
         return StyleGAN2Trainer(cfg, hp, device)
+    if family == "stylegan":
+        from engine.families import get_family
+        from training.trainers.stylegan import StyleGANHparams, StyleGANTrainer
+
+        cfg = get_family("stylegan").config_from_dict(model)
+        return StyleGANTrainer(cfg, _dataclass_from(StyleGANHparams, hparams), device)
+    if family == "pggan":
+        from engine.families import get_family
+        from training.trainers.pggan import PGGANHparams, PGGANTrainer
+
+        cfg = get_family("pggan").config_from_dict(model)
+        return PGGANTrainer(cfg, _dataclass_from(PGGANHparams, hparams), device)
     if family in ("gan", "dcgan"):
         from engine.families import get_family
         from training.trainers.gan import GANHparams, GANTrainer
@@ -32,7 +44,26 @@ def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], de
         from training.trainers.vae import VAEHparams, VAETrainer
 
         return VAETrainer(get_family("vae").config_from_dict(model), _dataclass_from(VAEHparams, hparams), device)
+    if family in ("pix2pix", "cyclegan", "stargan"):
+        return _translation_trainer(family, model, hparams, device)
     raise ValueError(f"family '{family}' cannot be trained yet (trainable: {', '.join(TRAINABLE)})")
+
+
+def _translation_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], device: torch.device) -> Trainer:
+    from engine.families import get_family
+
+    cfg = get_family(family).config_from_dict(model)
+    if family == "pix2pix":
+        from training.trainers.pix2pix import Pix2PixHparams, Pix2PixTrainer
+
+        return Pix2PixTrainer(cfg, _dataclass_from(Pix2PixHparams, hparams), device)
+    if family == "cyclegan":
+        from training.trainers.cyclegan import CycleGANHparams, CycleGANTrainer
+
+        return CycleGANTrainer(cfg, _dataclass_from(CycleGANHparams, hparams), device)
+    from training.trainers.stargan import StarGANHparams, StarGANTrainer
+
+    return StarGANTrainer(cfg, _dataclass_from(StarGANHparams, hparams), device)
 
 
 def _dataclass_from(cls: type, d: dict[str, Any]) -> Any:

@@ -49,23 +49,31 @@ class StyleGAN2Trainer(Trainer):
         self.G = Generator(cfg).to(device).train()
         self.D = Discriminator(cfg).to(device).train()
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        if hp.freeze_d > len(self.D.blocks):
-            raise ValueError(f"freeze_d {hp.freeze_d} is more than the discriminator's {len(self.D.blocks)} blocks")
-        frozen = {id(p) for b in self.D.blocks[: hp.freeze_d] for p in b.parameters()}
-        self.opt_G = self._adam(self.G.parameters(), hp.pl_interval)
-        self.opt_D = self._adam([p for p in self.D.parameters() if id(p) not in frozen], hp.r1_interval)
-        self.augment = parse_policy(hp.diffaugment)
+        self.opt_G = self._adam(self.G, hp.pl_interval)
+        self.opt_D = self._adam(self.D, hp.r1_interval)
         self.pl_mean = torch.zeros([], device=device)
         self.nimg = 0
 
-    def _adam(self, params: Any, interval: int) -> torch.optim.Adam:
+    def _adam(self, net: torch.nn.Module, interval: int) -> torch.optim.Adam:
         c = interval / (interval + 1) if interval > 0 else 1.0
         b1, b2 = self.hp.betas
+        params = list(net.parameters())
+        if net is self.D and self.hp.freeze_d > 0:  # FreezeD: the frozen blocks get no optimiser
+            blocks = getattr(net, "blocks", ())
+            if self.hp.freeze_d > len(blocks):
+                raise ValueError(f"freeze_d {self.hp.freeze_d} is more than the discriminator's {len(blocks)} blocks")
+            frozen = {id(p) for b in blocks[: self.hp.freeze_d] for p in b.parameters()}
+            params = [p for p in params if id(p) not in frozen]
         return torch.optim.Adam(params, lr=self.hp.lr * c, betas=(b1**c, b2**c), eps=1e-8)
+
+    @property
+    def augment(self) -> tuple[str, ...]:
+        return parse_policy(self.hp.diffaugment)
 
     def _d(self, img: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         """D's logits for ``img`` after the DiffAugment policy (if any)."""
-        return self.D(diff_augment(img, self.augment) if self.augment else img, c)
+        policy = self.augment
+        return self.D(diff_augment(img, policy) if policy else img, c)
 
     def _labels(self, n: int) -> torch.Tensor | None:
         if self.cfg.c_dim == 0:

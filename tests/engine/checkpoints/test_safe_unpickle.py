@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from engine.checkpoints import CheckpointError
+from engine.checkpoints.gan_zoo import load
 from engine.checkpoints.loader import load_model
 from engine.checkpoints.safe_unpickle import (
     ConfigStandIn,
@@ -169,12 +170,15 @@ def test_torch_extra_globals(tmp_path: Path) -> None:
 
 
 @needs_fixtures
-def test_gan_zoo_config_uses_stand_in_and_pgan_is_refused_clearly() -> None:
+def test_gan_zoo_config_uses_stand_in_and_pgan_loads() -> None:
     path = FIXTURES / "pytorch_gan_zoo" / "pgan_small.pth"
     obj = load_torch(path)
     assert isinstance(obj["config"], ConfigStandIn) and obj["config"].depthScale0 == 64
-    with pytest.raises(CheckpointError, match=r"PGAN \(progressive\) generators are not supported yet"):
-        load_model(path)
+    model = load_model(path)
+    assert model.family == "pggan" and model.capabilities.progressive.levels == (4, 8, 16, 32)
+    obj["config"].categoryVectorDim = 3
+    with pytest.raises(CheckpointError, match="conditional GAN zoo PGAN"):
+        load(path, obj)
 
 
 @needs_fixtures
@@ -182,8 +186,7 @@ def test_legacy_container_reads() -> None:
     path = FIXTURES / "stargan" / "200000-G_legacy_format.ckpt"
     assert sniff(path) == TORCH_LEGACY
     assert "main.0.weight" in load_torch(path)
-    with pytest.raises(CheckpointError, match="not a format LatentLab knows"):
-        load_model(path)
+    assert load_model(path).family == "stargan"
 
 
 def _truncations(src: Path, tmp_path: Path) -> list[Path]:

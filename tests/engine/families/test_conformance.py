@@ -99,6 +99,24 @@ def test_capabilities_match_operations(model):
         z = model.encode(x)
         assert z.shape == (2, caps.z_dim)
         assert model.decode(z).shape == (2, caps.channels, caps.resolution, caps.resolution)
+    if caps.task == "image-to-image":
+        size = caps.image_input.size
+        x = torch.rand(2, caps.image_input.channels, size, size) * 2 - 1
+        for d in caps.image_input.directions:
+            assert model.translate(x, d).shape == (2, caps.channels, caps.resolution, caps.resolution)
+        with pytest.raises(ValueError):
+            model.translate(x, "no-such-direction")
+    if caps.task == "multi-domain":
+        size = caps.image_input.size
+        x = torch.rand(2, caps.image_input.channels, size, size) * 2 - 1
+        k = len(caps.classes)
+        several = torch.ones(2, k)  # several target domains at once
+        assert model.translate(x, target=several).shape == (2, caps.channels, caps.resolution, caps.resolution)
+        assert not torch.equal(model.translate(x, target=several), model.translate(x, target=torch.zeros(2, k)))
+        with pytest.raises(ValueError):
+            model.translate(x, target=torch.ones(2, k + 1))
+        with pytest.raises(ValueError):
+            model.translate(x)
     if caps.latent_directions:
         comps, std = model.latent_directions()
         assert comps.shape == (caps.latent_directions, caps.z_dim) and std.shape == (caps.latent_directions,)

@@ -1,0 +1,116 @@
+"""``latentlab directions``: discover latent directions (SeFa or PCA) and save them as ``.npz``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from app.cli import _device, _device_arg, _load, _model_arg, _verbose_arg
+from app.cli_util import CliError, make_grid, out
+
+log = logging.getLogger("latentlab.cli")
+PREVIEW_STEPS = (-3.0, -1.5, 0.0, 1.5, 3.0)
+
+
+def _layer_range(text: str | None) -> tuple[int, int] | None:
+    """``"2-5"`` → (2, 6): style layers 2..5 inclusive, as a (start, stop) range."""
+    if text is None:
+        return None
+    try:
+        a, b = (int(p) for p in text.split("-"))
+    except ValueError:
+        raise CliError(f"--layers must look like 0-3 (first-last style layer), got {text!r}") from None
+    if b < a or a < 0:
+        raise CliError(f"--layers {text}: need 0 <= first <= last")
+    return (a, b + 1)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "directions",
+        help="discover latent directions (SeFa, PCA) and save them",
+        description="Discover interpretable latent directions: SeFa (closed-form factorisation of the "
+        "weights that read the latent; every generator) or PCA of sampled w (GANSpace; models with W). "
+        "Writes an .npz the explorer and this CLI can load; --preview renders each direction at "
+        "-3 … +3 standard deviations.",
+    )
+    _verbose_arg(p)
+    _model_arg(p)
+    p.add_argument("--method", choices=("sefa", "pca"), default="sefa", help="sefa (default) or pca")
+    p.add_argument("--k", type=int, default=10, help="number of directions (default 10)")
+    p.add_argument("--layers", metavar="FIRST-LAST", help="style layers to factorise / apply to (models with W)")
+    p.add_argument("--n", type=int, default=10000, help="samples for PCA (default 10000)")
+    p.add_argument("--out", required=True, metavar="DIRS.npz", help="output file")
+    p.add_argument("--preview", metavar="GRID.png", help="also render a grid: a row per direction, -3 … +3 std")
+    p.add_argument("--seed", type=int, default=0, help="seed of the preview (default 0)")
+    _device_arg(p)
+    p.set_defaults(run=cmd_directions)
+
+
+def cmd_directions(args: argparse.Namespace) -> int:
+    from engine.latent.directions import DirectionsError, compute
+
+    if args.k < 1:
+        raise CliError(f"--k must be at least 1, got {args.k}")
+    if not args.out.endswith(".npz"):
+        raise CliError(f"--out must end in .npz, got {args.out}")
+    layers = _layer_range(args.layers)
+    model = _load(args.model, _device(args.device))
+    caps = model.capabilities
+    if caps.z_dim <= 0:
+        raise CliError(f"{caps.family} models do not generate from a latent (task: {caps.task})")
+    kwargs: dict = {"k": args.k, "layers": layers}
+    if args.method == "pca":
+        kwargs["n"] = args.n
+    try:
+        job = compute(model, args.method, **kwargs)
+        while True:
+            try:
+                done, total, msg = next(job)
+            except StopIteration as stop:
+                dirs = stop.value
+                break
+            if sys.stderr.isatty():
+                sys.stderr.write(f"\r{done}/{total} {msg:<40}")
+    except DirectionsError as e:
+        raise CliError(str(e)) from e
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    dirs.save(args.out)
+    out(f"wrote {len(dirs)} {dirs.method} directions in {dirs.space} to {args.out}")
+    if args.preview:
+        _preview(model, dirs, args.seed, args.preview)
+        out(f"wrote preview {args.preview}")
+    return 0
+
+
+def _preview(model, dirs, seed: int, path: str) -> None:
+    """A grid with one row per direction and one column per offset in PREVIEW_STEPS."""
+    from PIL import Image
+
+    from engine.api import RenderRequest
+    from engine.render import LRUCache, render
+
+    cache = LRUCache()
+    frames = []
+    for i in range(len(dirs)):
+        for amount in PREVIEW_STEPS:
+            offset = tuple(float(v) for v in dirs.offset([0.0] * i + [amount]))
+            if dirs.space == "w":
+                req = RenderRequest(
+                    "cli",
+                    seed=seed,
+                    class_index=0 if model.capabilities.classes else None,
+                    w_offset=offset,
+                    w_offset_layers=dirs.layers,
+                )
+            else:
+                req = RenderRequest(
+                    "cli", seed=seed, class_index=0 if model.capabilities.classes else None, z_offset=offset
+                )
+            frames.append(render(model, req, cache))
+    import numpy as np
+
+    grid = make_grid(np.stack(frames), cols=len(PREVIEW_STEPS))
+    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)

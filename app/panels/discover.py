@@ -1,0 +1,217 @@
+"""The Discover panel: find latent directions (SeFa, PCA of w) as an engine job, move along them
+with one slider each (in standard deviations), optionally on a range of style layers; save/load .npz."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.panels.base import ParamPanel
+from app.panels.rows import SliderRow
+from app.params import Params
+from app.widgets import ScrollColumn
+from engine.families.base import Capabilities
+from engine.latent.directions import Directions, DirectionsError
+
+RANGE = (-5.0, 5.0)
+NPZ_FILTER = "Directions (*.npz);;All files (*)"
+METHOD_LABELS = {"sefa": "SeFa (weights)", "pca": "PCA of w (GANSpace)"}
+
+
+class DiscoverPanel(ParamPanel):
+    """Compute or load directions, then one slider per direction.
+
+    ``compute_requested(method, k, layers)`` asks the window to run the computation as an engine
+    job; the window hands the result back through :meth:`set_directions`.
+    """
+
+    title = "Discover"
+    compute_requested = Signal(str, int, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.caps: Capabilities | None = None
+        self.directions: Directions | None = None
+        self.rows: list[SliderRow] = []
+        self.start_dir = str(Path.home())
+        outer = QVBoxLayout(self)
+        form = QFormLayout()
+        self.method = QComboBox()
+        self.method.setToolTip("SeFa factorises the weights that read the latent; PCA samples w (models with W)")
+        self.k = QSpinBox()
+        self.k.setRange(1, 64)
+        self.k.setValue(8)
+        self.k.setToolTip("How many directions to find")
+        layers = QHBoxLayout()
+        self.first = QSpinBox()
+        self.last = QSpinBox()
+        for box, tip in ((self.first, "First style layer"), (self.last, "Last style layer")):
+            box.setToolTip(tip + " the directions are computed for and applied to")
+            layers.addWidget(box)
+        self.layers_row = QWidget()
+        self.layers_row.setLayout(layers)
+        layers.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Method", self.method)
+        form.addRow("Directions", self.k)
+        form.addRow("Layers", self.layers_row)
+        self._layers_label = form.labelForField(self.layers_row)
+        outer.addLayout(form)
+        buttons = QHBoxLayout()
+        self.compute = QPushButton("Compute")
+        self.load = QPushButton("Load…")
+        self.save = QPushButton("Save…")
+        self.reset_all = QPushButton("Reset")
+        for b in (self.compute, self.load, self.save, self.reset_all):
+            buttons.addWidget(b)
+        outer.addLayout(buttons)
+        self.status = QLabel("No directions yet: Compute or Load…")
+        self.status.setWordWrap(True)
+        outer.addWidget(self.status)
+        self.scroll = ScrollColumn()
+        outer.addWidget(self.scroll, 1)
+        self.compute.clicked.connect(self.request_compute)
+        self.load.clicked.connect(self.load_dialog)
+        self.save.clicked.connect(self.save_dialog)
+        self.reset_all.clicked.connect(self._reset)
+        self.first.valueChanged.connect(lambda v: self.last.setMinimum(v))
+        self._sync_buttons()
+
+    @staticmethod
+    def applies_to(caps: Capabilities) -> bool:
+        return caps.z_dim > 0
+
+    # --- capabilities and state ---------------------------------------------------------------------
+    def set_capabilities(self, caps: Capabilities) -> None:
+        self.caps = caps
+        self.method.clear()
+        for m in ("sefa", "pca") if caps.w_space is not None else ("sefa",):
+            self.method.addItem(METHOD_LABELS[m], m)
+        has_w = caps.w_space is not None
+        self.layers_row.setVisible(has_w)
+        if self._layers_label is not None:
+            self._layers_label.setVisible(has_w)
+        if has_w:
+            n = caps.w_space.num_ws
+            self.first.setRange(0, n - 1)
+            self.last.setRange(0, n - 1)
+            self.first.setValue(0)
+            self.last.setValue(n - 1)
+        self._set_directions(None)
+        self.status.setText("No directions yet: Compute or Load…")
+
+    def layer_range(self) -> tuple[int, int] | None:
+        """(start, stop) of the chosen style layers; None when all (or the model has no W)."""
+        if self.caps is None or self.caps.w_space is None:
+            return None
+        a, b = self.first.value(), self.last.value() + 1
+        return None if (a, b) == (0, self.caps.w_space.num_ws) else (a, b)
+
+    def request_compute(self) -> None:
+        self.status.setText("Computing…")
+        self.compute.setEnabled(False)
+        self.compute_requested.emit(str(self.method.currentData()), int(self.k.value()), self.layer_range())
+
+    def compute_failed(self, reason: str) -> None:
+        self.compute.setEnabled(True)
+        self.status.setText(f"Failed: {reason}")
+
+    def set_directions(self, directions: Directions) -> None:
+        """Show sliders for ``directions`` (all at 0) and reset the edit."""
+        self._set_directions(directions)
+        layers = (
+            "all layers" if directions.layers is None else f"layers {directions.layers[0]}–{directions.layers[1] - 1}"
+        )
+        where = f"in {directions.space}" + (f", {layers}" if directions.space == "w" else "")
+        self.status.setText(f"{len(directions)} {directions.method.upper()} directions {where}")
+        self._emit("new directions")
+
+    def _set_directions(self, directions: Directions | None) -> None:
+        self.directions = directions
+        self.scroll.clear()
+        self.rows = []
+        if directions is not None:
+            for i in range(len(directions)):
+                row = SliderRow(i, f"{i + 1}", *RANGE, default=0.0, step=0.05, tooltip=f"Direction {i + 1} (std)")
+                row.changed.connect(lambda _i, _v: self._emit(f"found{_i}"))
+                row.released.connect(self.committed.emit)
+                self.scroll.column.addWidget(row)
+                self.rows.append(row)
+        self.scroll.column.addStretch(1)
+        self.compute.setEnabled(True)
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        has = self.directions is not None
+        self.save.setEnabled(has)
+        self.reset_all.setEnabled(has)
+
+    def values(self) -> tuple[float, ...]:
+        return tuple(r.value() for r in self.rows)
+
+    def _emit(self, key: str) -> None:
+        d = self.directions
+        if d is None:
+            self.emit_edit(key, found_offsets=(), edit_offset=None, edit_layers=None)
+            return
+        values = self.values()
+        offset = tuple(float(v) for v in d.offset(values)) if any(values) else None
+        self.emit_edit(key, found_offsets=values, edit_offset=offset, edit_space=d.space, edit_layers=d.layers)
+
+    def _reset(self) -> None:
+        for row in self.rows:
+            row.set_value(0.0)
+        self._emit("reset found directions")
+
+    def set_params(self, params: Params) -> None:
+        for i, row in enumerate(self.rows):
+            row.set_value(params.found_offsets[i] if i < len(params.found_offsets) else 0.0)
+
+    # --- files --------------------------------------------------------------------------------------
+    def load_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load directions", self.start_dir, NPZ_FILTER)
+        if path:
+            self.load_file(path)
+
+    def load_file(self, path: str) -> bool:
+        """Load an .npz of directions; a file that does not fit the model gets a dialog."""
+        try:
+            d = Directions.load(path)
+            if self.caps is not None:
+                d.check(self.caps)
+        except DirectionsError as e:
+            QMessageBox.warning(self, "Cannot load directions", f"Could not load “{path}”.\n\n{e}")
+            return False
+        self.start_dir = str(Path(path).parent)
+        self.set_directions(d)
+        return True
+
+    def save_dialog(self) -> None:
+        if self.directions is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save directions", self.start_dir, NPZ_FILTER)
+        if path:
+            self.save_file(path)
+
+    def save_file(self, path: str) -> Path | None:
+        if self.directions is None:
+            return None
+        try:
+            out = self.directions.save(path)
+        except OSError as e:
+            QMessageBox.warning(self, "Cannot save directions", f"Could not write “{path}”.\n\n{e}")
+            return None
+        self.status.setText(f"Saved {Path(out).name}")
+        return out

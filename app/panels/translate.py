@@ -1,0 +1,424 @@
+"""The Translate panel (image-to-image and multi-domain models): drop, paste or open images, choose a
+direction or target domain(s), see input and output side by side, save outputs, translate a folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.panels.base import ParamPanel
+from app.widgets import Thumbnail
+from engine.api import JobProgress, JobResult
+from engine.families.base import Capabilities
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All files (*)"
+VIEW = 224
+FITS = {"crop": "Crop to square (keeps the middle)", "pad": "Pad to square (keeps everything, white bars)"}
+
+
+@dataclass
+class Item:
+    """One input: its name, the image (uint8 HWC, original size) and its last translation."""
+
+    name: str
+    image: Image.Image
+    fitted: np.ndarray | None = None
+    output: np.ndarray | None = None
+
+
+def qimage_to_pil(img: QImage) -> Image.Image:
+    """A clipboard QImage → an RGBA PIL image."""
+    img = img.convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = img.width(), img.height()
+    buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).reshape(h, img.bytesPerLine())
+    return Image.fromarray(buf[:, : w * 4].reshape(h, w, 4).copy(), "RGBA")
+
+
+class TranslatePanel(ParamPanel):
+    """Images in, translations out; every translation runs as an engine job on the current model."""
+
+    title = "Translate"
+    takes_images = True
+    error_raised = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client: Any = None
+        self.model_id: str | None = None
+        self.caps: Capabilities | None = None
+        self.items: list[Item] = []
+        self.current = -1
+        self.start_dir = str(Path.home())
+        self._jobs: dict[int, str] = {}  # job id → "one" | "folder"
+        self._folder_handle: Any = None
+        self._latest_one = -1
+        self.last_folder_report: tuple[int, list[str]] | None = None
+        self.setAcceptDrops(True)
+
+        outer = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.open_button = QPushButton("Open images…")
+        self.open_button.setToolTip("Translate one or more image files (or drop them here)")
+        self.paste_button = QPushButton("Paste")
+        self.paste_button.setToolTip("Translate the image on the clipboard (Ctrl+V)")
+        row.addWidget(self.open_button)
+        row.addWidget(self.paste_button)
+        row.addStretch(1)
+        outer.addLayout(row)
+
+        choice = QGridLayout()
+        self.direction_label = QLabel("Direction")
+        self.direction = QComboBox()
+        choice.addWidget(self.direction_label, 0, 0)
+        choice.addWidget(self.direction, 0, 1)
+        self.domains_label = QLabel("Target domains")
+        self.domain_row = QWidget()
+        self.domain_layout = QHBoxLayout(self.domain_row)
+        self.domain_layout.setContentsMargins(0, 0, 0, 0)
+        self.domain_boxes: list[QCheckBox] = []
+        choice.addWidget(self.domains_label, 1, 0)
+        choice.addWidget(self.domain_row, 1, 1)
+        choice.addWidget(QLabel("Fit"), 2, 0)
+        self.fit = QComboBox()
+        for key, text in FITS.items():
+            self.fit.addItem(text, key)
+        self.fit.setToolTip("How images of other shapes are made square before resizing to the model's input")
+        choice.addWidget(self.fit, 2, 1)
+        outer.addLayout(choice)
+
+        views = QGridLayout()
+        self.input_view = Thumbnail(VIEW, "drop, paste\nor open\nan image")
+        self.output_view = Thumbnail(VIEW, "")
+        views.addWidget(QLabel("Input (as the model sees it)"), 0, 0, Qt.AlignmentFlag.AlignHCenter)
+        views.addWidget(QLabel("Output"), 0, 1, Qt.AlignmentFlag.AlignHCenter)
+        views.addWidget(self.input_view, 1, 0, Qt.AlignmentFlag.AlignHCenter)
+        views.addWidget(self.output_view, 1, 1, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(views)
+
+        row = QHBoxLayout()
+        self.shown = QComboBox()
+        self.shown.setToolTip("Which of the opened images is shown")
+        self.save_button = QPushButton("Save output…")
+        self.save_button.setEnabled(False)
+        row.addWidget(self.shown, 1)
+        row.addWidget(self.save_button)
+        outer.addLayout(row)
+
+        row = QHBoxLayout()
+        self.folder_button = QPushButton("Translate folder…")
+        self.folder_button.setToolTip("Translate every image of a folder into an output folder (inputs are kept)")
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        row.addWidget(self.folder_button)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+        outer.addLayout(row)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        outer.addWidget(self.status)
+        outer.addStretch(1)
+
+        self.paste_action = QAction("Paste image", self)
+        self.paste_action.setShortcut(QKeySequence.StandardKey.Paste)
+        self.paste_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.paste_action)
+        self.open_button.clicked.connect(self.open_dialog)
+        self.paste_button.clicked.connect(self.paste)
+        self.paste_action.triggered.connect(self.paste)
+        self.save_button.clicked.connect(self.save_dialog)
+        self.folder_button.clicked.connect(self.folder_dialog)
+        self.cancel_button.clicked.connect(self.cancel_folder)
+        self.direction.currentIndexChanged.connect(lambda _: self.retranslate())
+        self.fit.currentIndexChanged.connect(lambda _: self.retranslate())
+        self.shown.currentIndexChanged.connect(self._show)
+
+    # --- wiring -------------------------------------------------------------------------------------
+    def attach(self, client: Any) -> None:
+        """Use ``client`` (an :class:`app.engine_client.EngineClient`) for translation jobs."""
+        self.client = client
+        client.job_progress.connect(self._on_progress)
+        client.job_done.connect(self._on_done)
+
+    def set_model_id(self, model_id: str) -> None:
+        self.model_id = model_id
+        self.retranslate()
+
+    @staticmethod
+    def applies_to(caps: Capabilities) -> bool:
+        return caps.task in ("image-to-image", "multi-domain") and caps.image_input is not None
+
+    def set_capabilities(self, caps: Capabilities) -> None:
+        self.caps = caps
+        multi = caps.task == "multi-domain"
+        self.direction.blockSignals(True)
+        self.direction.clear()
+        arrows = {"AtoB": "A → B", "BtoA": "B → A"}
+        for d in caps.image_input.directions if caps.image_input else ():
+            self.direction.addItem(arrows.get(d, d), d)
+        self.direction.blockSignals(False)
+        for box in self.domain_boxes:
+            self.domain_layout.removeWidget(box)
+            box.deleteLater()
+        self.domain_boxes = []
+        for i, name in enumerate(caps.classes if multi else ()):
+            box = QCheckBox(name)
+            box.setChecked(i == 0)
+            box.toggled.connect(lambda _: self.retranslate())
+            self.domain_layout.addWidget(box)
+            self.domain_boxes.append(box)
+        for w in (self.direction_label, self.direction):
+            w.setVisible(not multi)
+        for w in (self.domains_label, self.domain_row):
+            w.setVisible(multi)
+        ii = caps.image_input
+        self.status.setText(f"Images are fitted to {ii.size}×{ii.size}, {ii.channels} channel(s)" if ii else "")
+        for it in self.items:
+            it.fitted = it.output = None
+
+    # --- the current choice --------------------------------------------------------------------------
+    def choice(self) -> tuple[str | None, np.ndarray | None]:
+        """(direction, None) for image-to-image models, (None, multi-hot target) for multi-domain ones."""
+        if self.caps is not None and self.caps.task == "multi-domain":
+            return None, np.array([1.0 if b.isChecked() else 0.0 for b in self.domain_boxes], np.float32)
+        return self.direction.currentData(), None
+
+    def fit_mode(self) -> str:
+        return str(self.fit.currentData())
+
+    # --- inputs ---------------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Translate images", self.start_dir, IMAGE_FILTER)
+        if paths:
+            self.start_dir = str(Path(paths[0]).parent)
+            self.take_images(paths)
+
+    def take_image(self, path: str) -> None:
+        self.take_images([path])
+
+    def take_images(self, paths: list[str]) -> None:
+        """Read each file (bad ones are named in one dialog; the others are still translated)."""
+        from engine.images import read_image
+
+        bad: list[str] = []
+        added = []
+        for p in paths:
+            try:
+                added.append(Item(Path(p).name, read_image(p)))
+            except ValueError as e:
+                bad.append(str(e))
+        self._add(added)
+        if bad:
+            self.error_raised.emit("Cannot translate", "\n".join(bad))
+
+    def paste(self) -> None:
+        img = QGuiApplication.clipboard().image()
+        if img.isNull():
+            self.error_raised.emit("Cannot paste", "The clipboard holds no image.")
+            return
+        self._add([Item("pasted image", qimage_to_pil(img))])
+
+    def _add(self, items: list[Item]) -> None:
+        if not items:
+            return
+        self.items += items
+        self.shown.blockSignals(True)
+        for it in items:
+            self.shown.addItem(it.name)
+        self.shown.setCurrentIndex(len(self.items) - 1)
+        self.shown.blockSignals(False)
+        self.current = len(self.items) - 1
+        self.retranslate()
+
+    # --- translation jobs --------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        """Translate every open image with the current choice (one engine job)."""
+        if self.client is None or self.model_id is None or self.caps is None or not self.items:
+            return
+        direction, target = self.choice()
+        from engine.images import fit_image
+        from engine.translate import translate_array
+
+        ii = self.caps.image_input
+        mid, fit, images = self.model_id, self.fit_mode(), [it.image for it in self.items]
+        size, channels = ii.size, ii.channels
+
+        def job(ctx):
+            import torch
+
+            model = ctx.model(mid)
+            t = None if target is None else torch.from_numpy(target)
+            out = []
+            for i, im in enumerate(images):
+                fitted = fit_image(im, size, channels, fit)
+                out.append((fitted, translate_array(model, fitted, direction, t)))
+                yield (i + 1, len(images), "")
+            return out
+
+        self.status.setText(f"Translating {len(images)} image(s)…")
+        handle = self.client.submit_job("translate", job)
+        self._jobs[handle.job_id] = "one"
+        self._latest_one = handle.job_id
+
+    def _show(self, index: int | None = None) -> None:
+        if index is not None and index >= 0:
+            self.current = index
+        it = self.items[self.current] if 0 <= self.current < len(self.items) else None
+        self.input_view.set_frame(None if it is None else it.fitted)
+        self.output_view.set_frame(None if it is None else it.output)
+        self.save_button.setEnabled(it is not None and it.output is not None)
+
+    def folder_dialog(self) -> None:
+        src = QFileDialog.getExistingDirectory(self, "Folder to translate", self.start_dir)
+        if not src:
+            return
+        dst = QFileDialog.getExistingDirectory(self, "Output folder", str(Path(src).parent))
+        if dst:
+            self.translate_folder(src, dst)
+
+    def translate_folder(self, src: str, dst: str) -> None:
+        """Translate every file of ``src`` into ``dst`` as a cancellable engine job with progress."""
+        if self.client is None or self.model_id is None:
+            self.error_raised.emit("Cannot translate", "Open an image-to-image model first.")
+            return
+        from engine.translate import collect_inputs, translate_files
+
+        files = collect_inputs([src])
+        if not files:
+            self.error_raised.emit("Cannot translate", f"“{src}” holds no files.")
+            return
+        direction, target = self.choice()
+        mid, fit = self.model_id, self.fit_mode()
+
+        def job(ctx):
+            import torch
+
+            t = None if target is None else torch.from_numpy(target)
+            done, bad = 0, []
+            for r in translate_files(ctx.model(mid), files, dst, direction, t, fit):
+                if r.error:
+                    bad.append(r.error)
+                else:
+                    done += 1
+                yield (r.index + 1, r.total, r.source.name)
+            return done, bad
+
+        self._folder_handle = self.client.submit_job(f"translate {Path(src).name}", job)
+        self._jobs[self._folder_handle.job_id] = "folder"
+        self.progress.setRange(0, len(files))
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.folder_button.setEnabled(False)
+        self.status.setText(f"Translating {len(files)} file(s) from {src} into {dst}…")
+
+    def cancel_folder(self) -> None:
+        if self._folder_handle is not None:
+            self._folder_handle.cancel()
+
+    @Slot(object)
+    def _on_progress(self, p: JobProgress) -> None:
+        if self._jobs.get(p.job_id) == "folder":
+            self.progress.setValue(p.done)
+            self.progress.setFormat(f"%v / %m  {p.message}")
+
+    @Slot(object)
+    def _on_done(self, result: JobResult) -> None:
+        kind = self._jobs.pop(result.job_id, None)
+        if kind == "one":
+            self._one_done(result)
+        elif kind == "folder":
+            self._folder_done(result)
+
+    def _one_done(self, result: JobResult) -> None:
+        if result.job_id != self._latest_one:
+            return  # superseded by a newer choice
+        if not result.ok:
+            self.status.setText("Translation failed")
+            self.error_raised.emit("Cannot translate", result.error or "cancelled")
+            return
+        if len(result.value) != len(self.items):
+            return  # images were added meanwhile; their own job follows
+        for it, (fitted, out) in zip(self.items, result.value):
+            it.fitted, it.output = fitted, out
+        self.status.setText(f"Translated {len(self.items)} image(s) · fit: {self.fit.currentText().lower()}")
+        self._show()
+
+    def _folder_done(self, result: JobResult) -> None:
+        self._folder_handle = None
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.folder_button.setEnabled(True)
+        if result.cancelled:
+            self.status.setText("Folder translation cancelled (files written so far are kept)")
+            return
+        if not result.ok:
+            self.error_raised.emit("Cannot translate folder", result.error or "failed")
+            return
+        done, bad = result.value
+        self.last_folder_report = (done, bad)
+        self.status.setText(f"Translated {done} file(s)" + (f", skipped {len(bad)}" if bad else ""))
+        if bad:
+            self.error_raised.emit("Some files were not translated", "\n".join(bad))
+
+    # --- output -------------------------------------------------------------------------------------
+    def save_dialog(self) -> None:
+        it = self.items[self.current] if 0 <= self.current < len(self.items) else None
+        if it is None or it.output is None:
+            return
+        stem = Path(it.name).stem.replace(" ", "_")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save output", str(Path(self.start_dir) / f"{stem}_translated.png"), "PNG (*.png)"
+        )
+        if path:
+            self.save_output(path)
+
+    def save_output(self, path: str) -> None:
+        it = self.items[self.current]
+        assert it.output is not None
+        y = it.output
+        try:
+            Image.fromarray(y[:, :, 0] if y.shape[2] == 1 else y).save(path)
+        except (OSError, ValueError) as e:
+            self.error_raised.emit("Cannot save", f"Could not save “{path}”.\n\n{e}")
+            return
+        self.status.setText(f"Saved {Path(path).name}")
+
+    # --- drops --------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.take_images(paths)
+        elif mime.hasImage():
+            event.acceptProposedAction()
+            self._add([Item("dropped image", qimage_to_pil(QImage(mime.imageData())))])
+        else:
+            event.ignore()

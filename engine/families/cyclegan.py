@@ -1,0 +1,61 @@
+"""The CycleGAN family: ResNet generators for one or both directions between two unpaired domains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFamily
+from engine.families.pix2pix import check_translate_input
+from engine.models.cyclegan import CycleGANConfig, CycleGANGenerators
+
+
+class CycleGANModel(LoadedModel):
+    """``translate(image, direction)`` with direction in ``capabilities.image_input.directions``."""
+
+    family = "cyclegan"
+    module: CycleGANGenerators
+
+    @property
+    def capabilities(self) -> Capabilities:
+        cfg: CycleGANConfig = self.config
+        return Capabilities(
+            family=self.family,
+            task="image-to-image",
+            resolution=cfg.resolution,
+            channels=cfg.img_channels,
+            z_dim=0,
+            image_input=ImageInput(channels=cfg.img_channels, size=cfg.resolution, directions=cfg.directions),
+        )
+
+    def translate(
+        self, image: torch.Tensor, direction: str | None = None, target: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        cfg: CycleGANConfig = self.config
+        if target is not None:
+            raise ValueError("cyclegan takes a direction, not a target domain")
+        direction = cfg.directions[0] if direction is None else direction
+        if direction not in cfg.directions:
+            raise ValueError(f"this cyclegan model translates {', '.join(cfg.directions)}, not {direction!r}")
+        check_translate_input(image, cfg.img_channels, "cyclegan")
+        return self.module(image.to(self.device), direction)
+
+
+class CycleGANFamily(ModelFamily):
+    name = "cyclegan"
+    description = "CycleGAN (Zhu 2017): ResNet generators A→B and B→A, LSGAN + cycle + identity losses"
+    config_cls = CycleGANConfig
+
+    def build(self, config: CycleGANConfig) -> nn.Module:
+        return CycleGANGenerators(config)
+
+    def wrap(self, module: nn.Module, config: CycleGANConfig, meta: dict[str, Any] | None = None) -> CycleGANModel:
+        return CycleGANModel(module, config, meta)
+
+    def tiny_config(self) -> CycleGANConfig:
+        return CycleGANConfig(resolution=16, img_channels=3, ngf=4, n_blocks=2, ndf=4)
+
+
+FAMILY = CycleGANFamily()

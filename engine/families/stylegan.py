@@ -1,0 +1,70 @@
+"""The StyleGAN (v1) family: the same W-space operations as StyleGAN2, over an AdaIN generator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.families.base import Capabilities, ModelFamily, WSpace
+from engine.families.stylegan2 import StyleGAN2Model
+from engine.models.stylegan import Generator, StyleGANConfig
+
+
+class StyleGANModel(StyleGAN2Model):
+    """A StyleGAN v1 generator: W space, truncation, style mixing and per-layer noise.
+
+    Unlike StyleGAN2 there are as many noise layers as style layers (two per resolution, the
+    first on the constant input); the capabilities declare each layer's resolution.
+    """
+
+    family = "stylegan"
+    module: Generator  # type: ignore[assignment]
+
+    @property
+    def capabilities(self) -> Capabilities:
+        cfg: StyleGANConfig = self.config
+        classes = tuple(self.meta.get("classes") or (f"class {i}" for i in range(cfg.c_dim)))
+        return Capabilities(
+            family=self.family,
+            task="conditional" if cfg.c_dim > 0 else "unconditional",
+            resolution=cfg.resolution,
+            channels=cfg.img_channels,
+            z_dim=cfg.z_dim,
+            classes=classes,
+            w_space=WSpace(w_dim=cfg.w_dim, num_ws=cfg.num_ws, has_w_avg=True, layer_resolutions=cfg.layer_resolutions),
+            noise_layers=cfg.num_layers,
+            noise_resolutions=cfg.layer_resolutions,
+        )
+
+    def layer_names(self) -> list[str]:
+        return list(self.module.synthesis.layer_modules())
+
+    def layer_module(self, name: str) -> nn.Module:
+        """The module whose output is layer ``name`` (one of :meth:`layer_names`)."""
+        return self.module.synthesis.layer_modules()[name]
+
+    def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
+        """The AdaIN style affines (scale and bias rows) of each synthesis layer (layer i reads ws[:, i])."""
+        return [
+            (i, layer.style.weight * layer.style.weight_gain) for i, layer in enumerate(self.module.synthesis.layers)
+        ]
+
+
+class StyleGANFamily(ModelFamily):
+    name = "stylegan"
+    description = "StyleGAN (v1): mapping network, AdaIN, learned constant, per-layer noise, blurred up-sampling"
+    config_cls = StyleGANConfig
+
+    def build(self, config: StyleGANConfig) -> nn.Module:
+        return Generator(config)
+
+    def wrap(self, module: nn.Module, config: StyleGANConfig, meta: dict[str, Any] | None = None) -> StyleGANModel:
+        return StyleGANModel(module, config, meta)
+
+    def tiny_config(self) -> StyleGANConfig:
+        return StyleGANConfig(resolution=16, z_dim=16, w_dim=16, mapping_layers=2, channels=(16, 16, 8))
+
+
+FAMILY = StyleGANFamily()

@@ -1,0 +1,219 @@
+"""``latentlab translate``: image files and folders of any mode, bad files reported, npy parity, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from app.cli import main
+from engine.checkpoints.loader import load_model
+from engine.checkpoints.native import save_native
+from engine.families import get_family
+from engine.images import fit_image
+from engine.translate import translate_array
+
+
+@pytest.fixture(scope="module")
+def ckpts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("translate")
+    out = {}
+    for name in ("pix2pix", "cyclegan", "stargan"):
+        torch.manual_seed(0)
+        fam = get_family(name)
+        meta = {"classes": ["red", "green", "blue"]} if name == "stargan" else None
+        out[name] = save_native(fam.new(fam.tiny_config(), meta), d / f"{name}.safetensors")
+    return out
+
+
+def mixed_folder(d: Path) -> dict[str, Path]:
+    """20 files: 17 good images of various modes/sizes, a text file, an RGBA PNG and a 16-bit PNG."""
+    d.mkdir(parents=True, exist_ok=True)
+    rng = np.random.RandomState(0)
+    files: dict[str, Path] = {}
+    modes = ["RGB", "L", "P", "CMYK", "LA"]
+    for i in range(17):
+        mode = modes[i % len(modes)]
+        w, h = 20 + 7 * i, 30 + 3 * (i % 4)
+        im = Image.fromarray(rng.randint(0, 255, (h, w, 3), dtype=np.uint8)).convert(mode)
+        suffix = {"CMYK": ".jpg", "RGB": ".jpg" if i % 2 else ".bmp"}.get(mode, ".png")
+        files[f"img{i:02d}"] = d / f"img{i:02d}{suffix}"
+        im.save(files[f"img{i:02d}"])
+    files["notes"] = d / "notes.txt"
+    files["notes"].write_text("this is not an image\n")
+    rgba = np.zeros((24, 40, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 200, 128
+    files["rgba"] = d / "alpha.png"
+    Image.fromarray(rgba, "RGBA").save(files["rgba"])
+    files["deep"] = d / "deep16.png"
+    Image.fromarray((np.arange(32 * 48).reshape(32, 48) * 40).astype(np.uint16)).save(files["deep"])
+    assert len(list(d.iterdir())) == 20
+    return files
+
+
+def test_mixed_folder_translates_images_and_reports_the_bad_one(ckpts, tmp_path, capsys):
+    files = mixed_folder(tmp_path / "in")
+    before = {p: p.read_bytes() for p in files.values()}
+    rc = main(
+        [
+            "translate",
+            str(ckpts["cyclegan"]),
+            str(tmp_path / "in"),
+            "--out",
+            str(tmp_path / "out"),
+            "--direction",
+            "BtoA",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert rc == 1  # some files skipped, the rest translated
+    written = [Path(line) for line in captured.out.split()]
+    assert len(written) == 19 and all(p.exists() for p in written)
+    assert "notes.txt" in captured.err and captured.err.count("skipped") == 1
+    assert Image.open(tmp_path / "out" / "deep16_BtoA.png").size == (16, 16)
+    assert {p: p.read_bytes() for p in files.values()} == before  # inputs untouched
+    model = load_model(ckpts["cyclegan"])
+    expect = translate_array(model, fit_image(Image.open(files["rgba"]), 16, 3), "BtoA")
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / "alpha_BtoA.png")), expect)
+
+
+def test_output_into_the_input_folder_never_overwrites(ckpts, tmp_path, capsys):
+    d = tmp_path / "same"
+    d.mkdir()
+    Image.new("RGB", (40, 40), (10, 200, 30)).save(d / "a.png")
+    Image.new("RGB", (40, 40), (90, 20, 30)).save(d / "a_AtoB.png")  # would be a's output name
+    before = (d / "a_AtoB.png").read_bytes()
+    assert main(["translate", str(ckpts["pix2pix"]), str(d / "a.png"), str(d / "a_AtoB.png"), "--out", str(d)]) == 0
+    assert (d / "a_AtoB.png").read_bytes() == before
+    outs = capsys.readouterr().out.split()
+    assert sorted(Path(p).name for p in outs) == ["a_AtoB-1.png", "a_AtoB_AtoB.png"]
+
+
+def test_stargan_targets_by_name_and_index(ckpts, tmp_path, capsys):
+    Image.new("RGB", (50, 30), (200, 30, 30)).save(tmp_path / "x.png")
+    assert (
+        main(
+            [
+                "translate",
+                str(ckpts["stargan"]),
+                str(tmp_path / "x.png"),
+                "--out",
+                str(tmp_path / "o"),
+                "--target",
+                "green,blue",
+            ]
+        )
+        == 0
+    )
+    by_name = np.asarray(Image.open(tmp_path / "o" / "x_green+blue.png"))
+    assert (
+        main(
+            [
+                "translate",
+                str(ckpts["stargan"]),
+                str(tmp_path / "x.png"),
+                "--out",
+                str(tmp_path / "p"),
+                "--target",
+                "1,2",
+                "--fit",
+                "pad",
+            ]
+        )
+        == 0
+    )
+    by_index = np.asarray(Image.open(tmp_path / "p" / "x_green+blue.png"))
+    assert by_name.shape == by_index.shape == (16, 16, 3) and not np.array_equal(by_name, by_index)  # crop vs pad
+    assert (
+        main(
+            [
+                "translate",
+                str(ckpts["stargan"]),
+                str(tmp_path / "x.png"),
+                "--out",
+                str(tmp_path / "q"),
+                "--target",
+                "purple",
+            ]
+        )
+        == 2
+    )
+    assert "unknown target domain 'purple'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["translate", "{pix2pix}", "{img}", "--out", "{o}", "--direction", "BtoA"], "direction 'BtoA' not available"),
+        (["translate", "{stargan}", "{img}", "--out", "{o}"], "needs target domain"),
+        (["translate", "{cyclegan}", "{img}", "--out", "{o}", "--target", "a"], "take --direction"),
+        (["translate", "{cyclegan}", "{img}"], "--out DIR is required"),
+        (["translate", "{cyclegan}", "{o}/missing.png", "--out", "{o}"], "no such file"),
+        (["translate", "{cyclegan}", "--in-npy", "{img}"], "--in-npy needs --out-npy"),
+    ],
+)
+def test_bad_input_is_one_line(ckpts, tmp_path, capsys, argv, message):
+    img = tmp_path / "i.png"
+    Image.new("RGB", (20, 20)).save(img)
+    fmt = {**{k: str(v) for k, v in ckpts.items()}, "img": str(img), "o": str(tmp_path)}
+    assert main([a.format(**fmt) for a in argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+
+
+def test_npy_round_trip_matches_the_engine(ckpts, tmp_path):
+    x = (torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1).numpy()
+    t = np.array([[1, 0, 1], [0, 1, 0]], np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "t.npy", t)
+    assert (
+        main(
+            [
+                "translate",
+                str(ckpts["stargan"]),
+                "--in-npy",
+                str(tmp_path / "x.npy"),
+                "--target-npy",
+                str(tmp_path / "t.npy"),
+                "--out-npy",
+                str(tmp_path / "y.npy"),
+            ]
+        )
+        == 0
+    )
+    model = load_model(ckpts["stargan"])
+    with torch.no_grad():
+        expect = model.translate(torch.from_numpy(x), target=torch.from_numpy(t)).numpy()
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), expect)
+
+
+@pytest.mark.parametrize(
+    ("ckpt", "npz", "extra"),
+    [
+        ("cyclegan_pix2pix/latest_net_G_A.pth", "cyclegan_pix2pix/cyclegan_resnet_io.npz", ["--direction", "AtoB"]),
+        ("cyclegan_pix2pix/latest_net_G.pth", "cyclegan_pix2pix/pix2pix_unet_io.npz", []),
+        ("stargan/200000-G_legacy_format.ckpt", "stargan/stargan_io.npz", ["--target-npy"]),
+    ],
+)
+def test_foreign_parity_through_the_cli(fixtures_dir, tmp_path, ckpt, npz, extra):
+    with np.load(fixtures_dir / npz) as f:
+        io = {k: f[k] for k in f.files}
+    np.save(tmp_path / "x.npy", io["in_image"])
+    if extra == ["--target-npy"]:
+        np.save(tmp_path / "t.npy", io["in_label"])
+        extra = ["--target-npy", str(tmp_path / "t.npy")]
+    argv = [
+        "translate",
+        str(fixtures_dir / ckpt),
+        "--in-npy",
+        str(tmp_path / "x.npy"),
+        "--out-npy",
+        str(tmp_path / "y.npy"),
+        *extra,
+    ]
+    assert main(argv) == 0
+    expect = io["out_train_mode"] if "stargan" in npz else io["out_eval"]
+    assert np.abs(np.load(tmp_path / "y.npy") - expect).max() < 1e-4

@@ -1,0 +1,58 @@
+"""Bundling a translation run: grid of inputs and translations, quality numbers, sample inputs for new users."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from engine import zoo
+from engine.checkpoints.native import load_native
+from training.bundle import bundle
+from training.loop import TrainOptions, run
+from training.presets import get_preset
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch):
+    """The loop sizes torch's thread pool to all cores; on a shared test machine one is faster."""
+    monkeypatch.setenv("LATENTLAB_THREADS", "1")
+
+
+class Quiet:
+    def emit(self, event, **fields):
+        return {"event": event, **fields}
+
+
+@pytest.mark.parametrize(
+    ("preset", "key", "inputs"), [("tiny-cyclegan", "cycle_l1", 16), ("tiny-stargan", "reconstruction_l1", 8)]
+)
+def test_bundle_translation_run(preset, key, inputs, tmp_path, monkeypatch):
+    p = get_preset(preset)
+    opts = TrainOptions(
+        family=p.family,
+        data=p.data,
+        resolution=p.resolution,
+        out=str(tmp_path / "run"),
+        batch=p.batch,
+        max_steps=2,
+        checkpoint_every=0,
+        sample_every=0,
+        model=p.model,
+        hparams=p.hparams,
+        preset=preset,
+    )
+    run(opts, Quiet())
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    (assets / "data").symlink_to(zoo.data_path("emoji64.npz").parent)  # the demo data, read-only
+    monkeypatch.setenv("LATENTLAB_ASSETS", str(assets))
+    entry = bundle(tmp_path / "run", f"test-{p.family}")
+    assert 0 <= entry["quality"][key] <= 1 and entry["quality"]["samples"] > 0
+    assert len(entry["sample_inputs"]) == inputs and all((assets / s).is_file() for s in entry["sample_inputs"])
+    model = load_native(assets / entry["path"])
+    cols = 4 if p.family == "cyclegan" else 1 + len(model.capabilities.classes)
+    w, h = Image.open(assets / entry["sample_grid"]).size
+    assert (w, h) == (cols * p.resolution, 4 * p.resolution)
+    assert json.loads((assets / "MANIFEST.json").read_text())["models"][f"test-{p.family}"]["family"] == p.family

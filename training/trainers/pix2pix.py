@@ -1,0 +1,110 @@
+"""pix2pix training (Isola et al. 2017): conditional PatchGAN on (A, B) pairs + λ·L1(G(A), B), λ = 100."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from engine.families import LoadedModel, get_family
+from engine.models.pix2pix import PatchDiscriminator, Pix2PixConfig
+from training.trainers.base import Batch, Trainer
+from training.trainers.translation_common import apply_decay, linear_decay
+from training.translation_eval import translation_rows
+
+GAN_LOSSES = ("vanilla", "lsgan")
+
+
+@dataclass(frozen=True)
+class Pix2PixHparams:
+    """The paper's defaults: Adam(2e-4, β (0.5, 0.999)), vanilla GAN loss, λ_L1 = 100; optional linear decay."""
+
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    l1_lambda: float = 100.0
+    gan_loss: str = "vanilla"
+    decay_start: int = 0
+    decay_steps: int = 0
+
+    def __post_init__(self) -> None:
+        if self.gan_loss not in GAN_LOSSES:
+            raise ValueError(f"gan_loss must be one of {GAN_LOSSES}, got {self.gan_loss!r}")
+
+
+def gan_loss(logits: torch.Tensor, real: bool, kind: str) -> torch.Tensor:
+    """BCE-with-logits (vanilla) or least squares (lsgan) against all-real / all-fake targets."""
+    target = torch.ones_like(logits) if real else torch.zeros_like(logits)
+    if kind == "lsgan":
+        return F.mse_loss(logits, target)
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+class Pix2PixTrainer(Trainer):
+    """U-Net generator G(A) ≈ B and a PatchGAN that judges (A, B) pairs."""
+
+    family = "pix2pix"
+    data_kind: ClassVar[str] = "paired"
+    sample_columns: ClassVar[int] = 3
+
+    def __init__(self, cfg: Pix2PixConfig, hp: Pix2PixHparams, device: torch.device) -> None:
+        self.cfg, self.hp, self.device = cfg, hp, device
+        self.G = get_family("pix2pix").build(cfg).to(device).train()
+        self.D = PatchDiscriminator(cfg.input_channels + cfg.img_channels, cfg.ndf, cfg.d_layers, cfg.norm)
+        self.D = self.D.to(device).train()
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=hp.lr, betas=hp.betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=hp.lr, betas=hp.betas)
+        self.decay = linear_decay(hp.decay_start, hp.decay_steps)
+        self.fixed: Batch | None = None
+
+    def attach_data(self, dataset: Any) -> None:
+        self.fixed = dataset.fixed(4)
+
+    def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
+        apply_decay([self.opt_G, self.opt_D], [self.hp.lr, self.hp.lr], self.decay(step))
+        a, b = batch["A"].to(self.device), batch["B"].to(self.device)
+        fake = self.G(a)
+        # discriminator: real pairs → 1, fake pairs → 0
+        d_fake = self.D(torch.cat([a, fake.detach()], 1))
+        d_real = self.D(torch.cat([a, b], 1))
+        loss_d = 0.5 * (gan_loss(d_fake, False, self.hp.gan_loss) + gan_loss(d_real, True, self.hp.gan_loss))
+        self.opt_D.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_D.step()
+        # generator: fool D, and stay close to B in L1
+        self.D.requires_grad_(False)
+        loss_gan = gan_loss(self.D(torch.cat([a, fake], 1)), True, self.hp.gan_loss)
+        self.D.requires_grad_(True)
+        loss_l1 = F.l1_loss(fake, b)
+        loss_g = loss_gan + self.hp.l1_lambda * loss_l1
+        self.opt_G.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_G.step()
+        return {"loss_D": loss_d.detach(), "G_GAN": loss_gan.detach(), "G_L1": loss_l1.detach()}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_G": self.opt_G.state_dict(),
+            "opt_D": self.opt_D.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_G.load_state_dict(state["opt_G"])
+        self.opt_D.load_state_dict(state["opt_D"])
+
+    def export_model(self) -> LoadedModel:
+        g = copy.deepcopy(self.G).cpu()
+        return get_family("pix2pix").wrap(g, self.cfg, {"classes": []})
+
+    def sample(self, seeds: list[int]) -> torch.Tensor:
+        """Rows of fixed training inputs and their translations (see ``translation_rows``; seeds unused)."""
+        if self.fixed is None:
+            raise RuntimeError("attach_data must run before sample")
+        images, _ = translation_rows(self.export_model(), self.fixed, getattr(self, "exclusive", True))
+        return images
