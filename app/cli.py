@@ -9,6 +9,7 @@
     latentlab translate MODEL IMAGES_OR_FOLDER... --out DIR [--direction D | --target LABELS]
     latentlab convert FOREIGN --out NAME.safetensors
     latentlab bench render [MODEL] [--frames N] [--vary seed|style] [--json]
+    latentlab bench train FAMILY [--batch B] [--steps N] [--device D] [--json]
     latentlab train --preset NAME --out runs/x  (JSON-lines events on stdout)
     latentlab metrics MODEL --data D [--metric fid,kid,is,pr] [--n N] [--json]
 
@@ -148,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="NAME.safetensors", help="native checkpoint to write")
 
     p = sub.add_parser("bench", help="measure performance", description="Measure performance.")
-    bsub = p.add_subparsers(dest="what", metavar="{render,export}", parser_class=_Parser, required=True)
+    bsub = p.add_subparsers(dest="what", metavar="{render,export,train}", parser_class=_Parser, required=True)
     b = bsub.add_parser(
         "render",
         help="interactive render latency through the engine thread",
@@ -180,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--frames", type=int, default=120, help="frames (default 120)")
     e.add_argument("--format", choices=("mp4", "gif", "webm"), default="mp4", help="video format (default mp4)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
+    importlib.import_module("app.commands.bench_train").register(bsub)
 
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

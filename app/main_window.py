@@ -52,6 +52,7 @@ from app.panels import (
 )
 from app.panels.features import FeaturesPanel
 from app.params import Params
+from app.qt_none_guard import guard_none_refcount
 from app.settings import Settings
 from app.undo import ParamCommand
 from engine.api import JobProgress, JobResult, RenderRequest, RenderResult
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, client: EngineClient, settings: Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        guard_none_refcount()
         self.client = client
         self.settings = settings or Settings()
         self.model_id: str | None = None
@@ -122,6 +124,7 @@ class MainWindow(QMainWindow):
         self._ms_avg: float | None = None
         self._dt_avg: float | None = None
         self._last_frame_t: float | None = None
+        self.train_window: Any = None
 
         self.setWindowTitle("LatentLab")
         self.setAcceptDrops(True)
@@ -259,6 +262,9 @@ class MainWindow(QMainWindow):
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_model_dialog)
         file_menu.addAction(self.open_action)
+        self.train_action = QAction("&Train…", self)
+        self.train_action.triggered.connect(self.show_train_window)
+        file_menu.addAction(self.train_action)
         self.recent_menu = QMenu("Recent &models", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addMenu(self.recent_menu)
@@ -333,6 +339,17 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.cancel_button.show()
         self.statusBar().showMessage(f"Loading {_short(source)}…")
+
+    def show_train_window(self) -> Any:
+        """Open (or raise) the Train window; its "Open in explorer" loads the run's model here."""
+        if self.train_window is None:
+            from app.train_window import TrainWindow
+
+            self.train_window = TrainWindow(self)
+            self.train_window.open_model_requested.connect(self.open_model)
+        self.train_window.show()
+        self.train_window.raise_()
+        return self.train_window
 
     def open_model_dialog(self) -> None:
         start = self.settings.last_dir or str(Path.home())
@@ -846,4 +863,6 @@ class MainWindow(QMainWindow):
         self.settings.window_state = self.saveState()
         self.settings.sync()
         self.cancel_loads()
+        if self.train_window is not None:
+            self.train_window.shutdown()
         super().closeEvent(event)
