@@ -10,6 +10,7 @@
     latentlab invert MODEL IMAGE [--method project|encoder] [--space w|wplus] --out latent.npz
     latentlab convert FOREIGN --out NAME.safetensors
     latentlab bench render [MODEL] [--frames N] [--vary seed|style] [--json]
+    latentlab bench train FAMILY [--batch B] [--steps N] [--device D] [--json]
     latentlab train --preset NAME --out runs/x  (JSON-lines events on stdout)
     latentlab metrics MODEL --data D [--metric fid,kid,is,pr] [--n N] [--json]
 
@@ -150,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="NAME.safetensors", help="native checkpoint to write")
 
     p = sub.add_parser("bench", help="measure performance", description="Measure performance.")
-    bsub = p.add_subparsers(dest="what", metavar="{render}", parser_class=_Parser, required=True)
+    bsub = p.add_subparsers(dest="what", metavar="{render,export,train}", parser_class=_Parser, required=True)
     b = bsub.add_parser(
         "render",
         help="interactive render latency through the engine thread",
@@ -170,6 +171,19 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=None, help="CPU threads (default: $LATENTLAB_THREADS or all cores)")
     b.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one frame (default 120)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
+    e = bsub.add_parser(
+        "export",
+        help="video export frames/s next to raw render frames/s",
+        description="Render an interpolation walk and encode it (writer thread overlapping rendering), "
+        "and compare export frames/s with render-only frames/s on the same frames.",
+    )
+    _verbose_arg(e)
+    _model_arg(e)
+    _device_arg(e)
+    e.add_argument("--frames", type=int, default=120, help="frames (default 120)")
+    e.add_argument("--format", choices=("mp4", "gif", "webm"), default="mp4", help="video format (default mp4)")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    importlib.import_module("app.commands.bench_train").register(bsub)
 
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -659,8 +673,66 @@ def bench_render(
     }
 
 
+def bench_export(model_name: str | None, device: str | None, frames: int, fmt: str) -> dict[str, Any]:
+    """Frames/s of rendering a walk alone, and of rendering + encoding it with :func:`engine.video.export_job`."""
+    import tempfile
+
+    from engine.api import RenderRequest
+    from engine.latent.keyframes import walk
+    from engine.render import LRUCache, render
+    from engine.video import export_job
+
+    if frames < 2:
+        raise CliError(f"--frames must be at least 2, got {frames}")
+    model = _load(model_name, _device(device))
+    caps = model.capabilities
+    if caps.z_dim <= 0:
+        raise CliError(f"{caps.family} models do not generate from a latent")
+    reqs = walk(RenderRequest("bench"), [0, 1, 2], frames, loop=True)
+    render(model, reqs[0], LRUCache())  # warm-up
+    t0 = time.perf_counter()
+    cache = LRUCache()
+    for r in reqs:
+        render(model, r, cache)
+    render_s = time.perf_counter() - t0
+    import torch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/bench.{fmt}"
+        cache = LRUCache()
+        t0 = time.perf_counter()
+        job = export_job((render(model, r, cache) for r in reqs), len(reqs), path, 30.0)
+        for _ in job:
+            pass
+        export_s = time.perf_counter() - t0
+    return {
+        "benchmark": "export",
+        "model": _model_name(model, model_name),
+        "family": caps.family,
+        "resolution": caps.resolution,
+        "device": str(model.device),
+        "format": fmt,
+        "frames": frames,
+        "render_fps": round(frames / render_s, 2),
+        "export_fps": round(frames / export_s, 2),
+        "export_vs_render": round(render_s / export_s, 3),
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
-    """``latentlab bench render``: interactive latency through the engine thread."""
+    """``latentlab bench render|export``: interactive latency through the engine thread, or export speed."""
+    if args.what == "export":
+        r = bench_export(args.model, args.device, args.frames, args.format)
+        if args.json:
+            out_json(r)
+        else:
+            out(f"LatentLab export benchmark: {r['model']} ({r['family']}, {r['resolution']}px) on {r['device']}")
+            out(f"  frames      {r['frames']} ({r['format']})")
+            out(f"  render      {r['render_fps']} frames/s (render only)")
+            out(f"  export      {r['export_fps']} frames/s (render + encode, overlapped)")
+            out(f"  ratio       {r['export_vs_render']} of render speed")
+        return 0
     r = bench_render(args.model, args.device, args.frames, args.warmup, args.vary, args.timeout, args.threads)
     if args.json:
         out_json(r)

@@ -39,22 +39,28 @@ from app.panels import (
     DirectionsPanel,
     DiscoverPanel,
     EncodePanel,
+    GalleryPanel,
     InterpolatePanel,
     LatentPanel,
     ModelPanel,
     NoisePanel,
     ParamPanel,
+    ProgressivePanel,
     StylesPanel,
     TranslatePanel,
     TruncationPanel,
 )
+from app.panels.features import FeaturesPanel
 from app.params import Params
+from app.qt_none_guard import guard_none_refcount
 from app.settings import Settings
 from app.undo import ParamCommand
 from engine.api import JobProgress, JobResult, RenderRequest, RenderResult
 from engine.families.base import Capabilities
+from engine.features import layer_shapes
 from engine.latent.directions import compute as compute_directions
 from engine.latent.encode import EncodedImage, encode_image_file
+from engine.latent.gallery import Bookmark, attribute_vector, png_bytes, sample_frames
 from engine.latent.invert_job import InversionJob, start_inversion
 from engine.latent.keyframes import walk
 from engine.render import LRUCache, render
@@ -66,6 +72,7 @@ CHECKPOINT_SUFFIXES = (".safetensors", ".json", ".pt", ".pth", ".ckpt", ".pkl")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 MODEL_FILTER = "Models (*.safetensors *.json *.pt *.pth *.ckpt *.pkl);;All files (*)"
 INFLIGHT_TIMEOUT_S = 2.0  # resubmit if a frame has not come back by then
+NO_FEATURES: dict[str, Any] = {"feature_layer": None, "feature_channel": None, "feature_scale": 1.0}
 
 
 def _short(source: str) -> str:
@@ -91,6 +98,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, client: EngineClient, settings: Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        guard_none_refcount()
         self.client = client
         self.settings = settings or Settings()
         self.model_id: str | None = None
@@ -111,10 +119,14 @@ class MainWindow(QMainWindow):
         self._inversions: dict[int, InversionJob] = {}  # job id → W/W+ inversion (projection, pSp) in progress
         self._discoveries: dict[int, str] = {}  # job id → model id of direction computations
         self._exports: dict[int, str] = {}  # job id → output path of video exports
+        self._layer_probes: dict[int, str] = {}  # job id → model id of layer-shape probes
+        self._features_placed = False  # the viewer's dock has been put in its first place
+        self._gallery_jobs: dict[int, tuple[str, str, Any]] = {}  # job id → (kind, model id, data)
         self._side_sent: dict[str, RenderRequest] = {}  # last request submitted per side channel
         self._ms_avg: float | None = None
         self._dt_avg: float | None = None
         self._last_frame_t: float | None = None
+        self.train_window: Any = None
 
         self.setWindowTitle("LatentLab")
         self.setAcceptDrops(True)
@@ -166,6 +178,9 @@ class MainWindow(QMainWindow):
         self.encode_panel = EncodePanel()
         self.directions_panel = DirectionsPanel()
         self.discover_panel = DiscoverPanel()
+        self.progressive_panel = ProgressivePanel()
+        self.features_panel = FeaturesPanel()
+        self.gallery_panel = GalleryPanel()
         self.translate_panel = TranslatePanel()
         self.translate_panel.attach(self.client)
         self.translate_panel.error_raised.connect(self.show_error)
@@ -173,19 +188,25 @@ class MainWindow(QMainWindow):
             "model": self._dock(self.model_panel, left),
             "latent": self._dock(self.latent_panel, left),
             "truncation": self._dock(self.truncation_panel, left),
+            "progressive": self._dock(self.progressive_panel, left),
             "styles": self._dock(self.styles_panel, right),
             "noise": self._dock(self.noise_panel, right),
             "encode": self._dock(self.encode_panel, right),
             "directions": self._dock(self.directions_panel, right),
             "discover": self._dock(self.discover_panel, right),
             "translate": self._dock(self.translate_panel, right),
+            "features": self._dock(self.features_panel, left),
             "interpolate": self._dock(self.interpolate_panel, bottom),
             "arithmetic": self._dock(self.arithmetic_panel, bottom),
+            "gallery": self._dock(self.gallery_panel, bottom),
         }
         self.splitDockWidget(self.docks["interpolate"], self.docks["arithmetic"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["arithmetic"], self.docks["gallery"])
+        self.docks["arithmetic"].raise_()
         self.param_panels: dict[str, ParamPanel] = {
             "latent": self.latent_panel,
             "truncation": self.truncation_panel,
+            "progressive": self.progressive_panel,
             "styles": self.styles_panel,
             "noise": self.noise_panel,
             "interpolate": self.interpolate_panel,
@@ -193,6 +214,7 @@ class MainWindow(QMainWindow):
             "encode": self.encode_panel,
             "directions": self.directions_panel,
             "discover": self.discover_panel,
+            "gallery": self.gallery_panel,
             "translate": self.translate_panel,
         }
         for panel in self.param_panels.values():
@@ -202,10 +224,15 @@ class MainWindow(QMainWindow):
             panel.image_requested.connect(lambda path, p=panel: self.encode_image(path, p))
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._on_dock_visibility)
+        self.docks["features"].visibilityChanged.connect(self._on_features_visibility)
+        self.features_panel.changed.connect(self.request_render)
         self.discover_panel.compute_requested.connect(self.compute_directions)
         self.encode_panel.invert_requested.connect(self.invert_image)
         self.encode_panel.cancel_requested.connect(self.cancel_inversions)
         self.interpolate_panel.export_requested.connect(self.export_video)
+        self.gallery_panel.bookmark_requested.connect(self.bookmark_current)
+        self.gallery_panel.samples_requested.connect(self.gallery_samples)
+        self.gallery_panel.attribute_requested.connect(self.gallery_attribute)
         self.model_panel.open_requested.connect(self.open_model)
         self.model_panel.browse_requested.connect(self.open_model_dialog)
         self.model_panel.set_recent(self.settings.recent())
@@ -239,6 +266,9 @@ class MainWindow(QMainWindow):
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_model_dialog)
         file_menu.addAction(self.open_action)
+        self.train_action = QAction("&Train…", self)
+        self.train_action.triggered.connect(self.show_train_window)
+        file_menu.addAction(self.train_action)
         self.recent_menu = QMenu("Recent &models", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addMenu(self.recent_menu)
@@ -314,6 +344,17 @@ class MainWindow(QMainWindow):
         self.cancel_button.show()
         self.statusBar().showMessage(f"Loading {_short(source)}…")
 
+    def show_train_window(self) -> Any:
+        """Open (or raise) the Train window; its "Open in explorer" loads the run's model here."""
+        if self.train_window is None:
+            from app.train_window import TrainWindow
+
+            self.train_window = TrainWindow(self)
+            self.train_window.open_model_requested.connect(self.open_model)
+        self.train_window.show()
+        self.train_window.raise_()
+        return self.train_window
+
     def open_model_dialog(self) -> None:
         start = self.settings.last_dir or str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "Open model", start, MODEL_FILTER)
@@ -334,6 +375,7 @@ class MainWindow(QMainWindow):
         self.params = self.params.adapted(caps)
         self.undo_stack.clear()
         self._show_panels_for(caps)
+        self._probe_layers(model_id, caps)
         self.translate_panel.set_model_id(model_id)
         if not self._layout_restored:
             self._balance_docks(caps)
@@ -377,6 +419,9 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_job_done(self, result: JobResult) -> None:
+        if result.job_id in self._gallery_jobs:
+            self._on_gallery_job(result)
+            return
         if result.job_id in self._exports:
             path = self._exports.pop(result.job_id)
             if result.cancelled:
@@ -393,6 +438,9 @@ class MainWindow(QMainWindow):
             return
         if result.job_id in self._discoveries:
             self._on_directions(result)
+            return
+        if result.job_id in self._layer_probes:
+            self._on_layer_shapes(result)
             return
         if self._loads.pop(result.job_id, None) is None:
             return
@@ -416,13 +464,66 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.docks[n] for n in shown], [rows[n] for n in shown], Qt.Orientation.Vertical)
 
     def _show_panels_for(self, caps: Capabilities | None) -> None:
-        """Show exactly the panels the capabilities call for, rebuilt for them."""
+        """Show exactly the panels the capabilities call for, rebuilt for them. The feature viewer
+        waits for the model's layers (``_probe_layers``)."""
         for name, panel in self.param_panels.items():
             applies = caps is not None and panel.applies_to(caps)
             if applies:
                 panel.set_capabilities(caps)
                 panel.set_params(self.params)
             self.docks[name].setVisible(applies)
+        self.features_panel.set_layers({})
+        self.features_panel.set_view_limit(self._view_limit())
+        self.docks["features"].setVisible(False)
+
+    # --- feature-map viewer ------------------------------------------------------------------------
+    def _probe_layers(self, model_id: str, caps: Capabilities) -> None:
+        """Ask the engine for the model's inspectable layers and their shapes (one frame, as a job)."""
+        if caps.w_space is None and caps.z_dim <= 0:
+            return
+        handle = self.client.submit_job("layer shapes", lambda ctx: layer_shapes(ctx.model(model_id)))
+        self._layer_probes[handle.job_id] = model_id
+
+    def _on_layer_shapes(self, result: JobResult) -> None:
+        mid = self._layer_probes.pop(result.job_id)
+        if mid != self.model_id:
+            return
+        if not result.ok:
+            log.warning("no feature viewer for %s: %s", mid, result.error or "cancelled")
+            return
+        if result.value:
+            self.features_panel.set_layers(result.value)
+            self._show_features_dock()
+
+    def _show_features_dock(self) -> None:
+        """Show the viewer's dock; the first time (without a saved layout) as a tab behind Model
+        (the tallest dock, rarely needed once a model is open), so the viewer costs rendering
+        nothing until the user raises its tab."""
+        dock, model = self.docks["features"], self.docks["model"]
+        if not self._features_placed and not self._layout_restored:
+            self._features_placed = True
+            if not model.isHidden() and not dock.isFloating():
+                self.tabifyDockWidget(model, dock)  # while hidden: it then shows behind Model
+                model.raise_()
+        dock.setVisible(True)
+
+    def features_shown(self) -> bool:
+        """Whether the feature viewer is on screen: its dock open and not behind another tab (a
+        tabbed dock stays ``isVisible()`` behind its tab, with an empty visible region)."""
+        dock = self.docks["features"]
+        return self.features_panel.has_layers() and dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+    def _view_limit(self) -> int | None:
+        """The largest resolution the current frame computes: the level viewed on progressive models."""
+        view = self.params.view_level(self.caps) if self.caps is not None else None
+        if view is None or self.caps is None or self.caps.progressive is None:
+            return None
+        return int(self.caps.progressive.levels[view[0]])
+
+    @Slot(bool)
+    def _on_features_visibility(self, visible: bool) -> None:
+        if visible and self.features_shown():
+            self.request_render()
 
     # --- images into latents -------------------------------------------------------------------------
     def image_panel(self) -> ParamPanel | None:
@@ -515,6 +616,7 @@ class MainWindow(QMainWindow):
         base = self.current_request()
         if base is None:
             return []
+        base = dataclasses.replace(base, **NO_FEATURES)
         p = self.params
         space = p.interp_space if p.interp_space in ("z", "w") else "z"
         if space == "w" and (self.caps is None or self.caps.w_space is None):
@@ -554,6 +656,51 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.cancel_button.show()
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
+
+    # --- gallery: bookmarks and attribute vectors ----------------------------------------------------------
+    def bookmark_current(self) -> None:
+        """Bookmark the current latent with the frame on the canvas as its thumbnail."""
+        if self.caps is None or self.last_frame is None or self.last_frame.image is None:
+            self.show_error("Cannot bookmark", "Open a model and wait for its first frame.")
+            return
+        p = self.params
+        n = len(self.gallery_panel.bookmarks) + 1
+        name = f"#{n} seed {p.seed}" + (" (encoded)" if p.z is not None else "")
+        mark = Bookmark(
+            name, int(p.seed), p.z, int(p.class_index) if self.caps.classes else None, png_bytes(self.last_frame.image)
+        )
+        self.gallery_panel.model_name = self.model_name or ""
+        self.gallery_panel.add_bookmark(mark)
+
+    def gallery_samples(self, seeds: list[int]) -> None:
+        if self.model_id is None:
+            return
+        mid, cls = self.model_id, self.params.class_index if self.caps and self.caps.classes else None
+        handle = self.client.submit_job("gallery samples", lambda ctx: sample_frames(ctx.model(mid), seeds, cls))
+        self._gallery_jobs[handle.job_id] = ("samples", mid, seeds)
+
+    def gallery_attribute(self, picked: list[int], others: list[int]) -> None:
+        if self.model_id is None or self.caps is None:
+            return
+        mid = self.model_id
+        space = "w" if self.caps.w_space is not None else "z"
+        cls = self.params.class_index if self.caps.classes else None
+        handle = self.client.submit_job(
+            "attribute vector", lambda ctx: attribute_vector(ctx.model(mid), picked, others, space, cls)
+        )
+        self._gallery_jobs[handle.job_id] = ("attribute", mid, space)
+
+    def _on_gallery_job(self, result: JobResult) -> None:
+        kind, mid, data = self._gallery_jobs.pop(result.job_id)
+        if mid != self.model_id:
+            return
+        if not result.ok:
+            self.show_error("Gallery", result.error or "cancelled")
+            return
+        if kind == "samples":
+            self.gallery_panel.show_samples(data, result.value)
+        else:
+            self.gallery_panel.set_attribute(result.value, data)
 
     # --- direction discovery ---------------------------------------------------------------------------
     def compute_directions(self, method: str, k: int, layers: tuple[int, int] | None) -> None:
@@ -605,6 +752,7 @@ class MainWindow(QMainWindow):
         for panel in self.param_panels.values():
             if self.caps is not None and panel.applies_to(self.caps):
                 panel.set_params(params)
+        self.features_panel.set_view_limit(self._view_limit())
         self.request_render()
 
     @Slot()
@@ -617,10 +765,14 @@ class MainWindow(QMainWindow):
 
     # --- rendering --------------------------------------------------------------------------------------
     def current_request(self) -> RenderRequest | None:
-        """The request the current parameters describe (None without a model)."""
+        """The main-channel request: what the current parameters describe, plus the feature
+        viewer's layer while it is shown (None without a model)."""
         if self.model_id is None or self.caps is None:
             return None
-        return self.params.to_request(self.model_id, self.caps)
+        req = self.params.to_request(self.model_id, self.caps)
+        if self.features_shown():
+            req = dataclasses.replace(req, **self.features_panel.request_fields())
+        return req
 
     def request_render(self) -> None:
         """Submit the current parameters; while a frame is in flight, only remember to submit after it."""
@@ -646,6 +798,7 @@ class MainWindow(QMainWindow):
         """Submit the side frames of visible panels (thumbnails), each on its channel, when changed."""
         if self.caps is None:
             return
+        base = dataclasses.replace(base, **NO_FEATURES)
         for name, panel in self.param_panels.items():
             if self.docks[name].isHidden() or not panel.applies_to(self.caps):
                 continue
@@ -671,6 +824,8 @@ class MainWindow(QMainWindow):
                 self._update_timing(result)
             else:
                 self.statusBar().showMessage(f"Render failed: {result.error}", 5000)
+            if self.features_shown():
+                self.features_panel.show_result(result)
         if self._dirty:
             self.request_render()
 
@@ -769,4 +924,6 @@ class MainWindow(QMainWindow):
         self.settings.window_state = self.saveState()
         self.settings.sync()
         self.cancel_loads()
+        if self.train_window is not None:
+            self.train_window.shutdown()
         super().closeEvent(event)

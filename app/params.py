@@ -36,7 +36,11 @@ class Params:
     ``arith_*``: the latent becomes ``wA·A + wB·B + wC·C`` with A the current latent (when ``arith_on``).
     ``found_offsets``: slider positions on discovered directions (SeFa/PCA; Discover panel) and
     ``edit_offset`` their combined vector in ``edit_space`` (z or w), applied to style layers
-    ``edit_layers`` (start, stop) when in w (None = all).
+    ``edit_layers`` (start, stop) when in w (None = all). ``attr_vector`` (an attribute vector from
+    picked samples, in ``attr_space``) is added times ``attr_strength``.
+    ``level``/``alpha``: for progressive models, the resolution level shown (index into
+    ``capabilities.progressive.levels``; None = the top trained level) and its fade-in weight
+    against the level below (1 = the level alone, 0 = the level below up-sampled).
     """
 
     seed: int = 0
@@ -66,6 +70,11 @@ class Params:
     edit_offset: tuple[float, ...] | None = None
     edit_space: str = "z"
     edit_layers: tuple[int, int] | None = None
+    level: int | None = None
+    alpha: float = 1.0
+    attr_vector: tuple[float, ...] | None = None
+    attr_space: str = "z"
+    attr_strength: float = 0.0
 
     def replace(self, **changes: object) -> Params:
         """A copy with ``changes`` applied."""
@@ -82,12 +91,20 @@ class Params:
         k = caps.latent_directions
         offsets = tuple(self.direction_offsets[:k]) + (0.0,) * max(0, k - len(self.direction_offsets))
         spaces = latent_spaces(caps)
+        level, alpha = None, 1.0
+        prog = caps.progressive
+        if prog is not None and self.level is not None and 0 <= self.level < len(prog.levels):
+            level, alpha = self.level, self.alpha
         return self.replace(
+            level=level,
+            alpha=alpha,
             z=None,
             ws=None,
             found_offsets=(),
             edit_offset=None,
             edit_layers=None,
+            attr_vector=None,
+            attr_strength=0.0,
             direction_offsets=offsets,
             interp_method=self.interp_method if self.interp_method in INTERP_METHODS else "slerp",
             interp_space=self.interp_space if self.interp_space in spaces else "z",
@@ -139,19 +156,55 @@ class Params:
             terms=terms,
             terms_space=(self.arith_space if self.arith_space in spaces else spaces[0]) if terms else "z",
             interpolation=interp,
+            options=self._view_options(caps),
             **self._edit_offsets(caps),
         )
 
+    def view_level(self, caps: Capabilities) -> tuple[int, float] | None:
+        """(level, alpha) shown for a progressive model: ``level`` None means the top trained level
+        at the trained alpha. None for models that are not progressive."""
+        prog = caps.progressive
+        if prog is None or not prog.levels:
+            return None
+        top = len(prog.levels) - 1
+        if self.level is None or not 0 <= self.level <= top:
+            return top, float(prog.alpha)
+        return int(self.level), (1.0 if self.level == 0 else float(self.alpha))
+
+    def _view_options(self, caps: Capabilities) -> tuple[tuple[str, float | int | str], ...]:
+        """Family view options from the capabilities: ("level", k), ("alpha", a) for progressive models."""
+        view = self.view_level(caps)
+        if view is None:
+            return ()
+        return (("level", view[0]), ("alpha", view[1]))
+
     def _edit_offsets(self, caps: Capabilities) -> dict[str, object]:
-        """The discovered-direction edit as request fields (w_offset in W, z_offset in z)."""
-        off = self.edit_offset
-        if off is None or not any(v != 0 for v in off):
-            return {}
-        if self.edit_space == "w" and caps.w_space is not None and len(off) == caps.w_space.w_dim:
-            return {"w_offset": tuple(off), "w_offset_layers": self.edit_layers}
-        if self.edit_space == "z" and caps.z_dim == len(off):
-            return {"z_offset": tuple(off)}
-        return {}
+        """Discovered-direction and attribute edits as request fields: their w parts summed into
+        ``w_offset`` (on the direction's layer range, if it has one), their z parts into ``z_offset``."""
+        w_dim = caps.w_space.w_dim if caps.w_space is not None else -1
+        sums: dict[str, list[float]] = {}
+        layers = None
+
+        def add(space: str, vec: tuple[float, ...] | None, scale: float = 1.0) -> bool:
+            if vec is None or scale == 0 or not any(v != 0 for v in vec):
+                return False
+            if (space == "w" and len(vec) == w_dim) or (space == "z" and len(vec) == caps.z_dim > 0):
+                acc = sums.setdefault(space, [0.0] * len(vec))
+                for i, v in enumerate(vec):
+                    acc[i] += float(v) * scale
+                return True
+            return False
+
+        if add(self.edit_space, self.edit_offset) and self.edit_space == "w":
+            layers = self.edit_layers
+        add(self.attr_space, self.attr_vector, float(self.attr_strength))
+        out: dict[str, object] = {}
+        if "w" in sums:
+            out["w_offset"] = tuple(sums["w"])
+            out["w_offset_layers"] = layers
+        if "z" in sums:
+            out["z_offset"] = tuple(sums["z"])
+        return out
 
 
 def layer_resolution(index: int, caps: Capabilities, kind: str = "style") -> int | None:

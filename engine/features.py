@@ -48,6 +48,38 @@ def capture(model: LoadedModel, layer: str, fn: Callable[[], Any]) -> tuple[Any,
     return result, act
 
 
+def layer_shapes(model: LoadedModel) -> dict[str, tuple[int, int, int]]:
+    """The output shape (C, H, W) of every layer in ``model.layer_names()``, from one default render
+    (seed 0) with a hook on each layer, all removed in a ``finally`` block. Fully connected layers
+    report (F, 1, 1); a layer the default render does not use is left out."""
+    from engine.api import RenderRequest
+    from engine.render import render_tensor
+
+    shapes: dict[str, tuple[int, int, int]] = {}
+
+    def hook_for(name: str) -> Callable[[nn.Module, Any, Any], None]:
+        def hook(_m: nn.Module, _inp: Any, out: Any) -> None:
+            t = out[0] if isinstance(out, tuple) else out
+            if t.ndim == 2:
+                shapes[name] = (int(t.shape[1]), 1, 1)
+            elif t.ndim == 4:
+                shapes[name] = (int(t.shape[1]), int(t.shape[2]), int(t.shape[3]))
+
+        return hook
+
+    names = model.layer_names()
+    handles = []
+    try:
+        for name in names:
+            handles.append(model.layer_module(name).register_forward_hook(hook_for(name)))
+        with torch.inference_mode():
+            render_tensor(model, RenderRequest(model_id="layer-shapes"))
+    finally:
+        for h in handles:
+            h.remove()
+    return {n: shapes[n] for n in names if n in shapes}
+
+
 def grid_shape(channels: int) -> tuple[int, int]:
     """(rows, columns) of the channel grid: ``ceil(sqrt(C))`` columns."""
     cols = max(1, math.ceil(math.sqrt(channels)))
@@ -79,4 +111,4 @@ def feature_image(act: torch.Tensor, channel: int | None = None, scale: float = 
     return out
 
 
-__all__ = ["capture", "feature_image", "grid_shape"]
+__all__ = ["capture", "feature_image", "grid_shape", "layer_shapes"]

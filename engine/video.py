@@ -102,10 +102,13 @@ def export_job(
     q: queue.Queue = queue.Queue(maxsize=buffer)
     result: dict[str, object] = {}
 
+    ended = threading.Event()
+
     def consume() -> Iterator[np.ndarray]:
         while True:
             item = q.get()
             if item is _END:
+                ended.set()
                 return
             yield item
 
@@ -114,8 +117,9 @@ def export_job(
             result["files"] = write_frames(consume(), path, fps)
         except BaseException as e:  # reported to the producer
             result["error"] = e
-            while q.get() is not _END:  # drain so the producer never blocks
-                pass
+            while not ended.is_set():  # drain until the end marker, so the producer never blocks
+                if q.get() is _END:
+                    ended.set()
 
     thread = threading.Thread(target=writer, name="latentlab-video-writer", daemon=True)
     thread.start()

@@ -136,6 +136,7 @@ def bundle(
         "data": run["data"],
         "licence": licence_of(run["data"]),
         "sample_grid": str(grid.relative_to(assets)),
+        **({"training_loss": run["hparams"]["loss"]} if run.get("hparams", {}).get("loss") else {}),
         "quality": quality,
         **extra,
     }

@@ -31,6 +31,8 @@ class DataSummary:
     skipped: int
     resolution: int
     channels: int
+    skipped_files: tuple[str, ...] = ()
+    """Names of the unreadable files (the first 100)."""
 
 
 def load_image(path: Path, resolution: int, channels: int) -> np.ndarray:
@@ -171,19 +173,21 @@ def _open(spec: str, resolution: int, channels: int, xflip: bool) -> ImageDatase
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError(f"folder '{path}' contains no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    arrays, kept, skipped = [], [], 0
+    arrays, kept, skipped, bad = [], [], 0, []
     for f in files:
         try:
             arrays.append(load_image(f, resolution, channels))
             kept.append(f)
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
             skipped += 1
+            if len(bad) < 100:
+                bad.append(str(f.relative_to(path)))
             log.debug("skipping %s: %s", f, e)
     if skipped:
         log.warning("skipped %d unreadable image file(s) in %s", skipped, path)
     if not arrays:
         raise DataError(f"none of the {len(files)} image files in '{path}' could be read")
-    summary = DataSummary(str(path), len(arrays), skipped, resolution, channels)
+    summary = DataSummary(str(path), len(arrays), skipped, resolution, channels, tuple(bad))
     labels, names = _folder_labels(path, kept)
     return ImageDataset(np.stack(arrays), summary, xflip, labels, names)
 
@@ -203,12 +207,23 @@ def _folder_labels(root: Path, files: list[Path]) -> tuple[np.ndarray | None, tu
 def _from_npz(path: Path, source: str, resolution: int, channels: int, xflip: bool) -> ImageDataset:
     with np.load(path, allow_pickle=False) as d:
         if "images" not in d:
-            raise DataError(f"{path} has no 'images' array")
+            raise DataError(f"{path} has no 'images' array; expected 'images' (uint8 N×H×W×C), optional 'labels'")
         images = d["images"]
         labels = d["labels"].astype(np.int64) if "labels" in d else None
         names = tuple(str(n) for n in d["class_names"]) if "class_names" in d else ()
     if images.ndim == 3:
         images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.dtype != np.uint8:
+        raise DataError(
+            f"{path}: 'images' is {images.dtype} {tuple(images.shape)}; expected uint8 N×H×W×C "
+            "(C = 1 or 3) or N×H×W (grey)"
+        )
+    if len(images) == 0:
+        raise DataError(f"{path}: 'images' holds no images; expected at least one N×H×W×C uint8 image")
+    if labels is not None and labels.shape != (len(images),):
+        raise DataError(
+            f"{path}: 'labels' has shape {tuple(labels.shape)}; expected one label per image ({len(images)})"
+        )
     images = _resize_array(images, resolution, channels)
     if labels is not None and not names:
         names = tuple(f"class {i}" for i in range(int(labels.max()) + 1))

@@ -42,3 +42,10 @@ def _clean(v: Any) -> Any:
     if hasattr(v, "item"):
         return _clean(v.item())
     return v
+
+
+class NullEvents:
+    """An event sink that writes nothing (the non-zero ranks of a distributed run)."""
+
+    def emit(self, event: str, **fields: Any) -> dict[str, Any]:
+        return {"event": event, **fields}

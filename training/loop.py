@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import re
 import signal
 import time
@@ -19,13 +20,21 @@ from PIL import Image
 from engine.checkpoints.native import save_native
 from engine.device import choose_device, configure_cpu_threads
 from engine.fileio import atomic_write
+from training import distributed
 from training.data import open_dataset
-from training.events import EventWriter
+from training.events import EventWriter, NullEvents
 from training.trainers import make_trainer
 from training.translation_data import KINDS as TRANSLATION_KINDS
 from training.translation_data import open_translation_dataset
 
 log = logging.getLogger(__name__)
+
+
+class TrainingError(RuntimeError):
+    """The run stopped on a failure it has already reported as an ``error`` event (a non-finite loss,
+    a checkpoint that could not be written); the last good checkpoint is kept."""
+
+
 CKPT_RE = re.compile(r"ckpt-(\d+)\.pt$")
 SAMPLE_SEEDS = list(range(16))
 
@@ -49,6 +58,8 @@ class TrainOptions:
     channels: int = 3
     xflip: bool = False
     preset: str | None = None
+    init: str | None = None
+    """Weights to start from (fine-tuning; see :mod:`training.finetune`)."""
     model: dict[str, Any] = field(default_factory=dict)
     hparams: dict[str, Any] = field(default_factory=dict)
 
@@ -76,6 +87,17 @@ class LossMeter:
         self._n.clear()
         return out
 
+    def all_finite(self) -> bool:
+        """Whether every loss added since the last :meth:`pop` was finite (one host sync).
+
+        A sum is non-finite as soon as one of its terms is (NaN and ±Inf propagate), so the sums
+        answer for every step without checking the steps one by one."""
+        tensors = [v.float().reshape(1) for v in self._sum.values() if isinstance(v, torch.Tensor)]
+        floats = [v for v in self._sum.values() if not isinstance(v, torch.Tensor)]
+        if not all(math.isfinite(v) for v in floats):
+            return False
+        return not tensors or bool(torch.isfinite(torch.cat([t.cpu() for t in tensors])).all())
+
 
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """(step, path) of the run's checkpoints, oldest first."""
@@ -102,15 +124,29 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 4) -> Path:
 
 
 def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = False) -> Path:
-    """Train until ``opts.max_steps``; returns the exported native model path."""
-    ev = events or EventWriter()
+    """Train until ``opts.max_steps``; returns the exported native model path.
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1) every rank runs this function; see
+    :mod:`training.distributed` (``opts.batch`` is the global batch, rank 0 writes all files)."""
+    dinfo = distributed.from_env()
+    try:
+        return _run(opts, events, resume, dinfo)
+    finally:
+        distributed.shutdown(dinfo)
+
+
+def _run(opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: distributed.DistInfo) -> Path:
+    main = dinfo.is_main
+    ev = (events or EventWriter()) if main else NullEvents()
     run_dir = Path(opts.out)
-    run_dir.mkdir(parents=True, exist_ok=True)
     device = choose_device(None if opts.device == "auto" else opts.device)
     if device.type == "cpu":
         configure_cpu_threads()
-    torch.manual_seed(opts.seed)
-    data_gen = torch.Generator().manual_seed(opts.seed + 1)
+    device = distributed.init(dinfo, device)
+    batch_size = distributed.per_rank_batch(opts.batch, dinfo)
+    # Rank 0 draws what a single-process run draws; other ranks are offset (weights come from rank 0).
+    torch.manual_seed(opts.seed + dinfo.rank)
+    data_gen = torch.Generator().manual_seed(opts.seed + 1 + 7919 * dinfo.rank)
 
     model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
     trainer = make_trainer(opts.family, model_cfg, opts.hparams, device)
@@ -120,9 +156,11 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
         labelled = trainer.data_kind == "labelled"
         dataset = open_dataset(opts.data, opts.resolution, opts.channels, xflip=opts.xflip, labelled=labelled)
     trainer.attach_data(dataset)
-    if hasattr(ev, "also_to"):
-        ev.also_to(str(run_dir / "events.jsonl"))
-    (run_dir / "run.json").write_text(json.dumps(dataclasses.asdict(opts), indent=2) + "\n")
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)  # only once the data is known to be usable
+        if hasattr(ev, "also_to"):
+            ev.also_to(str(run_dir / "events.jsonl"))
+        (run_dir / "run.json").write_text(json.dumps(dataclasses.asdict(opts), indent=2) + "\n")
 
     step = 0
     seconds_before = 0.0
@@ -131,11 +169,19 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
         last_step, last = ckpts[-1]
         state = torch.load(last, map_location="cpu", weights_only=True)
         trainer.load_state_dict(state["trainer"])
-        torch.set_rng_state(state["rng_torch"])
-        data_gen.set_state(state["rng_data"])
+        rng = state.get("rng_ranks") or [(state["rng_torch"], state["rng_data"])]
+        if len(rng) == dinfo.world_size:  # else (a different process count) keep the rank-offset seeds
+            torch.set_rng_state(rng[dinfo.rank][0])
+            data_gen.set_state(rng[dinfo.rank][1])
         step = int(state["step"])
         seconds_before = float(state.get("train_seconds", 0.0))
         ev.emit("resumed", step=step, checkpoint=str(last))
+    elif opts.init:
+        ev.emit("init", source=opts.init, **trainer.init_from(opts.init))
+    last_ckpt = {"step": step if resume and ckpts else -1}
+    if dinfo.enabled:
+        distributed.broadcast_modules(distributed.modules_of(trainer))
+        trainer.wrap_ddp()
     ev.emit(
         "start",
         family=opts.family,
@@ -147,30 +193,65 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
         step=step,
         max_steps=opts.max_steps,
         batch=opts.batch,
+        processes=dinfo.world_size,
     )
 
-    stop = {"flag": False}
+    stop = {"flag": False}  # set by SIGTERM; a distributed run acts on it when all ranks agree (at log steps)
+    stopping = {"now": False}
 
     def _on_term(signum: int, frame: Any) -> None:  # stop cleanly with a checkpoint
         stop["flag"] = True
 
     old = signal.signal(signal.SIGTERM, _on_term)
 
-    def checkpoint() -> Path:
+    def fail(message: str, **fields: Any) -> TrainingError:
+        kept = checkpoints(run_dir)
+        ev.emit("error", message=message, step=step, last_checkpoint=str(kept[-1][1]) if kept else None, **fields)
+        return TrainingError(message)
+
+    def agree(flag: bool) -> bool:
+        return distributed.any_rank(flag, device) if dinfo.enabled else flag
+
+    def checkpoint() -> None:
+        # Never save a diverged state: losses since the last log line are checked here (one sync).
+        if agree(not losses.all_finite()):
+            raise diverged(losses.pop())
+        last_ckpt["step"] = step
+        if dinfo.enabled:  # forward passes after the last optimiser step moved the local statistics
+            distributed.broadcast_buffers(distributed.modules_of(trainer))
+        rng = (torch.get_rng_state(), data_gen.get_state())
+        rng_ranks = distributed.gather_objects(rng, dinfo) if dinfo.enabled else [rng]
+        error: OSError | None = None
         path = run_dir / f"ckpt-{step:07d}.pt"
-        state = {
-            "step": step,
-            "trainer": trainer.state_dict(),
-            "rng_torch": torch.get_rng_state(),
-            "rng_data": data_gen.get_state(),
-            "train_seconds": seconds_before + time.perf_counter() - t0,
-        }
-        atomic_write(path, lambda tmp: torch.save(state, tmp))
-        for _, old_path in checkpoints(run_dir)[: -opts.keep]:
-            old_path.unlink(missing_ok=True)
-        model_path = export()
-        ev.emit("checkpoint", step=step, path=str(path), model=str(model_path))
-        return path
+        if main:
+            state = {
+                "step": step,
+                "trainer": trainer.state_dict(),
+                "rng_torch": rng[0],
+                "rng_data": rng[1],
+                "rng_ranks": rng_ranks,
+                "train_seconds": seconds_before + time.perf_counter() - t0,
+            }
+            try:
+                atomic_write(path, lambda tmp: torch.save(state, tmp))
+                model_path = export()
+            except OSError as e:  # a full disk, a lost mount: the previous checkpoint is left as it was
+                error = e
+        if agree(error is not None):
+            message = f"could not write checkpoint {path.name} at step {step}: {error or 'failed on rank 0'}"
+            raise fail(message, path=str(path)) from error
+        if main:
+            for _, old_path in checkpoints(run_dir)[: -opts.keep]:
+                old_path.unlink(missing_ok=True)
+            ev.emit("checkpoint", step=step, path=str(path), model=str(model_path))
+
+    def diverged(values: dict[str, float]) -> TrainingError:
+        bad = ", ".join(f"{k}={v}" for k, v in values.items() if not math.isfinite(v)) or "a loss"
+        return fail(
+            f"training diverged: non-finite loss ({bad}) by step {step}; the run stopped and kept its last good "
+            "checkpoint (try a lower learning rate, or resume from that checkpoint)",
+            losses=values,
+        )
 
     def export() -> Path:
         provenance = {
@@ -188,38 +269,48 @@ def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = Fa
         return save_native(trainer.export_model(), run_dir / "model.safetensors", provenance=provenance)
 
     last_sample = {"step": -1}
-
-    def sample() -> Path:
-        last_sample["step"] = step
-        grid = trainer.sample(SAMPLE_SEEDS)
-        cols = int(getattr(trainer, "sample_columns", 4))
-        path = save_grid(grid, run_dir / "samples" / f"step-{step:07d}.png", nrow=cols)
-        ev.emit("sample", step=step, path=str(path))
-        return path
-
     losses = LossMeter()
+
+    def sample() -> None:
+        last_sample["step"] = step
+        if main:
+            grid = trainer.sample(SAMPLE_SEEDS)
+            cols = int(getattr(trainer, "sample_columns", 4))
+            path = save_grid(grid, run_dir / "samples" / f"step-{step:07d}.png", nrow=cols)
+            ev.emit("sample", step=step, path=str(path))
+
     t0 = time.perf_counter()
     start_step = step
     try:
-        while step < opts.max_steps and not stop["flag"]:
-            batch = dataset.sample(opts.batch, data_gen)
+        while step < opts.max_steps and not stopping["now"]:
+            batch = dataset.sample(batch_size, data_gen)
             losses.add(trainer.step(batch, step))
             step += 1
+            if not dinfo.enabled:
+                stopping["now"] = stop["flag"]
             if step % opts.log_every == 0 or step == opts.max_steps:
+                # The losses become Python floats only here (no host sync per step), so a NaN/Inf is
+                # noticed at the next log line, or at the next checkpoint if that comes first.
+                values = losses.pop()
+                if dinfo.enabled:  # every rank sees the same means, so all stop together on a NaN
+                    values = distributed.mean_over_ranks(values, device)
+                    stopping["now"] = agree(stop["flag"])
+                if not all(math.isfinite(v) for v in values.values()):
+                    raise diverged(values)
                 elapsed = time.perf_counter() - t0
                 ips = (step - start_step) * opts.batch / max(elapsed, 1e-9)
                 eta = (opts.max_steps - step) * opts.batch / max(ips, 1e-9)
-                ev.emit("step", step=step, losses=losses.pop(), images_per_s=ips, eta_s=eta, elapsed_s=elapsed)
+                ev.emit("step", step=step, losses=values, images_per_s=ips, eta_s=eta, elapsed_s=elapsed)
             if opts.sample_every and step % opts.sample_every == 0:
                 sample()
             if opts.checkpoint_every and step % opts.checkpoint_every == 0:
                 checkpoint()
     finally:
         signal.signal(signal.SIGTERM, old)
-    if not checkpoints(run_dir) or checkpoints(run_dir)[-1][0] != step:
+    if last_ckpt["step"] != step:
         checkpoint()
     if last_sample["step"] != step:
         sample()
     out = run_dir / "model.safetensors"
-    ev.emit("done", step=step, model=str(out), stopped=stop["flag"])
+    ev.emit("done", step=step, model=str(out), stopped=stopping["now"])
     return out

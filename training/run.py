@@ -9,9 +9,11 @@ import logging
 import sys
 from pathlib import Path
 
+import torch
+
 from training.data import DataError
 from training.events import EventWriter
-from training.loop import TrainOptions, run
+from training.loop import TrainingError, TrainOptions, run
 from training.presets import PRESETS, get_preset
 
 
@@ -32,6 +34,24 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--log-every", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto, cpu, cuda, mps")
+    p.add_argument("--xflip", action=argparse.BooleanOptionalAction, help="random horizontal flips of the data")
+    p.add_argument("--hparams", metavar="JSON", help="hyper-parameters over the preset's, e.g. '{\"lr\": 0.001}'")
+    p.add_argument(
+        "--init",
+        metavar="CHECKPOINT",
+        help="fine-tune: start from these weights (a run's ckpt-*.pt, or any model file the explorer opens); "
+        "the architecture comes from them",
+    )
+    p.add_argument("--lr", type=float, help="learning rate (lower it for fine-tuning)")
+    p.add_argument("--freeze-d", type=int, metavar="N", help="keep the first N discriminator blocks fixed (FreezeD)")
+    p.add_argument(
+        "--diffaugment", metavar="POLICY", help="DiffAugment for D, e.g. color,translation,cutout (small datasets)"
+    )
+    p.add_argument(
+        "--check-data",
+        action="store_true",
+        help="only open the data and print a 'data' event (count, skipped files, classes); train nothing",
+    )
     return p
 
 
@@ -76,13 +96,62 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
         "log_every": args.log_every,
         "seed": args.seed,
         "device": args.device,
+        "xflip": args.xflip,
     }
+    if args.init and not args.resume:
+        from training.finetune import init_spec
+
+        spec = init_spec(args.init)
+        wanted = args.family or base.get("family") or spec["family"]
+        if wanted != spec["family"]:
+            raise DataError(f"--init holds a {spec['family']} model; it cannot start a {wanted} run")
+        base.update(spec, init=str(Path(args.init).expanduser().resolve()))
+        base.setdefault("out", f"runs/finetune-{Path(args.init).stem}")
     base.update({k: v for k, v in flags.items() if v is not None})
+    tuned = {"lr": args.lr, "freeze_d": args.freeze_d, "diffaugment": args.diffaugment}
+    if any(v is not None for v in tuned.values()):
+        base["hparams"] = {**base.get("hparams", {}), **{k: v for k, v in tuned.items() if v is not None}}
+    if args.hparams:
+        try:
+            extra = json.loads(args.hparams)
+        except json.JSONDecodeError as e:
+            raise DataError(f"--hparams is not JSON: {e}") from e
+        if not isinstance(extra, dict):
+            raise DataError('--hparams must be a JSON object, e.g. {"lr": 0.001}')
+        base["hparams"] = {**base.get("hparams", {}), **extra}
     missing = [k for k in ("family", "data", "resolution", "out") if k not in base]
     if missing:
         raise DataError("missing " + ", ".join("--" + m.replace("_", "-") for m in missing) + " (or use --preset)")
     known = {f.name for f in dataclasses.fields(TrainOptions)}
     return TrainOptions(**{k: v for k, v in base.items() if k in known}), resume
+
+
+def check_data(opts: TrainOptions, ev: EventWriter) -> None:
+    """Open the run's data as training would and report it as a ``data`` event (raises DataError)."""
+    from training.data import open_dataset
+    from training.trainers import make_trainer
+    from training.translation_data import KINDS, open_translation_dataset
+
+    kind = "images"
+    if opts.family != "classifier":
+        model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
+        kind = make_trainer(opts.family, model_cfg, opts.hparams, torch.device("cpu")).data_kind
+    if kind in KINDS:
+        ds = open_translation_dataset(opts.data, kind, opts.resolution, opts.channels)
+    else:
+        ds = open_dataset(opts.data, opts.resolution, opts.channels, labelled=kind == "labelled")
+    s = ds.summary
+    ev.emit(
+        "data",
+        source=s.source,
+        images=len(ds),
+        skipped=s.skipped,
+        skipped_files=list(getattr(s, "skipped_files", ())),
+        kind=kind,
+        resolution=s.resolution,
+        channels=s.channels,
+        classes=list(ds.class_names),
+    )
 
 
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
@@ -91,7 +160,9 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     ev = EventWriter()
     try:
         opts, resume = options_from_args(args)
-        if opts.family == "classifier":
+        if args.check_data:
+            check_data(opts, ev)
+        elif opts.family == "classifier":
             if resume:
                 raise DataError("the classifier trainer does not resume; start it again (it takes minutes)")
             from training.classifier import run as run_classifier
@@ -104,6 +175,9 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
         ev.emit("error", message=str(msg))
         print(f"latentlab train: error: {msg}", file=sys.stderr)  # noqa: T201 - CLI contract
         return 2
+    except TrainingError as e:  # already reported as an "error" event by the loop
+        print(f"latentlab train: error: {e}", file=sys.stderr)  # noqa: T201 - CLI contract
+        return 1
     return 0
 
 

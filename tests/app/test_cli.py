@@ -271,6 +271,17 @@ def test_bench_json(capsys, ckpts) -> None:
         assert r["fps"] == pytest.approx(1000 / r["median_ms"], rel=1e-3)
 
 
+def test_bench_export_json(capsys, ckpts) -> None:
+    rc, out, err = cli(capsys, "bench", "export", ckpts["uncond"], "--frames", "6", "--format", "gif", "--json")
+    assert rc == 0, err
+    r = json.loads(out)
+    assert r["benchmark"] == "export" and r["frames"] == 6 and r["format"] == "gif"
+    assert r["render_fps"] > 0 and r["export_fps"] > 0
+    assert r["export_vs_render"] == pytest.approx(r["export_fps"] / r["render_fps"], rel=0.02)
+    rc, _, err = cli(capsys, "bench", "export", ckpts["uncond"], "--frames", "1")
+    assert rc == 2 and "--frames" in err
+
+
 def test_train(capsys, tmp_path) -> None:
     (tmp_path / "empty").mkdir()
     rc, out, err = cli(

@@ -8,7 +8,7 @@ import torch
 
 from engine.api import RenderRequest
 from engine.families import get_family
-from engine.features import capture, feature_image, grid_shape
+from engine.features import capture, feature_image, grid_shape, layer_shapes
 from engine.render import render, render_frame, render_tensor
 
 CONV_FAMILIES = ("stylegan2", "stylegan", "pggan", "dcgan", "vae")
@@ -72,3 +72,14 @@ def test_scale_and_signed_mapping():
     assert feature_image(act, scale=2.0)[:, :, 0].tolist() == [[1, 128], [255, 255]]
     four = feature_image(torch.ones(1, 4, 2, 2))
     assert four.shape == (5, 5, 1) and four[2, :, 0].tolist() == [0] * 5  # separators
+
+
+@pytest.mark.parametrize("family", CONV_FAMILIES)
+def test_layer_shapes_match_the_captured_activations_and_leave_no_hook(family):
+    model = _model(family)
+    shapes = layer_shapes(model)
+    assert list(shapes) == model.layer_names()
+    assert _hooks(model) == 0
+    for name in (model.layer_names()[0], model.layer_names()[-1]):
+        _, act = capture(model, name, lambda: render_tensor(model, RenderRequest(model_id="m")))
+        assert shapes[name] == tuple(act.shape[1:])

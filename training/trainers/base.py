@@ -46,6 +46,20 @@ class Trainer(ABC):
     def export_model(self) -> LoadedModel:
         """The model to sample from and to save (EMA weights where the family keeps them)."""
 
+    def init_from(self, source: str) -> dict[str, Any]:
+        """Start from the weights in ``source`` (fine-tuning; fresh optimisers, step 0); returns what was
+        loaded (for the ``init`` event). The default refuses: the family cannot fine-tune yet."""
+        raise ValueError(f"{self.family} training cannot start from a checkpoint yet (--init)")
+
+    def wrap_ddp(self) -> None:
+        """Called once in a distributed run, after rank 0's weights reach every rank: make the
+        optimisers step on gradients averaged over the ranks. The default hooks every optimiser
+        attribute (see :func:`training.distributed.average_gradients`); a trainer whose networks are
+        only called through ``forward`` may wrap them in ``DistributedDataParallel`` instead."""
+        from training.distributed import average_gradients
+
+        average_gradients(self)
+
     def sample(self, seeds: list[int]) -> torch.Tensor:
         """Images for fixed seeds from the exported model (for the sample grids)."""
         model = self.export_model()

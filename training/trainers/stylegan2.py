@@ -11,6 +11,7 @@ import torch
 from engine.families import get_family
 from engine.families.stylegan2 import StyleGAN2Model
 from engine.models.stylegan2 import Discriminator, Generator, StyleGAN2Config
+from training.augment import diff_augment, parse_policy
 from training.losses import d_logistic, g_nonsaturating, path_length, r1_penalty
 from training.trainers.base import Batch, Trainer
 
@@ -29,6 +30,15 @@ class StyleGAN2Hparams:
     style_mixing_prob: float = 0.9
     ema_kimg: float = 10.0
     ema_rampup: float | None = 0.05
+    diffaugment: str = ""
+    """DiffAugment policy for everything D sees, e.g. ``"color,translation,cutout"`` (small datasets)."""
+    freeze_d: int = 0
+    """Keep the first N discriminator blocks (from the image side) fixed: FreezeD, for fine-tuning."""
+
+    def __post_init__(self) -> None:
+        parse_policy(self.diffaugment)
+        if self.freeze_d < 0:
+            raise ValueError("freeze_d must be 0 or more")
 
 
 class StyleGAN2Trainer(Trainer):
@@ -47,7 +57,23 @@ class StyleGAN2Trainer(Trainer):
     def _adam(self, net: torch.nn.Module, interval: int) -> torch.optim.Adam:
         c = interval / (interval + 1) if interval > 0 else 1.0
         b1, b2 = self.hp.betas
-        return torch.optim.Adam(net.parameters(), lr=self.hp.lr * c, betas=(b1**c, b2**c), eps=1e-8)
+        params = list(net.parameters())
+        if net is self.D and self.hp.freeze_d > 0:  # FreezeD: the frozen blocks get no optimiser
+            blocks = getattr(net, "blocks", ())
+            if self.hp.freeze_d > len(blocks):
+                raise ValueError(f"freeze_d {self.hp.freeze_d} is more than the discriminator's {len(blocks)} blocks")
+            frozen = {id(p) for b in blocks[: self.hp.freeze_d] for p in b.parameters()}
+            params = [p for p in params if id(p) not in frozen]
+        return torch.optim.Adam(params, lr=self.hp.lr * c, betas=(b1**c, b2**c), eps=1e-8)
+
+    @property
+    def augment(self) -> tuple[str, ...]:
+        return parse_policy(self.hp.diffaugment)
+
+    def _d(self, img: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """D's logits for ``img`` after the DiffAugment policy (if any)."""
+        policy = self.augment
+        return self.D(diff_augment(img, policy) if policy else img, c)
 
     def _labels(self, n: int) -> torch.Tensor | None:
         if self.cfg.c_dim == 0:
@@ -87,7 +113,7 @@ class StyleGAN2Trainer(Trainer):
         self.G.requires_grad_(True)
         c_fake = self._labels(n)
         fake, _ = self._gen(n, c_fake)
-        g_loss = g_nonsaturating(self.D(fake, c_fake))
+        g_loss = g_nonsaturating(self._d(fake, c_fake))
         self.opt_G.zero_grad(set_to_none=True)
         g_loss.backward()
         losses["G"] = g_loss.detach()
@@ -107,14 +133,14 @@ class StyleGAN2Trainer(Trainer):
         with torch.no_grad():
             c_fake = self._labels(n)
             fake, _ = self._gen(n, c_fake)
-        d_loss = d_logistic(self.D(real, c_real), self.D(fake, c_fake))
+        d_loss = d_logistic(self._d(real, c_real), self._d(fake, c_fake))
         self.opt_D.zero_grad(set_to_none=True)
         d_loss.backward()
         losses["D"] = d_loss.detach()
         # Discriminator: lazy R1.
         if hp.r1_gamma > 0 and hp.r1_interval > 0 and step % hp.r1_interval == 0:
             real_ = real.detach().requires_grad_(True)
-            r1 = r1_penalty(self.D(real_, c_real), real_)
+            r1 = r1_penalty(self._d(real_, c_real), real_)
             (r1 * (hp.r1_gamma / 2) * hp.r1_interval).backward()
             losses["D_r1"] = r1.detach()
         self.opt_D.step()
@@ -151,6 +177,11 @@ class StyleGAN2Trainer(Trainer):
         self.opt_D.load_state_dict(state["opt_D"])
         self.pl_mean = state["pl_mean"].to(self.device)
         self.nimg = int(state["nimg"])
+
+    def init_from(self, source: str) -> dict[str, Any]:
+        from training.finetune import load_stylegan2_init
+
+        return load_stylegan2_init(self, source)
 
     def export_model(self) -> StyleGAN2Model:
         ema = copy.deepcopy(self.G_ema).cpu().eval()

@@ -1,0 +1,259 @@
+"""The Gallery panel: bookmark latents (with thumbnails) into a project file, jump back to them, and
+build an attribute vector from samples you pick (mean of picked − mean of the rest) with a strength."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.panels.base import ParamPanel
+from app.params import Params
+from app.widgets import FloatSlider, Thumbnail
+from engine.families.base import Capabilities
+from engine.latent.gallery import Bookmark, GalleryError, load_project, save_project
+
+PROJECT_FILTER = "LatentLab project (*.latentlab.json *.json);;All files (*)"
+COLUMNS = 4
+SAMPLES = 12
+TILE = 64
+STRENGTH = (-3.0, 3.0)
+
+
+class Tile(Thumbnail):
+    """A clickable thumbnail; ``checkable`` tiles toggle a highlighted frame when clicked."""
+
+    clicked = Signal()
+
+    def __init__(self, size: int, checkable: bool = False) -> None:
+        super().__init__(size, "")
+        self.checkable = checkable
+        self.checked = False
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def set_checked(self, on: bool) -> None:
+        self.checked = on
+        colour = "#f4b400" if on else "#202124"
+        self.setStyleSheet(f"background: #202124; color: #aaa; border: 3px solid {colour};")
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            if self.checkable:
+                self.set_checked(not self.checked)
+            self.clicked.emit()
+        super().mousePressEvent(event)
+
+
+class GalleryPanel(ParamPanel):
+    """Bookmarks (click one to make it current) and a pick-and-compute attribute vector.
+
+    Signals the window answers with engine work: ``bookmark_requested()`` (bookmark the current
+    frame), ``samples_requested(seeds)`` (render them: :meth:`show_samples`),
+    ``attribute_requested(picked, others)`` (compute it: :meth:`set_attribute`).
+    """
+
+    title = "Gallery"
+    bookmark_requested = Signal()
+    samples_requested = Signal(object)
+    attribute_requested = Signal(object, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.caps: Capabilities | None = None
+        self.model_name = ""
+        self.bookmarks: list[Bookmark] = []
+        self.sample_seeds: list[int] = []
+        self.sample_tiles: list[Tile] = []
+        self.start_dir = str(Path.home())
+        outer = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.add = QPushButton("Bookmark")
+        self.add.setToolTip("Save the current latent (with a thumbnail) in the gallery")
+        self.open = QPushButton("Open…")
+        self.save = QPushButton("Save…")
+        for b in (self.add, self.open, self.save):
+            row.addWidget(b)
+        outer.addLayout(row)
+        self.marks = QGridLayout()
+        outer.addLayout(self.marks)
+        self.marks_hint = QLabel("No bookmarks yet")
+        outer.addWidget(self.marks_hint)
+
+        outer.addWidget(QLabel("Attribute from picked samples (click to pick):"))
+        self.samples = QGridLayout()
+        outer.addLayout(self.samples)
+        row2 = QHBoxLayout()
+        self.new_samples = QPushButton("New samples")
+        self.new_samples.setToolTip("Show new random samples to pick from")
+        self.compute = QPushButton("Attribute from picked")
+        self.compute.setToolTip("Attribute vector = mean latent of the picked samples − mean of the others")
+        row2.addWidget(self.new_samples)
+        row2.addWidget(self.compute)
+        outer.addLayout(row2)
+        srow = QHBoxLayout()
+        srow.addWidget(QLabel("Strength"))
+        self.strength = FloatSlider(*STRENGTH, step=0.05, value=0.0)
+        self.strength_label = QLabel("0.00")
+        srow.addWidget(self.strength, 1)
+        srow.addWidget(self.strength_label)
+        outer.addLayout(srow)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        outer.addWidget(self.status)
+        outer.addStretch(1)
+
+        self.add.clicked.connect(self.bookmark_requested.emit)
+        self.open.clicked.connect(self.open_dialog)
+        self.save.clicked.connect(self.save_dialog)
+        self.new_samples.clicked.connect(self.request_samples)
+        self.compute.clicked.connect(self.request_attribute)
+        self.strength.floatValueChanged.connect(self._strength_changed)
+        self.strength.sliderReleased.connect(self.committed.emit)
+        self._sync()
+
+    @staticmethod
+    def applies_to(caps: Capabilities) -> bool:
+        return caps.z_dim > 0
+
+    # --- state ---------------------------------------------------------------------------------------
+    def set_capabilities(self, caps: Capabilities) -> None:
+        self.caps = caps
+        self.bookmarks = []
+        self._show_bookmarks()
+        self._clear_samples()
+        self.status.setText("")
+        self._sync()
+
+    def set_params(self, params: Params) -> None:
+        self.strength.set_float(params.attr_strength)
+        self.strength_label.setText(f"{params.attr_strength:.2f}")
+        self.strength.setEnabled(params.attr_vector is not None)
+
+    def _sync(self) -> None:
+        self.save.setEnabled(bool(self.bookmarks))
+        picked = sum(t.checked for t in self.sample_tiles)
+        self.compute.setEnabled(0 < picked < len(self.sample_tiles))
+
+    # --- bookmarks -----------------------------------------------------------------------------------
+    def add_bookmark(self, mark: Bookmark) -> None:
+        self.bookmarks.append(mark)
+        self._show_bookmarks()
+
+    def _show_bookmarks(self) -> None:
+        while self.marks.count():
+            w = self.marks.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        for i, mark in enumerate(self.bookmarks):
+            tile = Tile(TILE)
+            tile.set_frame(mark.thumbnail_array())
+            tile.setToolTip(f"{mark.name} — click to make it current")
+            tile.clicked.connect(lambda m=mark: self.apply_bookmark(m))
+            self.marks.addWidget(tile, i // COLUMNS, i % COLUMNS)
+        self.marks_hint.setVisible(not self.bookmarks)
+        self._sync()
+
+    def apply_bookmark(self, mark: Bookmark) -> None:
+        changes: dict[str, object] = {"seed": int(mark.seed), "z": mark.z}
+        if mark.class_index is not None and self.caps is not None and self.caps.classes:
+            changes["class_index"] = int(mark.class_index)
+        self.emit_edit(f"bookmark {mark.name}", **changes)
+        self.committed.emit()
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self.start_dir, PROJECT_FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str) -> bool:
+        try:
+            model, marks = load_project(path)
+        except GalleryError as e:
+            QMessageBox.warning(self, "Cannot open project", str(e))
+            return False
+        if self.caps is not None:
+            bad = [m.name for m in marks if m.z is not None and len(m.z) != self.caps.z_dim]
+            if bad:
+                QMessageBox.warning(
+                    self, "Cannot open project", f"{Path(path).name} was made for '{model}': its latents do not fit"
+                )
+                return False
+        self.start_dir = str(Path(path).parent)
+        self.bookmarks = marks
+        self._show_bookmarks()
+        self.status.setText(f"Opened {len(marks)} bookmark(s) of '{model}'")
+        return True
+
+    def save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", self.start_dir, PROJECT_FILTER)
+        if path:
+            self.save_file(path if path.endswith(".json") else path + ".latentlab.json")
+
+    def save_file(self, path: str) -> Path | None:
+        try:
+            out = save_project(path, self.model_name, self.bookmarks)
+        except OSError as e:
+            QMessageBox.warning(self, "Cannot save project", f"Could not write “{path}”.\n\n{e}")
+            return None
+        self.status.setText(f"Saved {Path(out).name}")
+        return out
+
+    # --- attribute vector ----------------------------------------------------------------------------
+    def request_samples(self) -> None:
+        base = random.randrange(0, 2**31 - SAMPLES)
+        self.samples_requested.emit(list(range(base, base + SAMPLES)))
+
+    def _clear_samples(self) -> None:
+        while self.samples.count():
+            w = self.samples.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        self.sample_tiles = []
+        self.sample_seeds = []
+
+    def show_samples(self, seeds: list[int], frames: np.ndarray) -> None:
+        """Show ``frames`` (uint8 NHWC) of ``seeds`` as pickable tiles."""
+        self._clear_samples()
+        self.sample_seeds = list(seeds)
+        for i, frame in enumerate(frames):
+            tile = Tile(TILE, checkable=True)
+            tile.set_checked(False)
+            tile.set_frame(frame)
+            tile.setToolTip(f"seed {seeds[i]} — click to pick or unpick")
+            tile.clicked.connect(self._sync)
+            self.samples.addWidget(tile, i // COLUMNS, i % COLUMNS)
+            self.sample_tiles.append(tile)
+        self._sync()
+
+    def picked(self) -> tuple[list[int], list[int]]:
+        on = [s for s, t in zip(self.sample_seeds, self.sample_tiles) if t.checked]
+        off = [s for s, t in zip(self.sample_seeds, self.sample_tiles) if not t.checked]
+        return on, off
+
+    def request_attribute(self) -> None:
+        on, off = self.picked()
+        self.status.setText("Computing the attribute vector…")
+        self.attribute_requested.emit(on, off)
+
+    def set_attribute(self, vector: np.ndarray, space: str) -> None:
+        """Make ``vector`` (in ``space``) the attribute, at strength 1."""
+        self.status.setText(f"Attribute vector in {space} from {self.picked()[0].__len__()} picked sample(s)")
+        self.emit_edit("attribute", attr_vector=tuple(float(v) for v in vector), attr_space=space, attr_strength=1.0)
+        self.committed.emit()
+
+    def _strength_changed(self, v: float) -> None:
+        self.strength_label.setText(f"{v:.2f}")
+        self.emit_edit("attr_strength", attr_strength=float(v))
