@@ -20,7 +20,7 @@ def drop_files(widget, paths) -> None:
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPointF(widget.width() / 2, widget.height() / 2)
     action, button, mods = Qt.DropAction.CopyAction, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(pos, action, mime, button, mods)
+    enter = QDragEnterEvent(pos.toPoint(), action, mime, button, mods)  # QPoint here, QPointF for the drop
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
     QApplication.sendEvent(widget, QDropEvent(pos, action, mime, button, mods))
