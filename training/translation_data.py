@@ -379,6 +379,46 @@ def open_demo(name: str, kind: str, resolution: int, channels: int, xflip: bool 
     )
 
 
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+
+
+def open_fmnist(spec: str, kind: str, resolution: int, channels: int, xflip: bool = False) -> TranslationDataset:
+    """``fmnist:sneaker,ankle-boot`` (class names as slugs, or indices): Fashion-MNIST training images of
+    those classes — unpaired A ↔ B for two classes, or one domain per class (multi-domain)."""
+    from training import fashion_mnist
+
+    slugs = {_slug(n): i for i, n in enumerate(fashion_mnist.CLASS_NAMES)}
+    wanted = [w.strip() for w in spec.split(":", 1)[1].split(",") if w.strip()]
+    try:
+        idx = [int(w) if w.isdigit() else slugs[_slug(w)] for w in wanted]
+    except KeyError as e:
+        raise DataError(f"unknown Fashion-MNIST class {e.args[0]!r} (known: {', '.join(slugs)})") from None
+    if len(set(idx)) != len(idx) or any(not 0 <= i < 10 for i in idx) or len(idx) < 2:
+        raise DataError(f"'{spec}' needs at least two different Fashion-MNIST classes (e.g. fmnist:sneaker,ankle-boot)")
+    try:
+        images, labels = fashion_mnist.load("train")
+    except fashion_mnist.FashionMNISTMissing as e:
+        raise DataError(str(e)) from e
+    arr = fashion_mnist.to_resolution(images, resolution)
+    if channels == 3:
+        arr = np.repeat(arr, 3, axis=-1)
+    names = tuple(fashion_mnist.CLASS_NAMES[i] for i in idx)
+    if kind == "unpaired":
+        if len(idx) != 2:
+            raise DataError(f"unpaired data needs exactly two classes, got {len(idx)} in '{spec}'")
+        a, b = arr[labels == idx[0]], arr[labels == idx[1]]
+        summary = DataSummary(f"Fashion-MNIST {names[0]} ↔ {names[1]}", len(a) + len(b), 0, resolution, channels)
+        return TranslationDataset("unpaired", summary, a, b, xflip=xflip)
+    if kind == "multi-domain":
+        keep = np.isin(labels, idx)
+        dom = np.array([idx.index(int(v)) for v in labels[keep]])
+        onehot = np.eye(len(idx), dtype=np.float32)[dom]
+        summary = DataSummary(f"Fashion-MNIST {', '.join(names)}", int(keep.sum()), 0, resolution, channels)
+        return TranslationDataset("multi-domain", summary, arr[keep], None, onehot, names, xflip, exclusive=True)
+    raise DataError(f"'{spec}' gives unpaired (two classes) or multi-domain data, not {kind} data")
+
+
 def open_translation_dataset(
     spec: str | Path, kind: str, resolution: int, channels: int = 3, xflip: bool = False
 ) -> TranslationDataset:
@@ -388,6 +428,8 @@ def open_translation_dataset(
     s = str(spec)
     if s.startswith("demo:"):
         return open_demo(s[5:], kind, resolution, channels, xflip)
+    if s.startswith("fmnist:"):
+        return open_fmnist(s, kind, resolution, channels, xflip)
     path = Path(s.partition("#")[0]).expanduser()
     if not path.exists():
         raise DataError(f"data path '{path}' does not exist")

@@ -75,3 +75,18 @@ def test_real_files_when_installed(monkeypatch):
     monkeypatch.delenv("LATENTLAB_FASHION_MNIST", raising=False)
     images, labels = fashion_mnist.load("test")
     assert images.shape == (10000, 28, 28) and np.bincount(labels).tolist() == [1000] * 10
+
+
+def test_translation_specs_pick_classes(fake_fmnist):
+    from training.translation_data import open_translation_dataset
+
+    un = open_translation_dataset("fmnist:t-shirt-top,1", "unpaired", 32, 1)
+    assert un.A.shape == (2, 1, 32, 32) and un.B.shape == (2, 1, 32, 32)  # labels 0..9 repeat: 12 images
+    multi = open_translation_dataset("fmnist:sneaker,sandal,ankle-boot", "multi-domain", 16, 1)
+    assert multi.class_names == ("Sneaker", "Sandal", "Ankle boot") and multi.domains.sum(0).tolist() == [1, 1, 1]
+    with pytest.raises(DataError, match="unknown Fashion-MNIST class"):
+        open_translation_dataset("fmnist:sneaker,boots", "unpaired", 32, 1)
+    with pytest.raises(DataError, match="exactly two classes"):
+        open_translation_dataset("fmnist:sneaker,sandal,bag", "unpaired", 32, 1)
+    with pytest.raises(DataError, match="at least two different"):
+        open_translation_dataset("fmnist:bag,bag", "multi-domain", 32, 1)
