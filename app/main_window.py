@@ -610,7 +610,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Inverted {name}", 3000)
 
     # --- video export -------------------------------------------------------------------------------
-    def export_requests(self, frames: int, loop: bool) -> list[RenderRequest]:
+    def export_requests(
+        self, frames: int, loop: bool, keyframes: list[int] | None = None, easing: str = "linear"
+    ) -> list[RenderRequest]:
         """The frames of the walk from the current latent A to seed B (and back when looping), with
         every other current setting (truncation, styles, noise, directions) as shown."""
         base = self.current_request()
@@ -623,7 +625,8 @@ class MainWindow(QMainWindow):
             space = "z"
         if base.ws is not None:  # an inverted image has no z: walk in w
             space = "w"
-        reqs = walk(base, [int(p.seed), int(p.interp_seed)], frames, p.interp_method, space, loop)
+        seeds = [int(p.seed), int(p.interp_seed), *[int(k) for k in keyframes or ()]]
+        reqs = walk(base, seeds, frames, p.interp_method, space, loop, easing)
         if base.z is not None or base.ws is not None:  # an encoded latent A: keep it on the first segment
             reqs = [
                 dataclasses.replace(r, z=base.z, ws=base.ws) if r.seed == p.seed else dataclasses.replace(r, ws=None)
@@ -631,7 +634,9 @@ class MainWindow(QMainWindow):
             ]
         return reqs
 
-    def export_video(self, path: str, frames: int, fps: int, loop: bool = False) -> None:
+    def export_video(
+        self, path: str, frames: int, fps: int, loop: bool = False, options: dict[str, Any] | None = None
+    ) -> None:
         """Render and encode the walk as an engine job (progress and Cancel in the status bar)."""
         if self.model_id is None:
             self.show_error("Cannot export video", "Open a model first.")
@@ -641,7 +646,9 @@ class MainWindow(QMainWindow):
         except ValueError as e:
             self.show_error("Cannot export video", str(e))
             return
-        mid, reqs = self.model_id, self.export_requests(frames, loop)
+        opts = options or {}
+        reqs = self.export_requests(frames, loop, list(opts.get("keyframes") or []), opts.get("easing", "linear"))
+        mid = self.model_id
 
         def job(ctx: Any) -> Any:
             model = ctx.model(mid)

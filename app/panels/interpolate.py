@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QWidget,
@@ -23,6 +25,7 @@ from app.params import Params, latent_spaces
 from app.widgets import FloatSlider, random_seed, seed_spin, set_silently
 from engine.api import INTERP_METHODS
 from engine.families.base import Capabilities
+from engine.latent.keyframes import EASINGS
 
 VIDEO_FILTER = "MP4 video (*.mp4);;GIF animation (*.gif);;WebM video (*.webm)"
 TICK_MS = 40
@@ -34,8 +37,9 @@ class InterpolatePanel(ParamPanel):
     Play/Pause (t swings back and forth; frames are not undo steps) and "Make B current"."""
 
     title = "Interpolate"
-    export_requested = Signal(str, int, int, bool)
-    """(path, frames, fps, loop): write the walk A → B (→ A when looping) as a video."""
+    export_requested = Signal(str, int, int, bool, object)
+    """(path, frames, fps, loop, options): write the walk A → B (→ more keyframes) (→ A when looping)
+    as a video; ``options`` holds ``keyframes`` (extra seeds after B) and ``easing``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,12 +98,24 @@ class InterpolatePanel(ParamPanel):
         self.fps.setToolTip("Frames per second")
         self.loop = QCheckBox("Loop")
         self.loop.setToolTip("Walk A → B → A, so the video repeats seamlessly")
+        self.more = QLineEdit()
+        self.more.setPlaceholderText("more keyframes after B, e.g. 9, 14")
+        self.more.setToolTip("Seeds the video walks through after B (comma-separated)")
+        self.easing = QComboBox()
+        self.easing.addItems(list(EASINGS))
+        self.easing.setToolTip("linear, or smooth (slows down at each keyframe)")
         self.export = QPushButton("Export video…")
         self.export.setToolTip("Write the walk A → B as MP4, GIF or WebM (runs as a job with progress and cancel)")
         erow = QHBoxLayout()
         for w in (QLabel("Frames"), self.frames, QLabel("fps"), self.fps, self.loop, self.export):
             erow.addWidget(w)
         form.addRow(erow)
+        krow = QHBoxLayout()
+        krow.addWidget(QLabel("Then"))
+        krow.addWidget(self.more, 1)
+        krow.addWidget(QLabel("Easing"))
+        krow.addWidget(self.easing)
+        form.addRow(krow)
         self.export_dir = str(Path.home())
 
         self.timer = QTimer(self)
@@ -124,7 +140,27 @@ class InterpolatePanel(ParamPanel):
         if not Path(path).suffix:
             path += ".gif" if "GIF" in chosen else ".webm" if "WebM" in chosen else ".mp4"
         self.export_dir = str(Path(path).parent)
-        self.export_requested.emit(path, int(self.frames.value()), int(self.fps.value()), self.loop.isChecked())
+        try:
+            keys = self.keyframes()
+        except ValueError as e:
+            QMessageBox.warning(self, "Cannot export video", str(e))
+            return
+        options = {"keyframes": keys, "easing": self.easing.currentText()}
+        self.export_requested.emit(
+            path, int(self.frames.value()), int(self.fps.value()), self.loop.isChecked(), options
+        )
+
+    def keyframes(self) -> list[int]:
+        """The extra keyframe seeds typed after B (ValueError naming a bad entry)."""
+        out = []
+        for part in self.more.text().replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit():
+                raise ValueError(f"'{part}' is not a seed (keyframes are comma-separated non-negative integers)")
+            out.append(int(part))
+        return out
 
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:

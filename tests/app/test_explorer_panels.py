@@ -234,5 +234,11 @@ def test_export_video_job_writes_the_walk(window, wait_current, qtbot, tmp_path)
     qtbot.waitUntil(lambda: not window._exports and len(list(folder.glob("*.png"))) == 9, timeout=WAIT_MS * 3)
     np.testing.assert_array_equal(np.asarray(Image.open(folder / "frame_00000.png"))[..., :3], first)
     assert window.export_requests(9, True)[3].interpolation.space == "w"
+    keyed = window.export_requests(12, False, [20, 30], "smooth")
+    assert [r.seed for r in keyed[::4]] == [window.params.seed, 6, 20]  # A, B, then the typed keyframes
+    assert keyed[-1].interpolation.seed_b == 30 and keyed[-1].interpolation.t == 1.0
+    window.interpolate_panel.more.setText("20, x")
+    with pytest.raises(ValueError, match="'x' is not a seed"):
+        window.interpolate_panel.keyframes()
     window.export_video(str(tmp_path / "bad.avi"), 5, 12)
     assert window.last_error is not None and "unknown output type" in window.last_error.text()
