@@ -31,12 +31,24 @@ def _training_checkpoint(path: Path) -> dict[str, Any] | None:
     return state if isinstance(state, dict) and "trainer" in state and "step" in state else None
 
 
-def init_spec(source: str) -> dict[str, Any]:
-    """Family, resolution, channels and model config of the weights in ``source`` (they fix the
-    architecture of the run that starts from them)."""
+def _resolve(source: str) -> Path:
+    """A bundled model name or a file path → the file (DataError naming both when neither exists)."""
+    from engine import zoo
+
+    entry = zoo.find(str(source))
+    if entry is not None:
+        return entry.path
     path = Path(source).expanduser()
     if not path.exists():
-        raise DataError(f"--init: '{path}' does not exist")
+        known = ", ".join(e.name for e in zoo.list_models()) or "none"
+        raise DataError(f"--init: '{path}' does not exist and is not a bundled model (bundled: {known})")
+    return path
+
+
+def init_spec(source: str) -> dict[str, Any]:
+    """Family, resolution, channels and model config of the weights in ``source`` (a file or a bundled
+    model name; they fix the architecture of the run that starts from them)."""
+    path = _resolve(source)
     if _training_checkpoint(path) is not None:
         run_json = path.parent / "run.json"
         if not run_json.exists():
@@ -59,7 +71,7 @@ def _plain(d: dict[str, Any]) -> dict[str, Any]:
 
 def load_stylegan2_init(trainer: Any, source: str) -> dict[str, Any]:
     """Load ``source`` into a StyleGAN2 (or StyleGAN v1, its subclass) trainer; returns what was loaded."""
-    path = Path(source).expanduser()
+    path = _resolve(source)
     state = _training_checkpoint(path)
     try:
         if state is not None:

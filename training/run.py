@@ -105,7 +105,8 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
         wanted = args.family or base.get("family") or spec["family"]
         if wanted != spec["family"]:
             raise DataError(f"--init holds a {spec['family']} model; it cannot start a {wanted} run")
-        base.update(spec, init=str(Path(args.init).expanduser().resolve()))
+        init_path = Path(args.init).expanduser()
+        base.update(spec, init=str(init_path.resolve()) if init_path.exists() else args.init)  # or a bundled name
         base.setdefault("out", f"runs/finetune-{Path(args.init).stem}")
     base.update({k: v for k, v in flags.items() if v is not None})
     tuned = {"lr": args.lr, "freeze_d": args.freeze_d, "diffaugment": args.diffaugment}

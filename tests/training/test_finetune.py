@@ -180,3 +180,53 @@ def test_init_from_rosinality_generator(tmp_path, capsys):
     ref = load_model(ROS).module.state_dict()
     _same(ref, _last_state(out)["G_ema"])
     assert json.loads((out / "run.json").read_text())["resolution"] == 64
+
+
+def test_finetune_the_bundled_stylegan2_on_200_images(tmp_path, capsys):
+    """Issue 7's acceptance: the bundled model by name, a 200-image folder, DiffAugment and FreezeD."""
+    import numpy as np
+    from PIL import Image
+
+    from engine import zoo
+    from engine.checkpoints.native import load_native
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    emoji = np.load(zoo.data_path("emoji64.npz"))["images"]
+    for i in range(200):
+        Image.fromarray(emoji[(i * 7) % len(emoji)]).save(folder / f"{i:03d}.png")
+    capsys.readouterr()
+    out = tmp_path / "ft"
+    args = [
+        "--init",
+        "emoji-stylegan2",
+        "--data",
+        str(folder),
+        "--out",
+        str(out),
+        "--max-steps",
+        "2",
+        "--batch",
+        "2",
+        "--freeze-d",
+        "2",
+        "--diffaugment",
+        "color,translation,cutout",
+        "--lr",
+        "0.001",
+        "--checkpoint-every",
+        "2",
+        "--sample-every",
+        "0",
+    ]
+    assert train_main(args) == 0
+    events = _events(capsys)
+    start = next(e for e in events if e["event"] == "start")
+    assert start["images"] == 200
+    (init,) = [e for e in events if e["event"] == "init"]
+    assert init["kind"] == "native" and init["D"] == "fresh"
+    tuned = load_native(out / "model.safetensors")
+    base = load_native(zoo.find("emoji-stylegan2").path)
+    assert tuned.config == base.config
+    a, b = tuned.module.state_dict(), base.module.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)  # the generator moved from the bundled weights
