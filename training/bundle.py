@@ -174,7 +174,16 @@ def _translation_samples(model: Any, run: dict[str, Any], assets: Path, name: st
             a = x.permute(1, 2, 0).numpy()
             Image.fromarray(a[:, :, 0] if a.shape[2] == 1 else a).save(path)
             written.append(str(path.relative_to(assets)))
-    return grid, translation_quality(model, data), written
+    quality = translation_quality(model, data)
+    if str(run["data"]).startswith("fmnist:"):
+        from training.translation_eval import fmnist_target_accuracy
+
+        quality["target_class_accuracy"] = fmnist_target_accuracy(model, run["data"])
+        quality["target_class_accuracy_note"] = (
+            "fraction of held-out Fashion-MNIST test images translated toward each target that the bundled "
+            "classifier assigns to that class"
+        )
+    return grid, quality, written
 
 
 def main(argv: list[str] | None = None) -> None:

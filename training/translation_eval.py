@@ -72,3 +72,44 @@ def translation_quality(model: LoadedModel, dataset, n: int = 256, batch: int = 
         key: round(total / count / 2, 4),
         "note": "pixel L1 in [0, 1] units (training/translation_eval.py)",
     }
+
+
+@torch.no_grad()
+def fmnist_target_accuracy(model: LoadedModel, spec: str, n: int = 1000, batch: int = 250) -> dict[str, float]:
+    """For models trained on ``fmnist:CLASS,...`` data: the fraction of held-out test images, translated
+    toward each target class (each direction, or each domain), that the bundled Fashion-MNIST classifier
+    assigns to that class — does the translation really change the garment?"""
+    from engine.metrics.features import classifier_extractor
+    from training import fashion_mnist
+    from training.data import open_dataset
+    from training.translation_data import _slug
+
+    slugs = {_slug(c): i for i, c in enumerate(fashion_mnist.CLASS_NAMES)}
+    classes = [int(w) if w.strip().isdigit() else slugs[_slug(w)] for w in spec.split(":", 1)[1].split(",")]
+    test = open_dataset("fmnist:test", model.capabilities.resolution, model.capabilities.channels, labelled=True)
+    x, y = test.images.float() / 127.5 - 1, test.labels
+    ext = classifier_extractor()
+
+    def accuracy(images: torch.Tensor, target: int) -> float:
+        _, logits = ext.extract(images)
+        return round(float((logits.argmax(1) == target).mean()), 4)
+
+    def run(xs: torch.Tensor, direction: str | None = None, target: torch.Tensor | None = None) -> torch.Tensor:
+        parts = []
+        for i in range(0, len(xs), batch):
+            t = None if target is None else target[i : i + batch]
+            parts.append(model.translate(xs[i : i + batch], direction=direction, target=t))
+        return torch.cat(parts)
+
+    out: dict[str, float] = {}
+    caps = model.capabilities
+    if caps.task == "multi-domain":
+        xs = x[torch.isin(y, torch.tensor(classes))][:n]
+        for k, name in enumerate(caps.classes):
+            target = torch.zeros(len(xs), len(caps.classes))
+            target[:, k] = 1
+            out[f"to {name}"] = accuracy(run(xs, target=target), classes[k])
+    else:
+        for direction, (a, b) in {"AtoB": (classes[0], classes[1]), "BtoA": (classes[1], classes[0])}.items():
+            out[direction] = accuracy(run(x[y == a][:n], direction=direction), b)
+    return out

@@ -138,3 +138,24 @@ def test_paste_translates_the_clipboard_image(qtbot, client, translators) -> Non
     assert panel.shown.currentText() == "pasted image"
     np.testing.assert_array_equal(panel.input_view.frame[0, 0], [0x33, 0x66, 0xCC])
     win.close()
+
+
+@pytest.mark.parametrize("name", ["emoji-pix2pix", "fmnist-cyclegan", "fmnist-stargan"])
+def test_dropping_a_bundled_sample_translates_it(qtbot, client, name) -> None:
+    """Issue 5's acceptance: each bundled translator translates its own sample input dropped on the window."""
+    from engine import zoo
+
+    entry = zoo.find(name)
+    assert entry is not None, f"{name} is not bundled"
+    sample = zoo.assets_dir() / entry.info["sample_inputs"][0]
+    win = _open(qtbot, client, str(entry.path))
+    panel = win.translate_panel
+    drop_files(win, [sample])
+    qtbot.waitUntil(lambda: panel.output_view.frame is not None, timeout=WAIT_MS)
+    model = load_model(name)
+    caps = model.capabilities
+    fitted = fit_image(Image.open(sample), caps.image_input.size, caps.image_input.channels, "crop")
+    np.testing.assert_array_equal(panel.input_view.frame, fitted)
+    assert panel.output_view.frame.shape == fitted.shape
+    assert np.abs(panel.output_view.frame.astype(int) - fitted.astype(int)).mean() > 2  # it changed the image
+    win.close()
