@@ -90,6 +90,23 @@ def latency_stats(ms: Sequence[float]) -> dict[str, float]:
     }
 
 
+def drive(job: Any, unit: str = "") -> Any:
+    """Run a job generator (yielding ``(done, total, message)``) to its end in this thread, with a
+    one-line progress counter on stderr when it is a terminal; returns the job's value."""
+    tty = sys.stderr.isatty()
+    try:
+        while True:
+            try:
+                done, total, msg = next(job)
+            except StopIteration as stop:
+                return stop.value
+            if tty:
+                sys.stderr.write(f"\r{done}/{total} {unit or msg:<40}")
+    finally:
+        if tty:
+            sys.stderr.write("\n")
+
+
 def out(text: str = "") -> None:
     """Write one line of command output to stdout."""
     sys.stdout.write(text + "\n")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
 from app.cli import _device, _device_arg, _load, _model_arg, _verbose_arg
-from app.cli_util import CliError, make_grid, out
+from app.cli_util import CliError, drive, make_grid, out
 
 log = logging.getLogger("latentlab.cli")
 PREVIEW_STEPS = (-3.0, -1.5, 0.0, 1.5, 3.0)
@@ -64,19 +63,9 @@ def cmd_directions(args: argparse.Namespace) -> int:
     if args.method == "pca":
         kwargs["n"] = args.n
     try:
-        job = compute(model, args.method, **kwargs)
-        while True:
-            try:
-                done, total, msg = next(job)
-            except StopIteration as stop:
-                dirs = stop.value
-                break
-            if sys.stderr.isatty():
-                sys.stderr.write(f"\r{done}/{total} {msg:<40}")
+        dirs = drive(compute(model, args.method, **kwargs))
     except DirectionsError as e:
         raise CliError(str(e)) from e
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
     dirs.save(args.out)
     out(f"wrote {len(dirs)} {dirs.method} directions in {dirs.space} to {args.out}")
     if args.preview:

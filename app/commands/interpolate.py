@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 
 from app.cli import _class_index, _device, _device_arg, _load, _model_arg, _verbose_arg
-from app.cli_util import MAX_SEED, CliError, out
+from app.cli_util import MAX_SEED, CliError, drive, out
 from engine.api import INTERP_METHODS, LATENT_SPACES
 from engine.latent.keyframes import EASINGS
 
@@ -105,17 +104,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     cache = LRUCache()
     frames = (render(model, req, cache) for req in requests)
     t0 = time.perf_counter()
-    job = export_job(frames, len(requests), args.out, args.fps, scale)
-    while True:
-        try:
-            done, total, _ = next(job)
-        except StopIteration as stop:
-            written = stop.value
-            break
-        if sys.stderr.isatty():
-            sys.stderr.write(f"\r{done}/{total} frames")
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
+    written = drive(export_job(frames, len(requests), args.out, args.fps, scale), "frames")
     log.info("wrote %d frames in %.2f s", len(requests), time.perf_counter() - t0)
     out(str(written[0].parent if output_kind(args.out) == "dir" else written[0]))
     return 0
