@@ -227,6 +227,7 @@ class MainWindow(QMainWindow):
         self.docks["features"].visibilityChanged.connect(self._on_features_visibility)
         self.features_panel.changed.connect(self.request_render)
         self.discover_panel.compute_requested.connect(self.compute_directions)
+        self.translate_panel.pair_shown.connect(self._show_translation)
         self.encode_panel.invert_requested.connect(self.invert_image)
         self.encode_panel.cancel_requested.connect(self.cancel_inversions)
         self.interpolate_panel.export_requested.connect(self.export_video)
@@ -608,6 +609,11 @@ class MainWindow(QMainWindow):
         self._on_panel_edit("invert image", {"ws": rows, "z": None, "direction_offsets": zeros})
         self.seal_undo()
         self.statusBar().showMessage(f"Inverted {name}", 3000)
+
+    def _show_translation(self, pair: Any) -> None:
+        """Models without a latent: the canvas shows the translate panel's input | output."""
+        if self.caps is not None and self.caps.z_dim <= 0 and self.caps.w_space is None and pair is not None:
+            self.canvas.set_frame(pair)
 
     # --- video export -------------------------------------------------------------------------------
     def export_requests(

@@ -45,6 +45,11 @@ class LatentPanel(ParamPanel):
         self.mix_space.currentTextChanged.connect(lambda t: self.emit_edit("mix_space", mix_space=t))
         self._show_classes(False)
 
+    @staticmethod
+    def applies_to(caps: Capabilities) -> bool:
+        """Only models that generate from a latent have a seed to pick."""
+        return caps.z_dim > 0
+
     def _show_classes(self, show: bool) -> None:
         self.class_combo.setVisible(show)
         if self._class_label is not None:

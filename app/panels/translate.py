@@ -58,6 +58,8 @@ class TranslatePanel(ParamPanel):
     title = "Translate"
     takes_images = True
     error_raised = Signal(str, str)
+    pair_shown = Signal(object)
+    """The current input and its translation side by side (uint8 HWC), for the main canvas; None when empty."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -287,6 +289,11 @@ class TranslatePanel(ParamPanel):
         self.input_view.set_frame(None if it is None else it.fitted)
         self.output_view.set_frame(None if it is None else it.output)
         self.save_button.setEnabled(it is not None and it.output is not None)
+        pair = None
+        if it is not None and it.output is not None and it.fitted.shape == it.output.shape:
+            gap = np.full((it.fitted.shape[0], max(1, it.fitted.shape[1] // 16), it.fitted.shape[2]), 255, np.uint8)
+            pair = np.concatenate([it.fitted, gap, it.output], axis=1)
+        self.pair_shown.emit(pair)
 
     def folder_dialog(self) -> None:
         src = QFileDialog.getExistingDirectory(self, "Folder to translate", self.start_dir)

@@ -56,6 +56,7 @@ def test_dropping_an_image_on_the_window_translates_it(qtbot, client, translator
     win = _open(qtbot, client, translators["cyclegan"])
     panel = win.translate_panel
     assert not win.docks["translate"].isHidden() and win.docks["encode"].isHidden()
+    assert win.docks["latent"].isHidden()  # no latent, no seed to pick
     assert [panel.direction.itemData(i) for i in range(panel.direction.count())] == ["AtoB", "BtoA"]
     img = _picture(tmp_path / "photo.png")
     drop_files(win, [img])
@@ -158,4 +159,6 @@ def test_dropping_a_bundled_sample_translates_it(qtbot, client, name) -> None:
     np.testing.assert_array_equal(panel.input_view.frame, fitted)
     assert panel.output_view.frame.shape == fitted.shape
     assert np.abs(panel.output_view.frame.astype(int) - fitted.astype(int)).mean() > 2  # it changed the image
+    shown = win.canvas.frame  # the canvas shows input | output large
+    assert shown is not None and shown.shape[0] == fitted.shape[0] and shown.shape[1] > 2 * fitted.shape[1]
     win.close()
