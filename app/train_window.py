@@ -39,6 +39,8 @@ from training.presets import PRESETS, Preset
 log = logging.getLogger(__name__)
 
 DATA_CHOICES = ("demo:emoji", "fmnist:train")
+CHECKPOINT_METRICS_N = 2000
+NO_LATENT_FAMILIES = ("pix2pix", "cyclegan", "stargan", "psp", "classifier")
 CURVE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 INT_FIELDS = (
     ("resolution", "Resolution", 4, 1024),
@@ -188,7 +190,11 @@ class TrainWindow(QWidget):
         self.status_label = QLabel("idle", box)
         self.speed_label = QLabel("– images/s", box)
         self.eta_label = QLabel("ETA –", box)
-        for w in (self.status_label, self.speed_label, self.eta_label):
+        self.metrics_label = QLabel("", box)
+        self.metrics_label.setToolTip(
+            "FID/KID against Fashion-MNIST's test images at each checkpoint (classifier features)"
+        )
+        for w in (self.status_label, self.speed_label, self.eta_label, self.metrics_label):
             stats.addWidget(w)
         stats.addStretch(1)
         col.addLayout(stats)
@@ -299,6 +305,8 @@ class TrainWindow(QWidget):
         args += ["--channels", str(self.channels_box.currentData())]
         args.append("--xflip" if self.xflip_check.isChecked() else "--no-xflip")
         args += ["--hparams", json.dumps(self.hparams())]
+        if data.startswith("fmnist:train") and self.preset.family not in NO_LATENT_FAMILIES:
+            args += ["--metrics-n", str(CHECKPOINT_METRICS_N)]  # FID/KID at each checkpoint
         return args
 
     # --- actions -------------------------------------------------------------------------------------------
@@ -405,6 +413,10 @@ class TrainWindow(QWidget):
         elif kind == "checkpoint":
             self.model_path = ev.get("model")
             self._update_buttons()
+        elif kind == "metrics":
+            self.metrics_label.setText(
+                f"FID {ev['fid']:.1f} · KID {ev['kid_mean']:.2f} (step {ev['step']}, {ev['n']} images)"
+            )
         elif kind == "done":
             self.model_path = ev.get("model") or self.model_path
             self.progress.setValue(int(ev["step"]))

@@ -60,8 +60,41 @@ class TrainOptions:
     preset: str | None = None
     init: str | None = None
     """Weights to start from (fine-tuning; see :mod:`training.finetune`)."""
+    metrics_n: int = 0
+    """FID/KID with this many images per side at every checkpoint, when a bundled feature network
+    fits the data (Fashion-MNIST, against its test split) and the model generates from a latent; 0 = off."""
     model: dict[str, Any] = field(default_factory=dict)
     hparams: dict[str, Any] = field(default_factory=dict)
+
+
+def checkpoint_metrics(model_path: Path, data: str, n: int) -> dict[str, Any] | None:
+    """FID and KID of the exported model against Fashion-MNIST's test split with the bundled classifier
+    features (None when they do not apply: other data, no latent, or the classifier is missing)."""
+    if not str(data).startswith("fmnist:train") and str(data) != "fmnist":
+        return None
+    from engine.checkpoints.native import load_native
+    from engine.metrics.errors import MetricError
+    from engine.metrics.evaluate import EvalOptions, dataset_source, evaluate, model_source, run_to_end
+    from engine.metrics.features import classifier_extractor
+
+    model = load_native(model_path)
+    caps = model.capabilities
+    if caps.z_dim <= 0:
+        return None
+    try:
+        extractor = classifier_extractor()
+        real = open_dataset("fmnist:test", caps.resolution, caps.channels)
+        job = evaluate(
+            dataset_source("fmnist:test", real, n),
+            model_source(model, n),
+            extractor,
+            EvalOptions(("fid", "kid"), n=n, kid_subset_size=min(1000, n)),
+        )
+        report = run_to_end(job)
+    except (LookupError, MetricError, ValueError) as e:
+        log.warning("checkpoint metrics skipped: %s", e)
+        return None
+    return {"n": n, "against": "fmnist:test", "fid": report.fid, "kid_mean": report.kid_mean, "kid_std": report.kid_std}
 
 
 class LossMeter:
@@ -244,6 +277,10 @@ def _run(opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: di
             for _, old_path in checkpoints(run_dir)[: -opts.keep]:
                 old_path.unlink(missing_ok=True)
             ev.emit("checkpoint", step=step, path=str(path), model=str(model_path))
+            if opts.metrics_n > 0:
+                measured = checkpoint_metrics(model_path, opts.data, opts.metrics_n)
+                if measured:
+                    ev.emit("metrics", step=step, **measured)
 
     def diverged(values: dict[str, float]) -> TrainingError:
         bad = ", ".join(f"{k}={v}" for k, v in values.items() if not math.isfinite(v)) or "a loss"

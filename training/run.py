@@ -32,6 +32,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--checkpoint-every", type=int)
     p.add_argument("--sample-every", type=int)
     p.add_argument("--log-every", type=int)
+    p.add_argument("--metrics-n", type=int, help="FID/KID with N images at each checkpoint (Fashion-MNIST data)")
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto, cpu, cuda, mps")
     p.add_argument("--xflip", action=argparse.BooleanOptionalAction, help="random horizontal flips of the data")
@@ -94,6 +95,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
         "checkpoint_every": args.checkpoint_every,
         "sample_every": args.sample_every,
         "log_every": args.log_every,
+        "metrics_n": args.metrics_n,
         "seed": args.seed,
         "device": args.device,
         "xflip": args.xflip,

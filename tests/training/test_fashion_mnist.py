@@ -90,3 +90,34 @@ def test_translation_specs_pick_classes(fake_fmnist):
         open_translation_dataset("fmnist:sneaker,sandal,bag", "unpaired", 32, 1)
     with pytest.raises(DataError, match="at least two different"):
         open_translation_dataset("fmnist:bag,bag", "multi-domain", 32, 1)
+
+
+def test_checkpoint_metrics_event(fake_fmnist, tmp_path):
+    from training.loop import TrainOptions, checkpoint_metrics, run
+
+    class Collect:
+        def __init__(self):
+            self.events = []
+
+        def emit(self, event, **fields):
+            self.events.append({"event": event, **fields})
+
+    ev = Collect()
+    opts = TrainOptions(
+        family="dcgan",
+        data="fmnist:train",
+        resolution=16,
+        channels=1,
+        out=str(tmp_path / "run"),
+        batch=4,
+        max_steps=2,
+        checkpoint_every=2,
+        sample_every=0,
+        log_every=1,
+        metrics_n=6,
+        model={"z_dim": 8, "ngf": 8, "ndf": 8},
+    )
+    path = run(opts, ev)
+    (m,) = [e for e in ev.events if e["event"] == "metrics"]
+    assert m["step"] == 2 and m["n"] == 6 and m["against"] == "fmnist:test" and m["fid"] > 0
+    assert checkpoint_metrics(path, "demo:emoji", 6) is None  # no feature network for that data
