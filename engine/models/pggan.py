@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.models.stylegan2 import normalize_2nd_moment, resolutions
+from engine.models.stylegan2 import normalize_2nd_moment, resolve_channels
 from engine.nn.equalized import EqualConv2d, EqualLinear
 from engine.nn.stddev import MinibatchStdDev
 
@@ -42,16 +42,7 @@ class PGGANConfig:
     pixel_norm: bool = True
 
     def __post_init__(self) -> None:
-        rs = resolutions(self.resolution)
-        if not self.channels:
-            chans = tuple(min(self.channel_base // r, self.channel_max) for r in rs)
-            object.__setattr__(self, "channels", chans)
-        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
-        if not self.d_channels:
-            object.__setattr__(self, "d_channels", self.channels)
-        object.__setattr__(self, "d_channels", tuple(int(c) for c in self.d_channels))
-        if len(self.channels) != len(rs) or len(self.d_channels) != len(rs):
-            raise ValueError(f"channels must list one count per resolution {rs}")
+        resolve_channels(self)
 
     @property
     def num_levels(self) -> int:

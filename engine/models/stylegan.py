@@ -22,8 +22,8 @@ from torch import nn
 from engine.api import NOISE_MODES
 from engine.models.stylegan2 import (
     MappingNetwork,
-    default_channels,
     resolutions,
+    resolve_channels,
     truncate,
 )
 from engine.nn.equalized import EqualConv2d, EqualLinear
@@ -52,15 +52,7 @@ class StyleGANConfig:
     mbstd_group_size: int = 4
 
     def __post_init__(self) -> None:
-        rs = resolutions(self.resolution)
-        if not self.channels:
-            object.__setattr__(self, "channels", default_channels(self.resolution, self.channel_base, self.channel_max))
-        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
-        if not self.d_channels:
-            object.__setattr__(self, "d_channels", self.channels)
-        object.__setattr__(self, "d_channels", tuple(int(c) for c in self.d_channels))
-        if len(self.channels) != len(rs) or len(self.d_channels) != len(rs):
-            raise ValueError(f"channels must list one count per resolution {rs}")
+        resolve_channels(self)
 
     @property
     def num_layers(self) -> int:

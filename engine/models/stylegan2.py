@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -37,6 +38,17 @@ def resolutions(resolution: int) -> list[int]:
     return [2**i for i in range(2, log2 + 1)]
 
 
+def resolve_channels(cfg: Any) -> None:
+    """Fill a frozen config's ``channels`` (from ``channel_base``/``channel_max`` when empty) and
+    ``d_channels`` (= ``channels`` when empty) as int tuples, one per resolution 4..R; check the counts."""
+    rs = resolutions(cfg.resolution)
+    chans = cfg.channels or default_channels(cfg.resolution, cfg.channel_base, cfg.channel_max)
+    object.__setattr__(cfg, "channels", tuple(int(c) for c in chans))
+    object.__setattr__(cfg, "d_channels", tuple(int(c) for c in (cfg.d_channels or cfg.channels)))
+    if len(cfg.channels) != len(rs) or len(cfg.d_channels) != len(rs):
+        raise ValueError(f"channels must list one count per resolution {rs}")
+
+
 @dataclass(frozen=True)
 class StyleGAN2Config:
     """Architecture of a StyleGAN2 generator (and its discriminator for training)."""
@@ -57,15 +69,7 @@ class StyleGAN2Config:
     mbstd_group_size: int = 4
 
     def __post_init__(self) -> None:
-        rs = resolutions(self.resolution)
-        if not self.channels:
-            object.__setattr__(self, "channels", default_channels(self.resolution, self.channel_base, self.channel_max))
-        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
-        if not self.d_channels:
-            object.__setattr__(self, "d_channels", self.channels)
-        object.__setattr__(self, "d_channels", tuple(int(c) for c in self.d_channels))
-        if len(self.channels) != len(rs) or len(self.d_channels) != len(rs):
-            raise ValueError(f"channels must list one count per resolution {rs}")
+        resolve_channels(self)
 
     @property
     def num_layers(self) -> int:
