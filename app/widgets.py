@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QDoubleSpinBox,
     QFrame,
+    QGridLayout,
     QLabel,
     QScrollArea,
     QSizePolicy,
@@ -152,3 +153,15 @@ class Thumbnail(QLabel):
         self.setPixmap(
             pix.scaled(inner, inner, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
         )
+
+
+def thumbnail_pair(
+    size: int, titles: tuple[str, str], placeholder: str = ""
+) -> tuple[QGridLayout, Thumbnail, Thumbnail]:
+    """Two captioned thumbnails side by side (e.g. an input and what the model made of it)."""
+    grid = QGridLayout()
+    left, right = Thumbnail(size, placeholder), Thumbnail(size, "")
+    for col, (title, view) in enumerate(zip(titles, (left, right))):
+        grid.addWidget(QLabel(title), 0, col, Qt.AlignmentFlag.AlignHCenter)
+        grid.addWidget(view, 1, col, Qt.AlignmentFlag.AlignHCenter)
+    return grid, left, right

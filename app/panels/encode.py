@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.panels.base import ParamPanel
 from app.params import Params
-from app.widgets import Thumbnail, no_drops
+from app.widgets import no_drops, thumbnail_pair
 from engine.families.base import Capabilities
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All files (*)"
@@ -105,13 +105,7 @@ class EncodePanel(ParamPanel):
         form.addLayout(run_row, 2, 0, 1, 4)
         outer.addWidget(self.w_controls)
 
-        grid = QGridLayout()
-        self.input_view = Thumbnail(THUMB, "drop an\nimage")
-        self.recon_view = Thumbnail(THUMB, "")
-        grid.addWidget(QLabel("Input"), 0, 0, Qt.AlignmentFlag.AlignHCenter)
-        grid.addWidget(QLabel("Reconstruction"), 0, 1, Qt.AlignmentFlag.AlignHCenter)
-        grid.addWidget(self.input_view, 1, 0, Qt.AlignmentFlag.AlignHCenter)
-        grid.addWidget(self.recon_view, 1, 1, Qt.AlignmentFlag.AlignHCenter)
+        grid, self.input_view, self.recon_view = thumbnail_pair(THUMB, ("Input", "Reconstruction"), "drop an\nimage")
         outer.addLayout(grid)
         self.progress = QProgressBar()
         self.progress.setVisible(False)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.base import ParamPanel
-from app.widgets import Thumbnail
+from app.widgets import thumbnail_pair
 from engine.api import JobProgress, JobResult
 from engine.families.base import Capabilities
 
@@ -106,13 +106,9 @@ class TranslatePanel(ParamPanel):
         choice.addWidget(self.fit, 2, 1)
         outer.addLayout(choice)
 
-        views = QGridLayout()
-        self.input_view = Thumbnail(VIEW, "drop, paste\nor open\nan image")
-        self.output_view = Thumbnail(VIEW, "")
-        views.addWidget(QLabel("Input (as the model sees it)"), 0, 0, Qt.AlignmentFlag.AlignHCenter)
-        views.addWidget(QLabel("Output"), 0, 1, Qt.AlignmentFlag.AlignHCenter)
-        views.addWidget(self.input_view, 1, 0, Qt.AlignmentFlag.AlignHCenter)
-        views.addWidget(self.output_view, 1, 1, Qt.AlignmentFlag.AlignHCenter)
+        views, self.input_view, self.output_view = thumbnail_pair(
+            VIEW, ("Input (as the model sees it)", "Output"), "drop, paste\nor open\nan image"
+        )
         outer.addLayout(views)
 
         row = QHBoxLayout()
