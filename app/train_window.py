@@ -305,7 +305,7 @@ class TrainWindow(QWidget):
         args += ["--channels", str(self.channels_box.currentData())]
         args.append("--xflip" if self.xflip_check.isChecked() else "--no-xflip")
         args += ["--hparams", json.dumps(self.hparams())]
-        if data.startswith("fmnist:train") and self.preset.family not in NO_LATENT_FAMILIES:
+        if (data.startswith("fmnist:train") or data == "demo:emoji") and self.preset.family not in NO_LATENT_FAMILIES:
             args += ["--metrics-n", str(CHECKPOINT_METRICS_N)]  # FID/KID at each checkpoint
         return args
 

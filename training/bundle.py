@@ -67,15 +67,20 @@ def reconstruction_error(model: Any, data: Any, n: int = 10000) -> dict[str, flo
 
 def measure(model: Any, data: str, n: int = 10000) -> dict[str, Any]:
     """FID, KID, IS, precision/recall (and class accuracy for conditional models) against the held-out
-    split, with the bundled Fashion-MNIST classifier features (``latentlab metrics`` computes the same)."""
+    split (Fashion-MNIST) or the whole set (the emoji, which has no held-out images), with the bundled
+    feature network for that data, at most as many generated images as real ones (``latentlab metrics``
+    computes the same)."""
     from engine.metrics.evaluate import EvalOptions, dataset_source, evaluate, model_source, run_to_end
-    from engine.metrics.features import classifier_extractor
+    from engine.metrics.features import make_extractor
 
     caps = model.capabilities
     held_out = _held_out(data)
     metrics = ("fid", "kid", "is", "pr") + (("acc",) if caps.classes else ())
-    real = dataset_source(held_out, open_dataset(held_out, caps.resolution, caps.channels), n)
-    report = run_to_end(evaluate(real, model_source(model, n), classifier_extractor(), EvalOptions(metrics, n=n)))
+    real_data = open_dataset(held_out, caps.resolution, caps.channels)
+    n = min(n, len(real_data))
+    real = dataset_source(held_out, real_data, n)
+    extractor = make_extractor("auto", data=held_out)
+    report = run_to_end(evaluate(real, model_source(model, n), extractor, EvalOptions(metrics, n=n)))
     values = {k: v for k, v in report.to_dict().items() if isinstance(v, float) and k != "seconds"}
     rounded = {k: round(v, 4) for k, v in values.items()}
     cmd = f"latentlab metrics {{name}} --data {held_out} --n {n} --metric {','.join(metrics)}"
@@ -112,7 +117,8 @@ def bundle(
                 model, open_dataset(test_spec, run["resolution"], run.get("channels", 3))
             )
             quality["reconstruction"]["data"] = test_spec
-        metrics = measure(model, run["data"]) if run["data"].startswith("fmnist") else {}
+        measurable = run["data"].startswith(("fmnist", "demo:emoji"))
+        metrics = measure(model, run["data"]) if measurable else {}
     prov = doc.get("provenance", {})
     cmd = (
         f"latentlab train --preset {run['preset']}"

@@ -31,11 +31,13 @@ def bundle_classifier(
     shutil.copyfile(run_dir / "classifier.safetensors", dst)
     shutil.copyfile(run_dir / "classifier.json", dst.with_suffix(".json"))
     cfg = doc["config"]
+    emoji = str(info["data"]).startswith("demo:emoji")
     entry = {
         "path": f"models/{name}.safetensors",
         "kind": "classifier",
         "description": (
-            f"Fashion-MNIST CNN classifier ({cfg['resolution']}x{cfg['resolution']}, {cfg['channels']} channel): "
+            f"{'Emoji' if emoji else 'Fashion-MNIST'} CNN classifier ({cfg['resolution']}x{cfg['resolution']}, "
+            f"{cfg['channels']} channel{'s' if cfg['channels'] > 1 else ''}, {cfg['num_classes']} classes): "
             f"{cfg['feature_dim']}-d standardised penultimate features for FID/KID/precision-recall, logits for IS"
         ),
         "command": f"latentlab train --preset {info['preset']}" if info.get("preset") else "latentlab train",
@@ -48,7 +50,11 @@ def bundle_classifier(
         "test_accuracy": info["test_accuracy"],
         "eval_data": info["eval_data"],
         "features": info.get("features"),
-        "licence": "MIT (trained on Fashion-MNIST, MIT licence, Zalando Research)",
+        "licence": (
+            "SIL OFL 1.1 (trained on Noto Color Emoji renderings); see LICENSES/README.md"
+            if emoji
+            else "MIT (trained on Fashion-MNIST, MIT licence, Zalando Research)"
+        ),
     }
     manifest_path = assets / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}

@@ -25,7 +25,14 @@ from training.events import EventWriter
 from training.loop import TrainOptions
 
 log = logging.getLogger(__name__)
-DEFAULT_HPARAMS: dict[str, Any] = {"lr": 2e-3, "weight_decay": 1e-4, "shift": 2, "xflip": True, "eval_data": ""}
+DEFAULT_HPARAMS: dict[str, Any] = {
+    "lr": 2e-3,
+    "weight_decay": 1e-4,
+    "shift": 2,
+    "xflip": True,
+    "eval_data": "",
+    "holdout": 0.0,
+}
 
 
 def augment(x: torch.Tensor, shift: int, xflip: bool, generator: torch.Generator) -> torch.Tensor:
@@ -59,6 +66,30 @@ def accuracy(model: Classifier, data: ImageDataset, device: torch.device, batch:
     return correct / len(data)
 
 
+def split_holdout(data: ImageDataset, fraction: float, seed: int) -> tuple[ImageDataset, ImageDataset]:
+    """A seeded, per-class (stratified) split of ``data`` into (train, held-out) with ``fraction`` held out."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"holdout must be in (0, 1), got {fraction}")
+    if data.labels is None:
+        raise ValueError("a held-out split needs labelled data")
+    gen = torch.Generator().manual_seed(seed)
+    held: list[torch.Tensor] = []
+    for c in range(len(data.class_names)):
+        idx = torch.nonzero(data.labels == c).flatten()
+        idx = idx[torch.randperm(len(idx), generator=gen)]
+        held.append(idx[: int(round(len(idx) * fraction))])
+    mask = torch.zeros(len(data), dtype=torch.bool)
+    mask[torch.cat(held)] = True
+
+    def subset(m: torch.Tensor, what: str) -> ImageDataset:
+        s = data.summary
+        summary = dataclasses.replace(s, source=f"{s.source} ({what})", count=int(m.sum()))
+        images = data.images[m].permute(0, 2, 3, 1).numpy()
+        return ImageDataset(images, summary, data.xflip, data.labels[m].numpy(), data.class_names)
+
+    return subset(~mask, f"{1 - fraction:.0%} train split"), subset(mask, f"{fraction:.0%} held out")
+
+
 def _eval_spec(train_spec: str, explicit: str) -> str | None:
     if explicit:
         return explicit
@@ -84,6 +115,9 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
     train = open_dataset(opts.data, opts.resolution, channels, labelled=True)
     eval_spec = _eval_spec(opts.data, hp["eval_data"])
     test = open_dataset(eval_spec, opts.resolution, channels, labelled=True) if eval_spec else None
+    if test is None and hp["holdout"] > 0:
+        train, test = split_holdout(train, float(hp["holdout"]), opts.seed)
+        eval_spec = f"{opts.data}: {hp['holdout']:.0%} of each class held out (seed {opts.seed})"
     cfg = ClassifierConfig.from_dict(
         {
             **opts.model,
@@ -149,7 +183,8 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
         if test is not None:
             test_acc = accuracy(model, test, device)
             ev.emit("metric", step=step, epoch=math.ceil(step / steps_per_epoch), test_accuracy=test_acc)
-    calibrate_features(model, (b["image"] for b in train.iterate(500)))
+    full = open_dataset(opts.data, opts.resolution, channels) if hp["holdout"] > 0 else train
+    calibrate_features(model, (b["image"] for b in full.iterate(500)))
     wall = time.perf_counter() - t0
     info = {
         "preset": opts.preset,

@@ -162,7 +162,14 @@ def _open(spec: str, resolution: int, channels: int, xflip: bool) -> ImageDatase
         path = zoo.data_path(DEMO_DATASETS[name])
         if not path.exists():
             raise DataError(f"demo dataset file {path} is missing (rebuild it with 'python -m training.demo_data')")
-        return _from_npz(path, spec, resolution, channels, xflip)
+        ds = _from_npz(path, spec, resolution, channels, xflip)
+        if name == "emoji" and not ds.labelled:
+            from training.demo_data import EMOJI_CATEGORIES, emoji_labels
+
+            with np.load(path, allow_pickle=False) as d:
+                ds.labels = torch.from_numpy(emoji_labels(d["names"]))
+            ds.class_names = EMOJI_CATEGORIES
+        return ds
     path = Path(spec).expanduser()
     if not path.exists():
         raise DataError(f"data path '{path}' does not exist")

@@ -58,6 +58,49 @@ def emoji_sequences(font: ImageFont.FreeTypeFont) -> list[str]:
     return out
 
 
+EMOJI_CATEGORIES = (
+    "symbol",
+    "pictograph",
+    "emoticon",
+    "transport",
+    "supplemental",
+    "ext-a",
+    "skin-tone",
+    "flag",
+)
+"""Coarse emoji classes from the Unicode blocks (plus skin-tone variants and flags): the labels the
+``emoji-classifier`` feature network learns, so that FID on the emoji set has emoji-aware features."""
+
+
+def emoji_category(name: str) -> str:
+    """Category of one dataset entry named by its code points (``"1F600"``, ``"1F44B-1F3FD"``, ``"1F1EB-1F1F7"``)."""
+    try:
+        cps = [int(part, 16) for part in name.split("-")]
+    except ValueError as e:
+        raise ValueError(f"not an emoji code-point name: {name!r}") from e
+    if len(cps) == 2 and all(0x1F1E6 <= c <= 0x1F1FF for c in cps):
+        return "flag"
+    if any(0x1F3FB <= c <= 0x1F3FF for c in cps):
+        return "skin-tone"
+    c = cps[0]
+    for lo, hi, cat in (
+        (0x1F600, 0x1F64F, "emoticon"),
+        (0x1F680, 0x1F6FF, "transport"),
+        (0x1F900, 0x1F9FF, "supplemental"),
+        (0x1FA70, 0x1FAFF, "ext-a"),
+        (0x1F300, 0x1F5FF, "pictograph"),
+    ):
+        if lo <= c <= hi:
+            return cat
+    return "symbol"
+
+
+def emoji_labels(names: np.ndarray) -> np.ndarray:
+    """int64 class index (into :data:`EMOJI_CATEGORIES`) for each code-point name."""
+    index = {c: i for i, c in enumerate(EMOJI_CATEGORIES)}
+    return np.array([index[emoji_category(str(n))] for n in names], dtype=np.int64)
+
+
 def to_square(im: Image.Image, size: int, background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
     """Crop an RGBA glyph to its ink, centre it on a square canvas, composite on ``background``, resize."""
     box = im.getbbox()

@@ -68,24 +68,31 @@ class TrainOptions:
 
 
 def checkpoint_metrics(model_path: Path, data: str, n: int) -> dict[str, Any] | None:
-    """FID and KID of the exported model against Fashion-MNIST's test split with the bundled classifier
-    features (None when they do not apply: other data, no latent, or the classifier is missing)."""
-    if not str(data).startswith("fmnist:train") and str(data) != "fmnist":
+    """FID and KID of the exported model with the bundled feature network for its data: against
+    Fashion-MNIST's test split for ``fmnist:train``, against the whole emoji set for ``demo:emoji``
+    (None when they do not apply: other data, no latent, or the feature network is missing)."""
+    data = str(data)
+    if data.startswith("fmnist:train") or data == "fmnist":
+        against = "fmnist:test"
+    elif data == "demo:emoji":
+        against = data
+    else:
         return None
     from engine.checkpoints.native import load_native
     from engine.metrics.errors import MetricError
     from engine.metrics.evaluate import EvalOptions, dataset_source, evaluate, model_source, run_to_end
-    from engine.metrics.features import classifier_extractor
+    from engine.metrics.features import make_extractor
 
     model = load_native(model_path)
     caps = model.capabilities
     if caps.z_dim <= 0:
         return None
     try:
-        extractor = classifier_extractor()
-        real = open_dataset("fmnist:test", caps.resolution, caps.channels)
+        extractor = make_extractor("auto", data=against)
+        real = open_dataset(against, caps.resolution, caps.channels)
+        n = min(n, len(real))
         job = evaluate(
-            dataset_source("fmnist:test", real, n),
+            dataset_source(against, real, n),
             model_source(model, n),
             extractor,
             EvalOptions(("fid", "kid"), n=n, kid_subset_size=min(1000, n)),
@@ -94,7 +101,7 @@ def checkpoint_metrics(model_path: Path, data: str, n: int) -> dict[str, Any] | 
     except (LookupError, MetricError, ValueError) as e:
         log.warning("checkpoint metrics skipped: %s", e)
         return None
-    return {"n": n, "against": "fmnist:test", "fid": report.fid, "kid_mean": report.kid_mean, "kid_std": report.kid_std}
+    return {"n": n, "against": against, "fid": report.fid, "kid_mean": report.kid_mean, "kid_std": report.kid_std}
 
 
 class LossMeter:

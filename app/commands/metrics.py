@@ -1,5 +1,5 @@
 """``latentlab metrics``: FID, KID, Inception Score and precision/recall of a model (or of one dataset
-against another: the real-vs-real floor), with the bundled Fashion-MNIST classifier or Inception-v3."""
+against another: the real-vs-real floor), with a bundled classifier's features or Inception-v3."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ DESCRIPTION = """Measure a generator against real data.
 
   latentlab metrics MODEL --data fmnist:test --metric fid,kid,is,pr --n 10000
   latentlab metrics --data fmnist:train --against fmnist:test      (real vs real: the floor)
+  latentlab metrics emoji-stylegan2 --data demo:emoji --n 2308      (emoji features, picked by --data)
 
-Features come from the bundled Fashion-MNIST classifier (--features classifier, 128-d) or from
+Features come from a bundled classifier (--features auto, the default, picks the one trained on
+--data: fmnist-classifier for fmnist:*, emoji-classifier for demo:emoji; or name one) or from
 Inception-v3 in the pytorch-fid layout (--features inception --inception-weights
 pt_inception-2015-12-05-6726825d.pth; nothing is downloaded). Real-data features are cached in
 $LATENTLAB_CACHE (default ~/.cache/latentlab)."""
@@ -39,7 +41,11 @@ def register(sub: Any) -> None:
         help="comma list of fid, kid, is, pr, acc (class accuracy, conditional models); default: fid,kid,is,pr",
     )
     p.add_argument("--n", type=int, default=10000, help="images per side (default 10000)")
-    p.add_argument("--features", default="classifier", help="classifier (default) or inception")
+    p.add_argument(
+        "--features",
+        default="auto",
+        help="auto (default: the bundled network for --data), fmnist-classifier, emoji-classifier or inception",
+    )
     p.add_argument("--inception-weights", metavar="PATH", help="pytorch-fid Inception weights (.pth or .safetensors)")
     p.add_argument("--batch", type=int, default=100, help="images per forward pass (default 100)")
     p.add_argument("--seed", type=int, default=0, help="first generator seed; also seeds subsets (default 0)")
@@ -122,7 +128,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     metrics = tuple(m.strip().lower() for m in args.metric.split(",") if m.strip())
     opts = EvalOptions(metrics=metrics, n=args.n, batch=args.batch, seed=args.seed, use_cache=not args.no_cache)
     device = _device(args.device)
-    extractor = make_extractor(args.features, device, args.inception_weights)
+    extractor = make_extractor(args.features, device, args.inception_weights, data=args.data)
     if args.model:
         model = _load(args.model, device)
         caps = model.capabilities

@@ -131,12 +131,36 @@ def inception_extractor(weights: str | Path, device: torch.device | str = "cpu")
     return TorchExtractor(model, name, INPUT_SIZE, 3, FEATURE_DIM, NUM_CLASSES, device)
 
 
+FEATURES_FOR_DATA = (("fmnist", "fmnist-classifier"), ("demo:emoji", "emoji-classifier"))
+"""Which bundled feature network ``--features auto`` picks for a data spec (by prefix)."""
+
+
+def feature_network_for(data: str) -> str:
+    """Name of the bundled feature network that fits ``data`` (``fmnist-classifier`` when none is specific)."""
+    for prefix, name in FEATURES_FOR_DATA:
+        if str(data).startswith(prefix):
+            return name
+    return "fmnist-classifier"
+
+
 def make_extractor(
-    kind: str, device: torch.device | str = "cpu", inception_weights: str | Path | None = None
+    kind: str,
+    device: torch.device | str = "cpu",
+    inception_weights: str | Path | None = None,
+    data: str = "",
 ) -> TorchExtractor:
-    """``"classifier"`` (bundled Fashion-MNIST CNN) or ``"inception"`` (needs ``inception_weights``)."""
+    """A feature network by name.
+
+    ``"auto"`` picks the bundled network trained on ``data`` (:func:`feature_network_for`),
+    ``"classifier"`` is the bundled Fashion-MNIST CNN, any other bundled feature-network name
+    (``emoji-classifier``) is that network, and ``"inception"`` needs ``inception_weights``.
+    """
+    from engine import zoo
+
+    if kind == "auto":
+        kind = feature_network_for(data)
     if kind == "classifier":
-        return classifier_extractor(device=device)
+        kind = "fmnist-classifier"
     if kind == "inception":
         if not inception_weights:
             raise MetricError(
@@ -144,4 +168,8 @@ def make_extractor(
                 "weights; nothing is downloaded)"
             )
         return inception_extractor(inception_weights, device)
-    raise MetricError(f"unknown feature network '{kind}' (known: classifier, inception)")
+    try:
+        path = zoo.feature_network(kind)
+    except LookupError as e:
+        raise MetricError(f"unknown feature network '{kind}': {e} (or: auto, classifier, inception)") from e
+    return classifier_extractor(path, device)

@@ -73,3 +73,43 @@ def test_bundled_classifier_is_accurate_on_a_test_slice() -> None:
     data.images, data.labels = data.images[:1000], data.labels[:1000]
     assert accuracy(model, data, torch.device("cpu")) > 0.88
     assert doc["info"]["test_accuracy"] >= 0.9
+
+
+def test_holdout_split_is_stratified_seeded_and_disjoint(tiny_npz: Path) -> None:
+    from training.classifier import split_holdout
+    from training.data import open_dataset
+
+    data = open_dataset(tiny_npz, 8, 1, labelled=True)
+    data.images[:, 0, 7, 7] = torch.arange(len(data), dtype=torch.uint8)  # every image unique
+    train, held = split_holdout(data, 0.25, seed=0)
+    assert len(train) + len(held) == len(data) and len(held) == 6
+    assert torch.bincount(held.labels).tolist() == [2, 2, 2]  # 25 % of each class of 8
+    again = split_holdout(data, 0.25, seed=0)[1]
+    assert torch.equal(again.images, held.images)
+    flat = {bytes(x.numpy()) + bytes([int(y)]) for x, y in zip(train.images, train.labels, strict=True)}
+    assert not any(bytes(x.numpy()) + bytes([int(y)]) in flat for x, y in zip(held.images, held.labels, strict=True))
+    with pytest.raises(ValueError, match="holdout"):
+        split_holdout(data, 1.0, seed=0)
+
+
+def test_tiny_classifier_run_with_holdout(tiny_npz: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    argv = ["--family", "classifier", "--data", str(tiny_npz), "--resolution", "8", "--out", str(out)]
+    rc = main([*argv, "--max-steps", "6", "--batch", "8", "--device", "cpu", "--hparams", '{"holdout": 0.25}'])
+    assert rc == 0
+    _, doc = load_classifier(out / "classifier.safetensors")
+    assert doc["info"]["test_accuracy"] is not None and "25% of each class held out" in doc["info"]["eval_data"]
+
+
+def test_bundled_emoji_classifier_beats_chance_on_its_held_out_split() -> None:
+    from engine import zoo
+    from training.classifier import accuracy, split_holdout
+    from training.data import open_dataset
+
+    model, doc = load_classifier(zoo.feature_network("emoji-classifier"))
+    data = open_dataset("demo:emoji", 64, 3, labelled=True)
+    _, held = split_holdout(data, 0.15, seed=0)  # the split the preset trained without
+    acc = accuracy(model, held, torch.device("cpu"))
+    largest_class = torch.bincount(held.labels).max().item() / len(held)
+    assert acc > largest_class + 0.2
+    assert abs(acc - doc["info"]["test_accuracy"]) < 1e-6

@@ -78,3 +78,20 @@ def test_npz_with_labels(tmp_path):
     np.savez(tmp_path / "d.npz", images=np.zeros((4, 8, 8, 1), np.uint8), labels=np.array([0, 1, 2, 1]))
     ds = open_dataset(tmp_path / "d.npz", 8, 1, labelled=True)
     assert ds.class_names == ("class 0", "class 1", "class 2") and ds.labels.tolist() == [0, 1, 2, 1]
+
+
+def test_emoji_demo_data_is_labelled_by_category() -> None:
+    from training.data import open_dataset
+    from training.demo_data import EMOJI_CATEGORIES, emoji_category
+
+    assert emoji_category("1F600") == "emoticon"
+    assert emoji_category("1F44B-1F3FD") == "skin-tone"
+    assert emoji_category("1F1EB-1F1F7") == "flag"
+    assert emoji_category("2600") == "symbol"
+    assert emoji_category("1F680") == "transport"
+    with pytest.raises(ValueError, match="code-point"):
+        emoji_category("smile")
+    ds = open_dataset("demo:emoji", 16, 3, labelled=True)
+    assert ds.class_names == EMOJI_CATEGORIES and ds.labels is not None
+    counts = torch.bincount(ds.labels, minlength=len(EMOJI_CATEGORIES))
+    assert (counts > 50).all() and int(counts.sum()) == len(ds)

@@ -143,3 +143,18 @@ def test_feature_network_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "n.safetensors").write_bytes(b"")
     assert zoo.feature_network("n") == tmp_path / "models" / "n.safetensors"
+
+
+def test_make_extractor_picks_the_bundled_network_for_the_data() -> None:
+    from engine.metrics.errors import MetricError
+    from engine.metrics.features import feature_network_for, make_extractor
+
+    assert feature_network_for("fmnist:test") == "fmnist-classifier"
+    assert feature_network_for("demo:emoji") == "emoji-classifier"
+    assert feature_network_for("/some/folder") == "fmnist-classifier"
+    emoji = make_extractor("auto", data="demo:emoji")
+    assert (emoji.resolution, emoji.channels, emoji.num_classes) == (64, 3, 8)
+    assert make_extractor("emoji-classifier").name == emoji.name
+    assert make_extractor("classifier").name == make_extractor("auto", data="fmnist:test").name
+    with pytest.raises(MetricError, match="unknown feature network 'nope'"):
+        make_extractor("nope")
