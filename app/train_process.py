@@ -20,7 +20,8 @@ def train_command(args: list[str]) -> tuple[str, list[str]]:
 class TrainProcess(QObject):
     """Runs one ``python -m training.run ...`` at a time.
 
-    - ``event(dict)``: one parsed event line (``start``, ``step``, ``sample``, ``checkpoint``, ``done``,
+    - ``event(dict)``: one parsed event line (``start``, ``step``, ``sample``, ``checkpoint``, ``paused``,
+      ``continued``, ``done``,
       ``error``, ``data``...);
     - ``finished(int, str)``: the exit code (-1 after a crash or a kill) and the last stderr lines.
 
