@@ -21,8 +21,7 @@ class TrainProcess(QObject):
     """Runs one ``python -m training.run ...`` at a time.
 
     - ``event(dict)``: one parsed event line (``start``, ``step``, ``sample``, ``checkpoint``, ``paused``,
-      ``continued``, ``done``,
-      ``error``, ``data``...);
+      ``continued``, ``done``, ``error``, ``data``...);
     - ``finished(int, str)``: the exit code (-1 after a crash or a kill) and the last stderr lines.
 
     Started with ``control=True``, the trainer reads commands on its standard input
