@@ -20,11 +20,15 @@ def train_command(args: list[str]) -> tuple[str, list[str]]:
 class TrainProcess(QObject):
     """Runs one ``python -m training.run ...`` at a time.
 
-    - ``event(dict)``: one parsed event line (``start``, ``step``, ``sample``, ``checkpoint``, ``done``,
-      ``error``, ``data``...);
+    - ``event(dict)``: one parsed event line (``start``, ``step``, ``sample``, ``checkpoint``, ``paused``,
+      ``continued``, ``done``, ``error``, ``data``...);
     - ``finished(int, str)``: the exit code (-1 after a crash or a kill) and the last stderr lines.
 
-    :meth:`stop` sends SIGTERM, which the trainer turns into "checkpoint, then stop".
+    Started with ``control=True``, the trainer reads commands on its standard input
+    (``--control stdin``, see :mod:`training.control`): :meth:`send` writes ``pause``, ``continue``,
+    ``checkpoint`` or ``stop``, and :meth:`stop` is ``stop`` there (it works on Windows too, where a
+    console child cannot be sent SIGTERM). Without it, :meth:`stop` sends SIGTERM, which the trainer
+    also turns into "checkpoint, then stop".
     """
 
     event = Signal(object)
@@ -35,12 +39,14 @@ class TrainProcess(QObject):
         self.proc: QProcess | None = None
         self._buf = b""
         self._err = b""
+        self.control = False
 
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.state() != QProcess.ProcessState.NotRunning
 
-    def start(self, args: list[str]) -> None:
+    def start(self, args: list[str], control: bool = False) -> None:
+        """Start ``latentlab train ARGS`` (with a command channel on stdin when ``control``)."""
         if self.running:
             raise RuntimeError("a training process is already running")
         proc = QProcess(self)
@@ -53,14 +59,22 @@ class TrainProcess(QObject):
         proc.errorOccurred.connect(self._on_error)
         self._buf, self._err = b"", b""
         self.proc = proc
-        program, argv = train_command(args)
+        self.control = control
+        program, argv = train_command([*args, "--control", "stdin"] if control else args)
         log.info("starting %s %s", program, " ".join(argv))
         proc.setWorkingDirectory(os.getcwd())
         proc.start(program, argv)
 
+    def send(self, command: str) -> bool:
+        """Write one control command (see :mod:`training.control`); False when there is no channel."""
+        if not (self.running and self.control):
+            return False
+        log.info("train control: %s", command)
+        return self.proc.write(f"{command}\n".encode()) >= 0
+
     def stop(self) -> None:
-        """Ask the run to checkpoint and stop (SIGTERM)."""
-        if self.running:
+        """Ask the run to checkpoint and stop (the ``stop`` command, or SIGTERM without a channel)."""
+        if self.running and not self.send("stop"):
             self.proc.terminate()
 
     def wait(self, ms: int) -> bool:

@@ -1,8 +1,10 @@
-"""The Train window: set up a run from a preset, start/stop/resume it as a child process, watch it live.
+"""The Train window: set up a run from a preset, start/pause/stop/resume it as a child process, watch it live.
 
-The run is ``python -m training.run ...`` (a :class:`app.train_process.TrainProcess`); everything
-shown comes from its JSON-lines events, so the window can close and reopen (``Resume`` reloads the
-curve from the run's ``events.jsonl``) without touching the run's files.
+The run is ``python -m training.run ... --control stdin`` (a :class:`app.train_process.TrainProcess`);
+everything shown comes from its JSON-lines events, so the window can close and reopen (``Resume``
+reloads the curve from the run's ``events.jsonl``) without touching the run's files. ``Pause`` holds
+the process between two steps after a checkpoint and ``Continue`` goes on from there; ``Resume``
+starts a new process from the last checkpoint of a stopped run.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ INT_FIELDS = (
 )
 
 
+PAUSE_TIP = "save a checkpoint, then hold the run between two steps (the process stays; Continue goes on)"
+CONTINUE_TIP = "go on training from the step the run paused at"
+
+
 def trainable_presets() -> list[Preset]:
     """Presets of generative families (the classifier preset trains a feature network, not a model)."""
     return [p for p in PRESETS.values() if p.family != "classifier"]
@@ -90,6 +96,7 @@ class TrainWindow(QWidget):
         self.last_error: QMessageBox | None = None
         self._pending: list[str] | None = None  # training arguments waiting for the data check
         self._mode = "idle"  # idle | checking | training
+        self._pause = "running"  # running | pausing | paused | continuing (while training)
         self._hparam_edits: dict[str, QLineEdit] = {}
 
         root = QHBoxLayout(self)
@@ -164,13 +171,16 @@ class TrainWindow(QWidget):
         self.check_button.clicked.connect(self.check_data)
         self.start_button = QPushButton("Start", box)
         self.start_button.clicked.connect(self.start)
+        self.pause_button = QPushButton("Pause", box)
+        self.pause_button.setToolTip(PAUSE_TIP)
+        self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button = QPushButton("Stop", box)
         self.stop_button.setToolTip("save a checkpoint and stop (resume later)")
         self.stop_button.clicked.connect(self.stop)
         self.resume_button = QPushButton("Resume", box)
         self.resume_button.setToolTip("continue the run in the output folder from its last checkpoint")
         self.resume_button.clicked.connect(self.resume)
-        for b in (self.check_button, self.start_button, self.stop_button, self.resume_button):
+        for b in (self.check_button, self.start_button, self.pause_button, self.stop_button, self.resume_button):
             buttons.addWidget(b)
         col.addLayout(buttons)
         col.addStretch(1)
@@ -357,8 +367,22 @@ class TrainWindow(QWidget):
         args = ["--resume", str(out), "--max-steps", str(self.int_edits["max_steps"].value())]
         self._launch("training", args)
 
+    def toggle_pause(self) -> None:
+        """Pause (checkpoint, then hold between steps) or continue the running process."""
+        if self._mode != "training" or not self.process.running:
+            return
+        if self._pause == "running":
+            self.process.send("checkpoint")  # the paused state is on disk and in "Open in explorer"
+            self.process.send("pause")
+            self._pause = "pausing"
+            self.status_label.setText("pausing (saving a checkpoint)…")
+        elif self._pause == "paused":
+            self.process.send("continue")
+            self._pause = "continuing"
+        self._update_buttons()
+
     def stop(self) -> None:
-        """SIGTERM: the trainer writes a checkpoint and stops; Resume continues from it."""
+        """The trainer writes a checkpoint and stops (paused or not); Resume continues from it."""
         self._pending = None
         if self.process.running:
             self.status_label.setText("stopping (saving a checkpoint)…")
@@ -379,8 +403,9 @@ class TrainWindow(QWidget):
 
     def _launch(self, mode: str, args: list[str]) -> None:
         self._mode = mode
+        self._pause = "running"
         self.status_label.setText("checking the data…" if mode == "checking" else "starting…")
-        self.process.start(args)
+        self.process.start(args, control=mode == "training")
         self._update_buttons()
 
     # --- events ----------------------------------------------------------------------------------------------
@@ -403,6 +428,15 @@ class TrainWindow(QWidget):
             self.progress.setValue(int(ev.get("step") or 0))
         elif kind == "resumed":
             self.status_label.setText(f"resumed at step {ev.get('step')}")
+        elif kind == "paused":
+            self._pause = "paused"
+            self.status_label.setText(f"paused at step {ev.get('step')}")
+            self.eta_label.setText("ETA – (paused)")
+            self._update_buttons()
+        elif kind == "continued":
+            self._pause = "running"
+            self.status_label.setText(f"training (continued at step {ev.get('step')})")
+            self._update_buttons()
         elif kind == "step":
             self._add_losses(int(ev["step"]), ev.get("losses") or {})
             self.progress.setValue(int(ev["step"]))
@@ -427,6 +461,7 @@ class TrainWindow(QWidget):
 
     def _on_finished(self, code: int, stderr_tail: str) -> None:
         mode, self._mode = self._mode, "idle"
+        self._pause = "running"
         pending, self._pending = self._pending, None
         errored = any(e.get("event") == "error" for e in self.events[-3:])
         if code != 0 and not errored:
@@ -493,5 +528,10 @@ class TrainWindow(QWidget):
         for w in (self.check_button, self.start_button, self.preset_box, self.data_box):
             w.setEnabled(not busy)
         self.resume_button.setEnabled(not busy and bool(out) and (Path(out) / "run.json").exists())
-        self.stop_button.setEnabled(busy and self._mode == "training")
+        training = busy and self._mode == "training"
+        self.stop_button.setEnabled(training)
+        paused = self._pause in ("paused", "continuing")
+        self.pause_button.setText("Continue" if paused else "Pause")
+        self.pause_button.setToolTip(CONTINUE_TIP if paused else PAUSE_TIP)
+        self.pause_button.setEnabled(training and self._pause in ("running", "paused"))
         self.open_button.setEnabled(self.model_path is not None)

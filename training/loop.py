@@ -8,7 +8,6 @@ import logging
 import math
 import re
 import signal
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from engine.checkpoints.native import save_native
 from engine.device import choose_device, configure_cpu_threads
 from engine.fileio import atomic_write
 from training import distributed
+from training.control import RunControl, Stopwatch
 from training.data import open_dataset
 from training.events import EventWriter, NullEvents
 from training.trainers import make_trainer
@@ -163,19 +163,27 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 4) -> Path:
     return path
 
 
-def run(opts: TrainOptions, events: EventWriter | None = None, resume: bool = False) -> Path:
+def run(
+    opts: TrainOptions, events: EventWriter | None = None, resume: bool = False, control: RunControl | None = None
+) -> Path:
     """Train until ``opts.max_steps``; returns the exported native model path.
 
-    Under ``torchrun`` (``WORLD_SIZE`` > 1) every rank runs this function; see
-    :mod:`training.distributed` (``opts.batch`` is the global batch, rank 0 writes all files)."""
+    ``control`` (see :mod:`training.control`) pauses, continues, checkpoints or stops the run between
+    two steps; SIGTERM stops it through the same object. Under ``torchrun`` (``WORLD_SIZE`` > 1) every
+    rank runs this function; see :mod:`training.distributed` (``opts.batch`` is the global batch, rank 0
+    writes all files; a command channel is refused there, since one rank alone cannot pause the others)."""
     dinfo = distributed.from_env()
+    if dinfo.enabled and control is not None and control.channel is not None:
+        raise ValueError("--control works in a single-process run only (not under torchrun)")
     try:
-        return _run(opts, events, resume, dinfo)
+        return _run(opts, events, resume, dinfo, control or RunControl())
     finally:
         distributed.shutdown(dinfo)
 
 
-def _run(opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: distributed.DistInfo) -> Path:
+def _run(
+    opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: distributed.DistInfo, control: RunControl
+) -> Path:
     main = dinfo.is_main
     ev = (events or EventWriter()) if main else NullEvents()
     run_dir = Path(opts.out)
@@ -236,11 +244,12 @@ def _run(opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: di
         processes=dinfo.world_size,
     )
 
-    stop = {"flag": False}  # set by SIGTERM; a distributed run acts on it when all ranks agree (at log steps)
+    # control.stop_requested is set by SIGTERM or a "stop" command; a distributed run acts on it when all
+    # ranks agree (at log steps).
     stopping = {"now": False}
 
-    def _on_term(signum: int, frame: Any) -> None:  # stop cleanly with a checkpoint
-        stop["flag"] = True
+    def _on_term(signum: int, frame: Any) -> None:  # stop cleanly with a checkpoint (wakes a paused run)
+        control.request_stop()
 
     old = signal.signal(signal.SIGTERM, _on_term)
 
@@ -270,7 +279,7 @@ def _run(opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: di
                 "rng_torch": rng[0],
                 "rng_data": rng[1],
                 "rng_ranks": rng_ranks,
-                "train_seconds": seconds_before + time.perf_counter() - t0,
+                "train_seconds": seconds_before + clock.elapsed,
             }
             try:
                 atomic_write(path, lambda tmp: torch.save(state, tmp))
@@ -305,7 +314,7 @@ def _run(opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: di
             "steps": step,
             "batch": opts.batch,
             "images_seen": step * opts.batch,
-            "train_seconds": round(seconds_before + time.perf_counter() - t0, 1),
+            "train_seconds": round(seconds_before + clock.elapsed, 1),
             "device": str(device),
             "torch": torch.__version__,
             "hparams": dict(opts.hparams),
@@ -323,25 +332,45 @@ def _run(opts: TrainOptions, events: EventWriter | None, resume: bool, dinfo: di
             path = save_grid(grid, run_dir / "samples" / f"step-{step:07d}.png", nrow=cols)
             ev.emit("sample", step=step, path=str(path))
 
-    t0 = time.perf_counter()
+    def between_steps() -> None:
+        """Serve the control requests: a checkpoint; a pause, which blocks until continue or stop; a stop."""
+        if control.take_checkpoint_request() and last_ckpt["step"] != step:
+            checkpoint()
+        if control.paused and not control.stop_requested:
+            clock.pause()
+            ev.emit("paused", step=step)
+            while control.paused and not control.stop_requested:
+                control.wait_for_command()
+                if control.take_checkpoint_request() and last_ckpt["step"] != step:
+                    checkpoint()
+            paused_s = clock.resume()
+            if not control.stop_requested:
+                ev.emit("continued", step=step, paused_s=paused_s)
+        stopping["now"] = control.stop_requested
+
+    clock = Stopwatch()  # training time: paused time is left out of images/s, ETA and train_seconds
     start_step = step
     try:
         while step < opts.max_steps and not stopping["now"]:
+            if not dinfo.enabled:
+                between_steps()
+                if stopping["now"]:
+                    break
             batch = dataset.sample(batch_size, data_gen)
             losses.add(trainer.step(batch, step))
             step += 1
             if not dinfo.enabled:
-                stopping["now"] = stop["flag"]
+                stopping["now"] = control.stop_requested
             if step % opts.log_every == 0 or step == opts.max_steps:
                 # The losses become Python floats only here (no host sync per step), so a NaN/Inf is
                 # noticed at the next log line, or at the next checkpoint if that comes first.
                 values = losses.pop()
                 if dinfo.enabled:  # every rank sees the same means, so all stop together on a NaN
                     values = distributed.mean_over_ranks(values, device)
-                    stopping["now"] = agree(stop["flag"])
+                    stopping["now"] = agree(control.stop_requested)
                 if not all(math.isfinite(v) for v in values.values()):
                     raise diverged(values)
-                elapsed = time.perf_counter() - t0
+                elapsed = clock.elapsed
                 ips = (step - start_step) * opts.batch / max(elapsed, 1e-9)
                 eta = (opts.max_steps - step) * opts.batch / max(ips, 1e-9)
                 ev.emit("step", step=step, losses=values, images_per_s=ips, eta_s=eta, elapsed_s=elapsed)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from training.control import RunControl, fd_lines
 from training.data import DataError
 from training.events import EventWriter
 from training.loop import TrainingError, TrainOptions, run
@@ -49,6 +50,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--freeze-d", type=int, metavar="N", help="keep the first N discriminator blocks fixed (FreezeD)")
     p.add_argument(
         "--diffaugment", metavar="POLICY", help="DiffAugment for D, e.g. color,translation,cutout (small datasets)"
+    )
+    p.add_argument(
+        "--control",
+        choices=("stdin",),
+        help="read pause / continue / checkpoint / stop commands, one per line, on standard input "
+        "(the Train window uses it; see training.control)",
     )
     p.add_argument(
         "--check-data",
@@ -168,13 +175,18 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
         if args.check_data:
             check_data(opts, ev)
         elif opts.family == "classifier":
+            if args.control:
+                raise DataError("--control is not available for the classifier trainer")
             if resume:
                 raise DataError("the classifier trainer does not resume; start it again (it takes minutes)")
             from training.classifier import run as run_classifier
 
             run_classifier(opts, ev)
         else:
-            run(opts, ev, resume=resume)
+            control = RunControl()
+            if args.control == "stdin":
+                control.listen(fd_lines(sys.stdin.fileno()), "stdin")
+            run(opts, ev, resume=resume, control=control)
     except (DataError, ValueError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         ev.emit("error", message=str(msg))

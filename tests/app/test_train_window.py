@@ -1,4 +1,4 @@
-"""The Train window: a tiny run started, watched, stopped, resumed and opened in the explorer."""
+"""The Train window: a tiny run started, watched, paused, continued, stopped, resumed and opened in the explorer."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def test_bad_data_is_refused_before_training(train_window, qtbot, tmp_path):
 
 @pytest.mark.slow
 def test_stop_checkpoints_and_resume_continues(train_window, qtbot, tmp_path):
-    """Stop (SIGTERM) during a long run: the trainer checkpoints at the step it reached and exits."""
+    """Stop during a long run ("stop" on stdin): the trainer checkpoints at the step it reached and exits."""
     win = train_window
     _setup(win, tmp_path, steps=100_000)
     win.start()
@@ -132,6 +132,45 @@ def test_stop_checkpoints_and_resume_continues(train_window, qtbot, tmp_path):
     assert done["stopped"] is True and done["step"] < 100_000
     ckpt = [e for e in win.events if e["event"] == "checkpoint"][-1]
     assert ckpt["step"] == done["step"] and Path(ckpt["path"]).exists()
+    assert win.resume_button.isEnabled()
+
+
+def test_pause_holds_the_process_and_continue_goes_on(train_window, qtbot, tmp_path):
+    """Pause: a checkpoint, then no step until Continue; the paused model opens in the explorer; Stop."""
+    win = train_window
+    _setup(win, tmp_path, steps=100_000)
+    assert not win.pause_button.isEnabled()
+    win.start()
+    qtbot.waitUntil(lambda: any(e["event"] == "step" for e in win.events), timeout=4 * WAIT_MS)
+    assert win.pause_button.isEnabled() and win.pause_button.text() == "Pause"
+    win.pause_button.click()
+    assert not win.pause_button.isEnabled() and win.status_label.text().startswith("pausing")
+    qtbot.waitUntil(lambda: win.pause_button.isEnabled(), timeout=4 * WAIT_MS)
+    assert win.pause_button.text() == "Continue" and win.process.running
+    paused = [e for e in win.events if e["event"] == "paused"][0]
+    assert win.status_label.text() == f"paused at step {paused['step']}"
+    assert [e["step"] for e in win.events if e["event"] == "checkpoint"][-1] == paused["step"]
+    with qtbot.waitSignal(win.open_model_requested, timeout=1000) as sig:
+        win.open_button.click()  # the paused state, exported with its checkpoint
+    assert sig.args == [str(tmp_path / "run" / "model.safetensors")]
+
+    n = len(win.events)
+    qtbot.wait(300)  # a running trainer logs a step every step (log_every 1); a paused one does not
+    win.pause_button.click()
+    assert not win.pause_button.isEnabled()
+    qtbot.waitUntil(lambda: any(e["event"] == "continued" for e in win.events), timeout=4 * WAIT_MS)
+    between = win.events[n : [e["event"] for e in win.events].index("continued")]
+    assert not [e for e in between if e["event"] == "step"]
+    assert win.pause_button.text() == "Pause" and win.pause_button.isEnabled()
+    assert win.status_label.text() == f"training (continued at step {paused['step']})"
+    qtbot.waitUntil(lambda: win.progress.value() > paused["step"], timeout=4 * WAIT_MS)
+
+    win.stop_button.click()
+    qtbot.waitUntil(lambda: _done(win), timeout=4 * WAIT_MS)
+    assert win.last_error is None, win.last_error and win.last_error.text()
+    done = [e for e in win.events if e["event"] == "done"][0]
+    assert done["stopped"] is True and done["step"] > paused["step"]
+    assert not win.pause_button.isEnabled() and win.pause_button.text() == "Pause"
     assert win.resume_button.isEnabled()
 
 
