@@ -12,8 +12,9 @@ image inverted by projection or a pSp encoder). Each segment between consecutive
   layer (after truncation), while W+ latents keep their per-layer codes; each layer is blended on
   its own.
 
-A W+ keyframe with distinct layers in z or w is refused (ValueError naming the keyframe and
-suggesting wplus): the walk never changes the space it was asked for.
+A W+ keyframe in z, or one with distinct layers in w, is refused (ValueError naming the keyframe and
+suggesting wplus): the walk never changes the space it was asked for. (The explorer asks
+:func:`space_for` first and walks such keyframes in w+; the CLI refuses them.)
 
 ``loop`` closes the walk back to the first keyframe, and ``easing`` "smooth" slows down at each
 keyframe (smoothstep) so a loop has no visible kink.
@@ -93,6 +94,16 @@ def check_space(keys: Sequence[KeyLike], space: str) -> None:
             raise ValueError(f"keyframe {k.name} is a W+ latent (no z): walk in w+ (space wplus)")
         if space == "w" and k.per_layer:
             raise ValueError(f"keyframe {k.name} is a W+ latent with per-layer codes: walk in w+ (space wplus)")
+
+
+def space_for(keys: Sequence[KeyLike], space: str) -> str:
+    """``space``, or "wplus" when a keyframe cannot be walked in it (a W+ latent in z, a per-layer
+    W+ latent in w) — for front ends that switch to w+ on their own (the explorer) rather than refuse."""
+    try:
+        check_space(keys, space)
+    except ValueError:
+        return "wplus"
+    return space
 
 
 def check_keyframes(keys: Sequence[KeyLike], space: str, caps: Capabilities) -> None:
