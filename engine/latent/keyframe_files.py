@@ -73,6 +73,8 @@ def load_keyframes(path: str | Path, index: int | None = None) -> list[Keyframe]
             head = f.read(4)
     except OSError as e:
         raise ValueError(f"cannot read keyframe file '{p}': {e.strerror or e}") from e
+    if head != ZIP_MAGIC and p.suffix.lower() == ".npz":
+        raise ValueError(f"'{p.name}' is not a LatentLab latent file (not an .npz archive)")
     keys = keyframes_from_latent(p) if head == ZIP_MAGIC else keyframes_from_project(p)
     if index is None:
         return keys

@@ -11,7 +11,7 @@ from engine.families import get_family
 from engine.latent.gallery import Bookmark, save_project
 from engine.latent.invert import Inversion, save_latent
 from engine.latent.keyframe_files import load_keyframes
-from engine.latent.keyframes import Keyframe, check_keyframes, walk, walk_frame
+from engine.latent.keyframes import Keyframe, check_keyframes, space_for, walk, walk_frame
 from engine.latent.ops import slerp
 from engine.render import render, request_ws
 
@@ -101,6 +101,8 @@ def test_spaces_refuse_what_they_cannot_walk(model) -> None:
     with pytest.raises(ValueError, match=r"w\.npz is a W\+ latent \(no z\)"):
         walk(RenderRequest("m"), [1, one_w], 4, space="z")
     assert len(walk(RenderRequest("m"), [1, one_w], 4, space="w")) == 4  # equal layers: one w
+    assert [space_for([1, per_layer], s) for s in ("z", "w", "wplus")] == ["wplus"] * 3
+    assert [space_for([1, one_w], s) for s in ("z", "w")] == ["wplus", "w"] and space_for([1, 2], "z") == "z"
     check_keyframes([1, per_layer], "wplus", caps)
     wrong = Keyframe(ws=tuple(per_layer.ws[:-1]), label="other.npz")
     with pytest.raises(ValueError, match=r"other\.npz: W\+ latent of .* does not fit"):
@@ -136,6 +138,9 @@ def test_keyframes_from_files(model, tmp_path) -> None:
     (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ValueError, match="not a LatentLab latent file"):
         load_keyframes(tmp_path / "junk.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(ValueError, match="not an .npz archive"):
+        load_keyframes(tmp_path / "text.npz")
     (tmp_path / "x.txt").write_text("hello")
     with pytest.raises(ValueError, match="not a readable LatentLab project"):
         load_keyframes(tmp_path / "x.txt")
