@@ -243,6 +243,8 @@ class InterpolatePanel(ParamPanel):
         set_silently(self.play, "setChecked", playing)
         self.play.setText("Pause" if playing else "Play")
         if playing:
+            if self.preview.isChecked():  # the animation shows the live blend, not a walk frame
+                self.set_previewing(False)
             if not self.params.interp_on:
                 self.emit_edit("interp_on", interp_on=True)
             self.timer.start()
