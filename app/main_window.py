@@ -659,16 +659,13 @@ class MainWindow(QMainWindow):
         index = panel.preview_index()
         if index is None or self.caps is None or not panel.applies_to(self.caps):
             return None
-        walk_opts = panel.walk_settings()
-        plan = self.walk_plan(walk_opts["keyframes"])  # type: ignore[arg-type]
+        opts = panel.walk_settings()
+        plan = self.walk_plan(list(opts.keyframes))
         if plan is None:
             return None
         base, keys, space = plan
-        frames = int(walk_opts["frames"])  # type: ignore[call-overload]
-        req = walk_frame(
-            base, keys, frames, min(index, frames - 1), self.params.interp_method, space,
-            bool(walk_opts["loop"]), str(walk_opts["easing"]),
-        )  # fmt: skip
+        index = min(index, opts.frames - 1)
+        req = walk_frame(base, keys, opts.frames, index, self.params.interp_method, space, opts.loop, opts.easing)
         if self.features_shown():
             req = dataclasses.replace(req, **self.features_panel.request_fields())
         return req

@@ -4,6 +4,7 @@ previews any frame of it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -37,6 +38,16 @@ SPACE_TIPS = {
 }
 TICK_MS = 40
 STEP = 0.02  # t per animation tick: one sweep A → B in 50 ticks
+
+
+@dataclass(frozen=True)
+class WalkSettings:
+    """The walk the panel describes after A → B: frame count, loop, keyframes after B, easing."""
+
+    frames: int
+    loop: bool
+    keyframes: tuple[Keyframe, ...]
+    easing: str
 
 
 class InterpolatePanel(ParamPanel):
@@ -181,14 +192,11 @@ class InterpolatePanel(ParamPanel):
         """The keyframes walked after B, in order."""
         return list(self.walk_keys.keys)
 
-    def walk_settings(self) -> dict[str, object]:
-        """The walk as the export would write it: ``frames``, ``loop``, ``keyframes``, ``easing``."""
-        return {
-            "frames": int(self.frames.value()),
-            "loop": self.loop.isChecked(),
-            "keyframes": self.keyframes(),
-            "easing": self.easing.currentText(),
-        }
+    def walk_settings(self) -> WalkSettings:
+        """The walk as Export video… would write it."""
+        return WalkSettings(
+            int(self.frames.value()), self.loop.isChecked(), tuple(self.keyframes()), self.easing.currentText()
+        )
 
     def add_keyframe(self, key: Keyframe) -> bool:
         """Append ``key`` to the walk (a gallery bookmark, the current latent, ...)."""
