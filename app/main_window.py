@@ -51,7 +51,7 @@ from app.panels import (
     TruncationPanel,
 )
 from app.panels.features import FeaturesPanel
-from app.params import Params
+from app.params import Params, interp_spaces
 from app.qt_none_guard import guard_none_refcount
 from app.settings import Settings
 from app.undo import ParamCommand
@@ -62,7 +62,15 @@ from engine.latent.directions import compute as compute_directions
 from engine.latent.encode import EncodedImage, encode_image_file
 from engine.latent.gallery import Bookmark, attribute_vector, png_bytes, sample_frames
 from engine.latent.invert_job import InversionJob, start_inversion
-from engine.latent.keyframes import walk
+from engine.latent.keyframes import (
+    Keyframe,
+    KeyLike,
+    as_keyframes,
+    check_keyframes,
+    space_for,
+    walk,
+    walk_frame,
+)
 from engine.render import LRUCache, render
 from engine.video import export_job, output_kind
 
@@ -231,6 +239,9 @@ class MainWindow(QMainWindow):
         self.encode_panel.invert_requested.connect(self.invert_image)
         self.encode_panel.cancel_requested.connect(self.cancel_inversions)
         self.interpolate_panel.export_requested.connect(self.export_video)
+        self.interpolate_panel.walk_preview_changed.connect(lambda _: self.request_render())
+        self.interpolate_panel.error_raised.connect(self.show_error)
+        self.gallery_panel.walk_requested.connect(self.add_to_walk)
         self.gallery_panel.bookmark_requested.connect(self.bookmark_current)
         self.gallery_panel.samples_requested.connect(self.gallery_samples)
         self.gallery_panel.attribute_requested.connect(self.gallery_attribute)
@@ -615,30 +626,58 @@ class MainWindow(QMainWindow):
         if self.caps is not None and self.caps.z_dim <= 0 and self.caps.w_space is None and pair is not None:
             self.canvas.set_frame(pair)
 
-    # --- video export -------------------------------------------------------------------------------
-    def export_requests(
-        self, frames: int, loop: bool, keyframes: list[int] | None = None, easing: str = "linear"
-    ) -> list[RenderRequest]:
-        """The frames of the walk from the current latent A to seed B (and back when looping), with
-        every other current setting (truncation, styles, noise, directions) as shown."""
-        base = self.current_request()
-        if base is None:
-            return []
-        base = dataclasses.replace(base, **NO_FEATURES)
+    # --- video export ---------------------------------------------------------------------------------
+    def walk_plan(self, keyframes: list[KeyLike] | None = None) -> tuple[RenderRequest, list[Keyframe], str] | None:
+        """(base request, keyframes, space) of the walk from the current latent A through seed B and
+        ``keyframes``, with every other current setting (truncation, styles, noise, directions) as
+        shown. A W+ keyframe (an inverted image) moves the walk into w+. ValueError when a keyframe
+        does not fit the model; None without a model."""
+        base = self.params_request()
+        if base is None or self.caps is None:
+            return None
+        base = dataclasses.replace(base, **NO_FEATURES, interpolation=None)
         p = self.params
-        space = p.interp_space if p.interp_space in ("z", "w") else "z"
-        if space == "w" and (self.caps is None or self.caps.w_space is None):
-            space = "z"
-        if base.ws is not None:  # an inverted image has no z: walk in w
-            space = "w"
-        seeds = [int(p.seed), int(p.interp_seed), *[int(k) for k in keyframes or ()]]
-        reqs = walk(base, seeds, frames, p.interp_method, space, loop, easing)
-        if base.z is not None or base.ws is not None:  # an encoded latent A: keep it on the first segment
-            reqs = [
-                dataclasses.replace(r, z=base.z, ws=base.ws) if r.seed == p.seed else dataclasses.replace(r, ws=None)
-                for r in reqs
-            ]
-        return reqs
+        a = Keyframe(seed=int(p.seed), z=base.z, ws=base.ws, label="A (current latent)")
+        keys = [a, Keyframe(seed=int(p.interp_seed)), *as_keyframes(keyframes or [])]
+        space = space_for(keys, p.interp_space if p.interp_space in interp_spaces(self.caps) else "z")
+        check_keyframes(keys, space, self.caps)
+        return base, keys, space
+
+    def export_requests(
+        self, frames: int, loop: bool, keyframes: list[KeyLike] | None = None, easing: str = "linear"
+    ) -> list[RenderRequest]:
+        """The frames of the walk A → B → ``keyframes`` (→ A when looping); see :meth:`walk_plan`."""
+        plan = self.walk_plan(keyframes)
+        if plan is None:
+            return []
+        base, keys, space = plan
+        return walk(base, keys, frames, self.params.interp_method, space, loop, easing)
+
+    def walk_preview_request(self) -> RenderRequest | None:
+        """The walk frame the Interpolate panel's scrubber shows (None when its preview is off)."""
+        panel = self.interpolate_panel
+        index = panel.preview_index()
+        if index is None or self.caps is None or not panel.applies_to(self.caps):
+            return None
+        opts = panel.walk_settings()
+        plan = self.walk_plan(list(opts.keyframes))
+        if plan is None:
+            return None
+        base, keys, space = plan
+        index = min(index, opts.frames - 1)
+        req = walk_frame(base, keys, opts.frames, index, self.params.interp_method, space, opts.loop, opts.easing)
+        if self.features_shown():
+            req = dataclasses.replace(req, **self.features_panel.request_fields())
+        return req
+
+    def add_to_walk(self, key: Keyframe) -> None:
+        """Append ``key`` (e.g. a gallery bookmark) to the Interpolate panel's walk."""
+        if self.caps is None or not self.interpolate_panel.applies_to(self.caps):
+            return
+        if self.interpolate_panel.add_keyframe(key):
+            self.docks["interpolate"].show()
+            self.docks["interpolate"].raise_()
+            self.statusBar().showMessage(f"Added {key.name} to the walk", 3000)
 
     def export_video(
         self, path: str, frames: int, fps: int, loop: bool = False, options: dict[str, Any] | None = None
@@ -653,7 +692,11 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot export video", str(e))
             return
         opts = options or {}
-        reqs = self.export_requests(frames, loop, list(opts.get("keyframes") or []), opts.get("easing", "linear"))
+        try:
+            reqs = self.export_requests(frames, loop, list(opts.get("keyframes") or []), opts.get("easing", "linear"))
+        except ValueError as e:
+            self.show_error("Cannot export video", str(e))
+            return
         mid = self.model_id
 
         def job(ctx: Any) -> Any:
@@ -675,6 +718,9 @@ class MainWindow(QMainWindow):
         """Bookmark the current latent with the frame on the canvas as its thumbnail."""
         if self.caps is None or self.last_frame is None or self.last_frame.image is None:
             self.show_error("Cannot bookmark", "Open a model and wait for its first frame.")
+            return
+        if self.interpolate_panel.preview_index() is not None:
+            self.show_error("Cannot bookmark", "The canvas shows a frame of the walk: turn off Preview walk first.")
             return
         p = self.params
         n = len(self.gallery_panel.bookmarks) + 1
@@ -777,15 +823,30 @@ class MainWindow(QMainWindow):
             cmd.sealed = True
 
     # --- rendering --------------------------------------------------------------------------------------
-    def current_request(self) -> RenderRequest | None:
-        """The main-channel request: what the current parameters describe, plus the feature
-        viewer's layer while it is shown (None without a model)."""
+    def params_request(self) -> RenderRequest | None:
+        """What the current parameters describe (None without a model)."""
         if self.model_id is None or self.caps is None:
             return None
-        req = self.params.to_request(self.model_id, self.caps)
-        if self.features_shown():
+        return self.params.to_request(self.model_id, self.caps)
+
+    def current_request(self) -> RenderRequest | None:
+        """The current parameters' request plus the feature viewer's layer while it is shown (None
+        without a model)."""
+        req = self.params_request()
+        if req is not None and self.features_shown():
             req = dataclasses.replace(req, **self.features_panel.request_fields())
         return req
+
+    def shown_request(self) -> RenderRequest | None:
+        """The main-channel request: the scrubbed walk frame while Preview walk is on, else
+        :meth:`current_request`. A walk that cannot be built turns the preview off (with a message)."""
+        try:
+            req = self.walk_preview_request()
+        except ValueError as e:
+            self.interpolate_panel.set_previewing(False)
+            self.statusBar().showMessage(f"Cannot preview the walk: {e}", 5000)
+            req = None
+        return req if req is not None else self.current_request()
 
     def request_render(self) -> None:
         """Submit the current parameters; while a frame is in flight, only remember to submit after it."""
@@ -797,7 +858,8 @@ class MainWindow(QMainWindow):
             self._dirty = True
             return
         self._dirty = False
-        self._inflight = self.client.submit(req, MAIN_CHANNEL)
+        shown = self.shown_request() or req
+        self._inflight = self.client.submit(shown, MAIN_CHANNEL)
         self._inflight_t = now
         self._submit_side_requests(req)
 

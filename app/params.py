@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from engine.api import INTERP_METHODS, LATENT_SPACES, Interpolation, LatentTerm, RenderRequest
+from engine.api import INTERP_METHODS, INTERP_SPACES, LATENT_SPACES, W_SPACES, Interpolation, LatentTerm, RenderRequest
 from engine.families.base import Capabilities
 
 MAX_SEED = 2**31 - 1  # a QSpinBox holds a signed 32-bit int
@@ -22,6 +22,11 @@ def latent_spaces(caps: Capabilities) -> tuple[str, ...]:
     return LATENT_SPACES if caps.w_space is not None else ("z",)
 
 
+def interp_spaces(caps: Capabilities) -> tuple[str, ...]:
+    """The spaces interpolation and walks can act in: z, plus w and wplus (per-layer w) with a W space."""
+    return INTERP_SPACES if caps.w_space is not None else ("z",)
+
+
 @dataclass(frozen=True)
 class Params:
     """Everything the interactive preview depends on, besides the model.
@@ -31,8 +36,9 @@ class Params:
 
     ``z`` is an explicit latent (e.g. an encoded image) that replaces the seed's; picking a seed
     clears it. ``ws`` likewise, in W+ (an image inverted by projection or a pSp encoder): z-space
-    operations then act in w instead. ``direction_offsets`` holds one offset (in standard deviations) per stored latent
-    direction. ``interp_*``: interpolation toward ``interp_seed`` (when ``interp_on``);
+    operations then act in w instead (interpolation in w+, per layer). ``direction_offsets`` holds
+    one offset (in standard deviations) per stored latent direction. ``interp_*``: interpolation
+    toward ``interp_seed`` (when ``interp_on``) in ``interp_space`` z | w | wplus;
     ``arith_*``: the latent becomes ``wA·A + wB·B + wC·C`` with A the current latent (when ``arith_on``).
     ``found_offsets``: slider positions on discovered directions (SeFa/PCA; Discover panel) and
     ``edit_offset`` their combined vector in ``edit_space`` (z or w), applied to style layers
@@ -107,7 +113,7 @@ class Params:
             attr_strength=0.0,
             direction_offsets=offsets,
             interp_method=self.interp_method if self.interp_method in INTERP_METHODS else "slerp",
-            interp_space=self.interp_space if self.interp_space in spaces else "z",
+            interp_space=self.interp_space if self.interp_space in interp_spaces(caps) else "z",
             arith_space=self.arith_space if self.arith_space in spaces else "z",
             style_mix=mix,
             noise_layer_strengths=per,
@@ -135,7 +141,10 @@ class Params:
             terms = (LatentTerm(None, wa), LatentTerm(b, wb), LatentTerm(c, wc))
         interp = None
         if latent and self.interp_on:
-            space = self.interp_space if self.interp_space in spaces else spaces[0]
+            if ws is not None:  # an explicit W+ latent has no z: blend it per layer in w+ (or w when chosen)
+                space = self.interp_space if self.interp_space in W_SPACES else "wplus"
+            else:
+                space = self.interp_space if self.interp_space in interp_spaces(caps) else "z"
             interp = Interpolation(int(self.interp_seed), float(self.interp_t), self.interp_method, space)
         return RenderRequest(
             model_id=model_id,

@@ -23,6 +23,14 @@ INTERP_METHODS = ("slerp", "lerp")
 LATENT_SPACES = ("z", "w")
 """Where latent operations (interpolation, arithmetic) act: z, or W for models that have it."""
 
+INTERP_SPACES = ("z", "w", "wplus")
+"""Where interpolation acts: z, w (one w vector per latent, mapped after truncation), or wplus — per-layer
+w (W+: ``num_ws`` codes per latent, each layer blended on its own; e.g. an inverted image). Rendering
+blends w and wplus alike, layer by layer; the difference is which latents a walk admits."""
+
+W_SPACES = ("w", "wplus")
+"""The interpolation spaces that need a W space."""
+
 
 class EngineError(RuntimeError):
     """A request or job failed; carries a one-line message for the user."""
@@ -30,19 +38,29 @@ class EngineError(RuntimeError):
 
 @dataclass(frozen=True)
 class Interpolation:
-    """Blend the request's latent (A) toward the latent of ``seed_b`` by ``t`` in [0, 1]:
-    ``method`` slerp | lerp, in ``space`` z | w ("w" only for models with a W space)."""
+    """Blend the request's latent (A) toward a latent B by ``t`` in [0, 1]: ``method`` slerp | lerp,
+    in ``space`` z | w | wplus (w and wplus only for models with a W space; see :data:`INTERP_SPACES`).
+
+    B is the latent of ``seed_b``, or an explicit latent when given: ``z_b`` (z_dim floats) or ``ws_b``
+    (W+: ``num_ws`` rows of ``w_dim`` floats, truncated like the request's own ``ws``; needs w or wplus).
+    """
 
     seed_b: int
     t: float
     method: str = "slerp"
     space: str = "z"
+    z_b: tuple[float, ...] | None = None
+    ws_b: tuple[tuple[float, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         if self.method not in INTERP_METHODS:
             raise ValueError(f"interpolation method must be one of {INTERP_METHODS}, got {self.method!r}")
-        if self.space not in LATENT_SPACES:
-            raise ValueError(f"interpolation space must be one of {LATENT_SPACES}, got {self.space!r}")
+        if self.space not in INTERP_SPACES:
+            raise ValueError(f"interpolation space must be one of {INTERP_SPACES}, got {self.space!r}")
+        if self.z_b is not None and self.ws_b is not None:
+            raise ValueError("interpolation target B is either z_b or ws_b, not both")
+        if self.ws_b is not None and self.space not in W_SPACES:
+            raise ValueError(f"interpolation toward a W+ latent needs space w or wplus, got {self.space!r}")
 
 
 @dataclass(frozen=True)

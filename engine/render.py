@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.api import LATENT_SPACES, RenderRequest
+from engine.api import INTERP_SPACES, LATENT_SPACES, W_SPACES, Interpolation, RenderRequest
 from engine.families import LoadedModel
 from engine.latent.arithmetic import weighted_sum
 from engine.latent.ops import interpolate, move_along, slerp
@@ -58,14 +58,21 @@ def _z(model: LoadedModel, seed: int, z: tuple[float, ...] | None) -> torch.Tens
 
 def _check_spaces(model: LoadedModel, req: RenderRequest) -> None:
     caps = model.capabilities
-    spaces = [("terms_space", req.terms_space)] if req.terms else []
+    spaces = [("terms_space", req.terms_space, LATENT_SPACES)] if req.terms else []
     if req.interpolation is not None:
-        spaces.append(("interpolation space", req.interpolation.space))
-    for what, space in spaces:
-        if space not in LATENT_SPACES:
-            raise ValueError(f"{what} must be one of {LATENT_SPACES}, got {space!r}")
-        if space == "w" and caps.w_space is None:
-            raise ValueError(f"{what} 'w': {caps.family} models have no W space")
+        spaces.append(("interpolation space", req.interpolation.space, INTERP_SPACES))
+    for what, space, allowed in spaces:
+        if space not in allowed:
+            raise ValueError(f"{what} must be one of {allowed}, got {space!r}")
+        if space in W_SPACES and caps.w_space is None:
+            raise ValueError(f"{what} '{space}': {caps.family} models have no W space")
+
+
+def _target_z(model: LoadedModel, it: Interpolation) -> torch.Tensor:
+    """The z [1, z_dim] of interpolation target B (its seed's, or its explicit ``z_b``)."""
+    if it.ws_b is not None:
+        raise ValueError("interpolation toward a W+ latent needs space w or wplus")
+    return _z(model, it.seed_b, it.z_b)
 
 
 def base_z(model: LoadedModel, req: RenderRequest) -> torch.Tensor:
@@ -96,7 +103,7 @@ def request_z(model: LoadedModel, req: RenderRequest) -> torch.Tensor:
         z = weighted_sum(latents, [t.weight for t in req.terms])
     it = req.interpolation
     if it is not None and it.space == "z":
-        z = interpolate(z, model.sample_z([it.seed_b]), float(it.t), it.method)
+        z = interpolate(z, _target_z(model, it), float(it.t), it.method)
     return z
 
 
@@ -142,8 +149,13 @@ def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = 
         latents = [ws if t.seed is None else mapped(model.sample_z([t.seed]), ("seed", t.seed)) for t in req.terms]
         ws = weighted_sum(latents, [t.weight for t in req.terms])
     it = req.interpolation
-    if it is not None and it.space == "w":
-        ws_b = mapped(model.sample_z([it.seed_b]), ("seed", it.seed_b))
+    if it is not None and it.space in W_SPACES:  # per layer: slerp/lerp act along w_dim of each row
+        if it.ws_b is not None:
+            ws_b = ws_tensor(model, it.ws_b, req.psi, req.cutoff)
+        elif it.z_b is not None:
+            ws_b = mapped(_z(model, it.seed_b, it.z_b), ("z", it.z_b))
+        else:
+            ws_b = mapped(model.sample_z([it.seed_b]), ("seed", it.seed_b))
         ws = interpolate(ws, ws_b, float(it.t), it.method)
     mix = tuple(req.style_mix)
     if req.mix_seed is not None and mix and any(m != 0 for m in mix):
@@ -181,13 +193,22 @@ def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = 
 
 def explicit_ws(model: LoadedModel, req: RenderRequest) -> torch.Tensor:
     """``req.ws`` as a tensor [1, num_ws, w_dim], truncated toward ``w_avg`` by ``psi``/``cutoff``."""
+    return ws_tensor(model, req.ws or (), req.psi, req.cutoff)
+
+
+def ws_tensor(
+    model: LoadedModel, rows: tuple[tuple[float, ...], ...], psi: float = 1.0, cutoff: int | None = None
+) -> torch.Tensor:
+    """An explicit W+ latent (``num_ws`` rows of ``w_dim`` floats) as a tensor [1, num_ws, w_dim],
+    truncated toward ``w_avg`` by ``psi``/``cutoff``."""
     ws_space = model.capabilities.w_space
-    rows = req.ws or ()
+    if ws_space is None:
+        raise ValueError(f"{model.capabilities.family} models have no W space")
     if len(rows) != ws_space.num_ws or any(len(r) != ws_space.w_dim for r in rows):
         raise ValueError(f"ws must be {ws_space.num_ws} rows of {ws_space.w_dim} values")
     ws = torch.tensor([rows], dtype=torch.float32, device=model.device)
-    if req.psi != 1 and ws_space.has_w_avg:
-        ws = truncate(ws, model.w_avg.to(ws.dtype), req.psi, req.cutoff)
+    if psi != 1 and ws_space.has_w_avg:
+        ws = truncate(ws, model.w_avg.to(ws.dtype), psi, cutoff)
     return ws
 
 

@@ -1,15 +1,18 @@
-"""``latentlab interpolate``: a walk through seeds written as a GIF, an MP4, a WebM or PNG frames."""
+"""``latentlab interpolate``: a walk through seeds and saved latents written as a GIF, an MP4, a WebM or
+PNG frames."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import time
+from pathlib import Path
 
 from app.cli import _class_index, _device, _device_arg, _load, _model_arg, _verbose_arg
 from app.cli_util import MAX_SEED, CliError, drive, out
-from engine.api import INTERP_METHODS, LATENT_SPACES
-from engine.latent.keyframes import EASINGS
+from engine.api import INTERP_METHODS, INTERP_SPACES
+from engine.latent.keyframes import EASINGS, Keyframe
 
 log = logging.getLogger("latentlab.cli")
 
@@ -34,22 +37,82 @@ def _seeds(values: list[str]) -> list[int]:
     return seeds
 
 
+def _seed(part: str) -> int | None:
+    try:
+        s = int(part)
+    except ValueError:
+        return None
+    if not 0 <= s <= MAX_SEED:
+        raise CliError(f"seeds must be in 0..{MAX_SEED}, got {s}")
+    return s
+
+
+def _file_keys(spec: str) -> list[Keyframe]:
+    """``FILE`` (every latent or bookmark in it) or ``FILE#N`` (entry N, 0-based)."""
+    from engine.latent.keyframe_files import load_keyframes
+
+    path, index = spec, None
+    m = re.fullmatch(r"(.+)#(\d+)", spec)
+    if m and not Path(spec).expanduser().exists():
+        path, index = m.group(1), int(m.group(2))
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise CliError(f"--keyframes: '{spec}' is neither a seed nor an existing latent/project file")
+    try:
+        return load_keyframes(p, index)
+    except ValueError as e:
+        raise CliError(f"--keyframes: {e}") from None
+
+
+def _keyframes(values: list[str]) -> list[Keyframe]:
+    """``--keyframes 3 inv.npz 9`` or ``3,inv.npz,9``: seeds and latent/project files, in order."""
+    keys: list[Keyframe] = []
+    for v in values:
+        parts = [v] if Path(v).expanduser().is_file() else [p.strip() for p in v.split(",")]
+        for part in parts:
+            if not part:
+                continue
+            seed = _seed(part)
+            keys.extend([Keyframe(seed=seed)] if seed is not None else _file_keys(part))
+    if len(keys) < 2:
+        raise CliError("--keyframes needs at least two keyframes (e.g. 3,inverted.npz,9)")
+    return keys
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "interpolate",
-        help="render a walk through seeds as a video",
-        description="Render a walk through two or more seeds (slerp or lerp, in z or w; optionally "
+        help="render a walk through seeds and saved latents as a video",
+        description="Render a walk through two or more keyframes (slerp or lerp, in z, w or w+; optionally "
         "looping back, with easing) and write it as a GIF, an MP4, a WebM or a folder of PNG frames. "
+        "Keyframes are seeds (--seeds) or, with --keyframes, any mix of seeds, latent files written by "
+        "'latentlab invert --out' (.npz) and gallery projects (.latentlab.json), in the order given; a file "
+        "adds every latent/bookmark it holds, FILE#N only entry N. In w+ (--space wplus) each style layer is "
+        "blended on its own: seeds and z latents map to one w (after truncation) on every layer, W+ latents "
+        "keep their per-layer codes. A W+ latent with distinct layers is refused in z and w (use wplus). "
         "Rendering and encoding overlap.",
     )
     _verbose_arg(p)
     _model_arg(p)
-    p.add_argument("--seeds", nargs="+", required=True, metavar="S", help="keyframe seeds: 3 7, or 1,5,9")
+    keys = p.add_mutually_exclusive_group(required=True)
+    keys.add_argument("--seeds", nargs="+", metavar="S", help="keyframe seeds: 3 7, or 1,5,9")
+    keys.add_argument(
+        "--keyframes",
+        nargs="+",
+        metavar="K",
+        help="keyframes in order: seeds, latent .npz files, project .json files (FILE#N: entry N): 3 inv.npz 9, "
+        "or 3,inv.npz,9",
+    )
     p.add_argument("--class", dest="class_", metavar="K", help="class (index or name) of a conditional model")
     p.add_argument("--frames", type=int, default=30, help="number of frames in all (default 30)")
     p.add_argument("--method", choices=INTERP_METHODS, default="slerp", help="interpolation (default slerp)")
-    p.add_argument("--space", choices=LATENT_SPACES, default="z", help="z, or w for models with a W space (default z)")
-    p.add_argument("--loop", action="store_true", help="walk back to the first seed (a seamless loop)")
+    p.add_argument(
+        "--space",
+        choices=INTERP_SPACES,
+        default="z",
+        help="z, or w / wplus (per-layer w) for models with a W space (default z)",
+    )
+    p.add_argument("--loop", action="store_true", help="walk back to the first keyframe (a seamless loop)")
     p.add_argument("--easing", choices=EASINGS, default="linear", help="linear or smooth (slow at keyframes)")
     p.add_argument("--psi", type=float, default=None, help="truncation psi (models with an average w)")
     p.add_argument("--fps", type=float, default=24.0, help="frames per second of a GIF/MP4/WebM (default 24)")
@@ -63,11 +126,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_interpolate(args: argparse.Namespace) -> int:
     """Render the frames through the same pure render function as the app while a writer thread encodes."""
     from engine.api import RenderRequest
-    from engine.latent.keyframes import walk
+    from engine.latent.keyframes import check_keyframes, walk
     from engine.render import LRUCache, render
     from engine.video import export_job, output_kind
 
-    seeds = _seeds(args.seeds)
+    keys: list[int] | list[Keyframe] = _seeds(args.seeds) if args.seeds is not None else _keyframes(args.keyframes)
     if args.frames < 2:
         raise CliError(f"--frames must be at least 2, got {args.frames}")
     if args.scale < 1:
@@ -85,8 +148,12 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     caps = model.capabilities
     if caps.z_dim <= 0:
         raise CliError(f"{caps.family} models do not generate from a latent (task: {caps.task})")
-    if args.space == "w" and caps.w_space is None:
-        raise CliError(f"--space w: {caps.family} models have no W space (use --space z)")
+    if args.space != "z" and caps.w_space is None:
+        raise CliError(f"--space {args.space}: {caps.family} models have no W space (use --space z)")
+    try:
+        check_keyframes(keys, args.space, caps)
+    except ValueError as e:
+        raise CliError(f"--space {args.space}: {e}" if "wplus" in str(e) else str(e)) from None
     if args.psi is not None and not (caps.w_space and caps.w_space.has_w_avg):
         raise CliError(f"--psi: {caps.family} models have no average w to truncate toward")
     if caps.classes:
@@ -100,7 +167,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
         scale = max(scale, -(-args.size // caps.resolution))
 
     base = RenderRequest("cli", class_index=class_index, psi=1.0 if args.psi is None else float(args.psi))
-    requests = walk(base, seeds, args.frames, args.method, args.space, args.loop, args.easing)
+    requests = walk(base, keys, args.frames, args.method, args.space, args.loop, args.easing)
     cache = LRUCache()
     frames = (render(model, req, cache) for req in requests)
     t0 = time.perf_counter()

@@ -1,5 +1,6 @@
-"""The Gallery panel: bookmark latents (with thumbnails) into a project file, jump back to them, and
-build an attribute vector from samples you pick (mean of picked − mean of the rest) with a strength."""
+"""The Gallery panel: bookmark latents (with thumbnails) into a project file, jump back to them, add
+them to the walk, and build an attribute vector from samples you pick (mean of picked − mean of the
+rest) with a strength."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QAction, QMouseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -25,6 +26,7 @@ from app.params import Params
 from app.widgets import FloatSlider, Thumbnail
 from engine.families.base import Capabilities
 from engine.latent.gallery import Bookmark, GalleryError, load_project, save_project
+from engine.latent.keyframes import Keyframe
 
 PROJECT_FILTER = "LatentLab project (*.latentlab.json *.json);;All files (*)"
 COLUMNS = 4
@@ -62,11 +64,13 @@ class GalleryPanel(ParamPanel):
 
     Signals the window answers with engine work: ``bookmark_requested()`` (bookmark the current
     frame), ``samples_requested(seeds)`` (render them: :meth:`show_samples`),
-    ``attribute_requested(picked, others)`` (compute it: :meth:`set_attribute`).
+    ``attribute_requested(picked, others)`` (compute it: :meth:`set_attribute`),
+    ``walk_requested(keyframe)`` (a bookmark's "Add to walk": append it to the Interpolate panel's walk).
     """
 
     title = "Gallery"
     bookmark_requested = Signal()
+    walk_requested = Signal(object)
     samples_requested = Signal(object)
     attribute_requested = Signal(object, object)
 
@@ -160,8 +164,14 @@ class GalleryPanel(ParamPanel):
         for i, mark in enumerate(self.bookmarks):
             tile = Tile(TILE)
             tile.set_frame(mark.thumbnail_array())
-            tile.setToolTip(f"{mark.name} — click to make it current")
+            tile.setToolTip(f"{mark.name} — click to make it current; right-click to add it to the walk")
             tile.clicked.connect(lambda m=mark: self.apply_bookmark(m))
+            tile.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            current = QAction("Make current", tile)
+            current.triggered.connect(lambda _=False, m=mark: self.apply_bookmark(m))
+            to_walk = QAction("Add to walk", tile)
+            to_walk.triggered.connect(lambda _=False, m=mark: self.add_to_walk(m))
+            tile.addActions([current, to_walk])
             self.marks.addWidget(tile, i // COLUMNS, i % COLUMNS)
         self.marks_hint.setVisible(not self.bookmarks)
         self._sync()
@@ -172,6 +182,10 @@ class GalleryPanel(ParamPanel):
             changes["class_index"] = int(mark.class_index)
         self.emit_edit(f"bookmark {mark.name}", **changes)
         self.committed.emit()
+
+    def add_to_walk(self, mark: Bookmark) -> None:
+        """Ask for ``mark`` as the walk's next keyframe (its seed, or the encoded z it holds)."""
+        self.walk_requested.emit(Keyframe(seed=int(mark.seed), z=mark.z, label=mark.name))
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open project", self.start_dir, PROJECT_FILTER)

@@ -1,10 +1,13 @@
-"""The interpolation panel (models with a latent): blend the current latent A toward seed B."""
+"""The interpolation panel (models with a latent): blend the current latent A toward seed B; a walk
+A → B → more keyframes (seeds, bookmarks, latent files) exported as a video, and a scrubber that
+previews any frame of it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -13,33 +16,53 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QMessageBox,
     QPushButton,
+    QSlider,
     QSpinBox,
     QWidget,
 )
 
 from app.panels.base import ParamPanel
-from app.params import Params, latent_spaces
+from app.panels.keyframe_list import KeyframeList
+from app.params import Params, interp_spaces
 from app.widgets import FloatSlider, random_seed, seed_spin, set_silently
 from engine.api import INTERP_METHODS
 from engine.families.base import Capabilities
-from engine.latent.keyframes import EASINGS
+from engine.latent.keyframes import EASINGS, Keyframe
 
 VIDEO_FILTER = "MP4 video (*.mp4);;GIF animation (*.gif);;WebM video (*.webm)"
+SPACE_TIPS = {
+    "z": "Blend the z vectors",
+    "w": "Blend the mapped w vectors (after truncation)",
+    "wplus": "Per-layer w (W+): each style layer blended on its own; walks through inverted images use it",
+}
 TICK_MS = 40
 STEP = 0.02  # t per animation tick: one sweep A → B in 50 ticks
 
 
+@dataclass(frozen=True)
+class WalkSettings:
+    """The walk the panel describes after A → B: frame count, loop, keyframes after B, easing."""
+
+    frames: int
+    loop: bool
+    keyframes: tuple[Keyframe, ...]
+    easing: str
+
+
 class InterpolatePanel(ParamPanel):
-    """On/off, seed B, t slider, method (slerp | lerp), space (z, or w when the model has W),
-    Play/Pause (t swings back and forth; frames are not undo steps) and "Make B current"."""
+    """On/off, seed B, t slider, method (slerp | lerp), space (z, or w / wplus when the model has W),
+    Play/Pause (t swings back and forth; frames are not undo steps) and "Make B current"; the walk's
+    keyframes after B (:class:`KeyframeList`), frames/fps/loop/easing, Export video…, and a frame
+    scrubber with "Preview walk" (the canvas shows that frame of the walk instead of the current latent)."""
 
     title = "Interpolate"
     export_requested = Signal(str, int, int, bool, object)
     """(path, frames, fps, loop, options): write the walk A → B (→ more keyframes) (→ A when looping)
-    as a video; ``options`` holds ``keyframes`` (extra seeds after B) and ``easing``."""
+    as a video; ``options`` holds ``keyframes`` (:class:`Keyframe` list after B) and ``easing``."""
+    walk_preview_changed = Signal(object)
+    """The walk frame index the canvas should show (None: the current latent, as usual)."""
+    error_raised = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,24 +121,35 @@ class InterpolatePanel(ParamPanel):
         self.fps.setToolTip("Frames per second")
         self.loop = QCheckBox("Loop")
         self.loop.setToolTip("Walk A → B → A, so the video repeats seamlessly")
-        self.more = QLineEdit()
-        self.more.setPlaceholderText("more keyframes after B, e.g. 9, 14")
-        self.more.setToolTip("Seeds the video walks through after B (comma-separated)")
         self.easing = QComboBox()
         self.easing.addItems(list(EASINGS))
         self.easing.setToolTip("linear, or smooth (slows down at each keyframe)")
         self.export = QPushButton("Export video…")
-        self.export.setToolTip("Write the walk A → B as MP4, GIF or WebM (runs as a job with progress and cancel)")
+        self.export.setToolTip(
+            "Write the walk A → B → keyframes as MP4, GIF or WebM (runs as a job with progress and cancel)"
+        )
         erow = QHBoxLayout()
-        for w in (QLabel("Frames"), self.frames, QLabel("fps"), self.fps, self.loop, self.export):
+        for w in (QLabel("Frames"), self.frames, QLabel("fps"), self.fps, self.loop, QLabel("Easing"), self.easing):
             erow.addWidget(w)
+        erow.addWidget(self.export)
         form.addRow(erow)
-        krow = QHBoxLayout()
-        krow.addWidget(QLabel("Then"))
-        krow.addWidget(self.more, 1)
-        krow.addWidget(QLabel("Easing"))
-        krow.addWidget(self.easing)
-        form.addRow(krow)
+        self.walk_keys = KeyframeList()
+        form.addRow("Then", self.walk_keys)
+
+        self.scrub = QSlider(Qt.Orientation.Horizontal)
+        self.scrub.setRange(0, self.frames.value() - 1)
+        self.scrub.setToolTip("Any frame of the walk (turns on Preview walk)")
+        self.scrub_label = QLabel()
+        self.scrub_label.setMinimumWidth(64)
+        self.preview = QPushButton("Preview walk")
+        self.preview.setCheckable(True)
+        self.preview.setToolTip("Show the scrubber's frame of the walk on the canvas instead of the current latent")
+        srow = QHBoxLayout()
+        srow.addWidget(self.scrub, 1)
+        srow.addWidget(self.scrub_label)
+        srow.addWidget(self.preview)
+        form.addRow("Frame", srow)
+        self._scrub_text()
         self.export_dir = str(Path.home())
 
         self.timer = QTimer(self)
@@ -132,6 +166,14 @@ class InterpolatePanel(ParamPanel):
         self.play.toggled.connect(self.set_playing)
         self.make_current.clicked.connect(self._make_current)
         self.export.clicked.connect(self.export_dialog)
+        self.walk_keys.changed.connect(self._walk_changed)
+        self.walk_keys.current_requested.connect(lambda: self.add_keyframe(self.current_keyframe()))
+        self.walk_keys.error_raised.connect(self.error_raised.emit)
+        self.frames.valueChanged.connect(self._frames_changed)
+        self.loop.toggled.connect(self._walk_changed)
+        self.easing.currentTextChanged.connect(self._walk_changed)
+        self.scrub.valueChanged.connect(self._scrubbed)
+        self.preview.toggled.connect(self.set_previewing)
 
     def export_dialog(self) -> None:
         path, chosen = QFileDialog.getSaveFileName(self, "Export video", self.export_dir, VIDEO_FILTER)
@@ -140,27 +182,61 @@ class InterpolatePanel(ParamPanel):
         if not Path(path).suffix:
             path += ".gif" if "GIF" in chosen else ".webm" if "WebM" in chosen else ".mp4"
         self.export_dir = str(Path(path).parent)
-        try:
-            keys = self.keyframes()
-        except ValueError as e:
-            QMessageBox.warning(self, "Cannot export video", str(e))
-            return
-        options = {"keyframes": keys, "easing": self.easing.currentText()}
+        options = {"keyframes": self.keyframes(), "easing": self.easing.currentText()}
         self.export_requested.emit(
             path, int(self.frames.value()), int(self.fps.value()), self.loop.isChecked(), options
         )
 
-    def keyframes(self) -> list[int]:
-        """The extra keyframe seeds typed after B (ValueError naming a bad entry)."""
-        out = []
-        for part in self.more.text().replace(";", ",").split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isdigit():
-                raise ValueError(f"'{part}' is not a seed (keyframes are comma-separated non-negative integers)")
-            out.append(int(part))
-        return out
+    # --- the walk -----------------------------------------------------------------------------------
+    def keyframes(self) -> list[Keyframe]:
+        """The keyframes walked after B, in order."""
+        return list(self.walk_keys.keys)
+
+    def walk_settings(self) -> WalkSettings:
+        """The walk as Export video… would write it."""
+        return WalkSettings(
+            int(self.frames.value()), self.loop.isChecked(), tuple(self.keyframes()), self.easing.currentText()
+        )
+
+    def add_keyframe(self, key: Keyframe) -> bool:
+        """Append ``key`` to the walk (a gallery bookmark, the current latent, ...)."""
+        return self.walk_keys.add([key])
+
+    def current_keyframe(self) -> Keyframe:
+        """The current latent as a keyframe: its seed, or the encoded z / inverted W+ latent it holds."""
+        p = self.params
+        if p.ws is not None:
+            return Keyframe(seed=int(p.seed), ws=p.ws, label=f"current (seed {p.seed}, inverted)")
+        if p.z is not None:
+            return Keyframe(seed=int(p.seed), z=p.z, label=f"current (seed {p.seed}, encoded)")
+        return Keyframe(seed=int(p.seed))
+
+    def preview_index(self) -> int | None:
+        """The frame the canvas shows while Preview walk is on (else None)."""
+        return int(self.scrub.value()) if self.preview.isChecked() else None
+
+    def set_previewing(self, on: bool) -> None:
+        """Turn the walk preview on or off (the canvas follows)."""
+        set_silently(self.preview, "setChecked", on)
+        self.walk_preview_changed.emit(self.preview_index())
+
+    def _scrub_text(self) -> None:
+        self.scrub_label.setText(f"{self.scrub.value() + 1}/{self.frames.value()}")
+
+    def _scrubbed(self, _: int) -> None:
+        self._scrub_text()
+        if not self.preview.isChecked():
+            set_silently(self.preview, "setChecked", True)
+        self.walk_preview_changed.emit(self.preview_index())
+
+    def _frames_changed(self, frames: int) -> None:
+        set_silently(self.scrub, "setMaximum", max(0, frames - 1))
+        self._scrub_text()
+        self._walk_changed()
+
+    def _walk_changed(self) -> None:
+        if self.preview.isChecked():
+            self.walk_preview_changed.emit(self.preview_index())
 
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:
@@ -175,6 +251,8 @@ class InterpolatePanel(ParamPanel):
         set_silently(self.play, "setChecked", playing)
         self.play.setText("Pause" if playing else "Play")
         if playing:
+            if self.preview.isChecked():  # the animation shows the live blend, not a walk frame
+                self.set_previewing(False)
             if not self.params.interp_on:
                 self.emit_edit("interp_on", interp_on=True)
             self.timer.start()
@@ -201,9 +279,13 @@ class InterpolatePanel(ParamPanel):
     def set_capabilities(self, caps: Capabilities) -> None:
         blocked = self.space.blockSignals(True)
         self.space.clear()
-        self.space.addItems(list(latent_spaces(caps)))
+        for i, space in enumerate(interp_spaces(caps)):
+            self.space.addItem(space)
+            self.space.setItemData(i, SPACE_TIPS[space], Qt.ItemDataRole.ToolTipRole)
         self.space.blockSignals(blocked)
         self.space.setEnabled(self.space.count() > 1)
+        set_silently(self.preview, "setChecked", False)
+        self.walk_keys.set_capabilities(caps)
 
     def set_params(self, params: Params) -> None:
         self.params = params
@@ -217,4 +299,6 @@ class InterpolatePanel(ParamPanel):
     def hideEvent(self, event: QHideEvent) -> None:
         if self.timer.isActive():
             self.set_playing(False)
+        if self.preview.isChecked() and not event.spontaneous():  # closed: the canvas shows the latent again
+            self.set_previewing(False)
         super().hideEvent(event)

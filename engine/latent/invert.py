@@ -9,6 +9,7 @@ maps (projection with optimised noise) and ``header`` (space, method, model name
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,7 +148,7 @@ def load_latent(path: str | Path) -> tuple[str, np.ndarray, dict[str, Any]]:
         with np.load(p, allow_pickle=False) as f:
             header = json.loads(str(f["header"]))
             latent = np.asarray(f["latent"], dtype=np.float32)
-    except (OSError, KeyError, ValueError) as e:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise ValueError(f"'{p.name}' is not a LatentLab latent file ({e.__class__.__name__})") from e
     if not isinstance(header, dict) or header.get("format") != LATENT_FORMAT:
         raise ValueError(f"'{p.name}' is not a LatentLab latent file")

@@ -1,18 +1,132 @@
-"""Keyframed latent walks: the render requests of an interpolation through several seeds.
+"""Keyframed latent walks: the render requests of an interpolation through several keyframes.
 
-Each segment between consecutive keyframes is an :class:`~engine.api.Interpolation` from one seed
-toward the next, in z (slerp/lerp) or w; ``loop`` closes the walk back to the first keyframe, and
-``easing`` "smooth" slows down at each keyframe (smoothstep) so a loop has no visible kink.
+A keyframe is a seed, or an explicit latent (:class:`Keyframe`): a z (e.g. a VAE encoding, a gallery
+bookmark of an encoded image) or a W+ latent — one w per style layer, ``[num_ws, w_dim]`` (e.g. an
+image inverted by projection or a pSp encoder). Each segment between consecutive keyframes is an
+:class:`~engine.api.Interpolation` from one keyframe toward the next, in one space:
+
+- ``z``: slerp/lerp of the z vectors (every keyframe needs a z: seeds and z latents);
+- ``w``: of the mapped w (after truncation) — every keyframe is one w vector: seeds, z latents, and
+  W+ latents whose layers are all equal (a projection in w);
+- ``wplus``: per layer, of ``[num_ws, w_dim]`` codes: a seed or z maps to its w, broadcast to every
+  layer (after truncation), while W+ latents keep their per-layer codes; each layer is blended on
+  its own.
+
+A W+ keyframe in z, or one with distinct layers in w, is refused (ValueError naming the keyframe and
+suggesting wplus): the walk never changes the space it was asked for. (The explorer asks
+:func:`space_for` first and walks such keyframes in w+; the CLI refuses them.)
+
+``loop`` closes the walk back to the first keyframe, and ``easing`` "smooth" slows down at each
+keyframe (smoothstep) so a loop has no visible kink.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from engine.api import INTERP_METHODS, LATENT_SPACES, Interpolation, RenderRequest
+from engine.api import INTERP_METHODS, INTERP_SPACES, W_SPACES, Interpolation, RenderRequest
+from engine.families.base import Capabilities
 
 EASINGS = ("linear", "smooth")
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """One keyframe of a walk: the latent of ``seed``, or an explicit ``z`` (z_dim floats) or ``ws``
+    (W+: ``num_ws`` rows of ``w_dim`` floats). ``label`` names it in messages (e.g. a file name)."""
+
+    seed: int = 0
+    z: tuple[float, ...] | None = None
+    ws: tuple[tuple[float, ...], ...] | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.z is not None and self.ws is not None:
+            raise ValueError(f"keyframe {self.name}: either z or ws, not both")
+        if self.z is not None and len(self.z) == 0:
+            raise ValueError(f"keyframe {self.name}: z is empty")
+        if self.ws is not None and (not self.ws or len({len(r) for r in self.ws}) != 1 or not self.ws[0]):
+            raise ValueError(f"keyframe {self.name}: ws must be rows of equal, non-zero length")
+
+    @property
+    def name(self) -> str:
+        """The label, or a description (``seed 5``, ``z``, ``W+``)."""
+        if self.label:
+            return self.label
+        return f"seed {self.seed}" if self.kind == "seed" else ("z" if self.kind == "z" else "W+")
+
+    @property
+    def kind(self) -> str:
+        """``seed``, ``z`` or ``ws``."""
+        return "ws" if self.ws is not None else "z" if self.z is not None else "seed"
+
+    @property
+    def per_layer(self) -> bool:
+        """True for a W+ latent whose style layers differ (it has no single w)."""
+        return self.ws is not None and len(set(self.ws)) > 1
+
+
+KeyLike = int | Keyframe
+
+
+def as_keyframes(keys: Sequence[KeyLike]) -> list[Keyframe]:
+    """Seeds (ints) become seed keyframes; keyframes stay."""
+    out = []
+    for k in keys:
+        if isinstance(k, Keyframe):
+            out.append(k)
+        elif isinstance(k, int) and not isinstance(k, bool):
+            out.append(Keyframe(seed=int(k)))
+        else:
+            raise TypeError(f"a keyframe is a seed (int) or a Keyframe, got {type(k).__name__}")
+    return out
+
+
+def check_space(keys: Sequence[KeyLike], space: str) -> None:
+    """ValueError when a keyframe cannot be walked in ``space`` (a W+ latent in z, a W+ latent with
+    distinct layers in w)."""
+    if space not in INTERP_SPACES:
+        raise ValueError(f"space must be one of {INTERP_SPACES}, got {space!r}")
+    for k in as_keyframes(keys):
+        if space == "z" and k.ws is not None:
+            raise ValueError(f"keyframe {k.name} is a W+ latent (no z): walk in w+ (space wplus)")
+        if space == "w" and k.per_layer:
+            raise ValueError(f"keyframe {k.name} is a W+ latent with per-layer codes: walk in w+ (space wplus)")
+
+
+def space_for(keys: Sequence[KeyLike], space: str) -> str:
+    """``space``, or "wplus" when a keyframe cannot be walked in it (a W+ latent in z, a per-layer
+    W+ latent in w) — for front ends that switch to w+ on their own (the explorer) rather than refuse."""
+    try:
+        check_space(keys, space)
+    except ValueError:
+        return "wplus"
+    return space
+
+
+def check_keyframes(keys: Sequence[KeyLike], space: str, caps: Capabilities) -> None:
+    """ValueError unless every keyframe fits the model ``caps`` (z length, W+ shape) and ``space``
+    (which must exist for the model)."""
+    check_space(keys, space)
+    ws_space = caps.w_space
+    if caps.z_dim <= 0:
+        raise ValueError(f"{caps.family} models do not generate from a latent (task: {caps.task})")
+    if space in W_SPACES and ws_space is None:
+        raise ValueError(f"space {space}: {caps.family} models have no W space (use z)")
+    for k in as_keyframes(keys):
+        if k.z is not None and len(k.z) != caps.z_dim:
+            raise ValueError(f"keyframe {k.name}: z has {len(k.z)} values, the model's z has {caps.z_dim}")
+        if k.ws is not None:
+            if ws_space is None:
+                raise ValueError(f"keyframe {k.name} is a W+ latent; {caps.family} models have no W space")
+            shape = (len(k.ws), len(k.ws[0]))
+            if shape != (ws_space.num_ws, ws_space.w_dim):
+                raise ValueError(
+                    f"keyframe {k.name}: W+ latent of {shape[0]}×{shape[1]} does not fit this model "
+                    f"({ws_space.num_ws} style layers × {ws_space.w_dim})"
+                )
 
 
 def ease(t: float, easing: str) -> float:
@@ -24,39 +138,63 @@ def ease(t: float, easing: str) -> float:
     raise ValueError(f"easing must be one of {EASINGS}, got {easing!r}")
 
 
+def _check_walk(keys: Sequence[KeyLike], frames: int, method: str, space: str, easing: str) -> list[Keyframe]:
+    if len(keys) < 2:
+        raise ValueError("a walk needs at least two keyframes")
+    if frames < 2:
+        raise ValueError(f"need at least 2 frames, got {frames}")
+    if method not in INTERP_METHODS:
+        raise ValueError(f"method must be one of {INTERP_METHODS}, got {method!r}")
+    ease(0.0, easing)
+    check_space(keys, space)
+    return as_keyframes(keys)
+
+
+def _frame(
+    base: RenderRequest, keys: list[Keyframe], frames: int, i: int, method: str, space: str, loop: bool, easing: str
+) -> RenderRequest:
+    ring = keys + ([keys[0]] if loop else [])
+    segments = len(ring) - 1
+    pos = i * segments / (frames if loop else frames - 1)
+    k = min(int(pos), segments - 1)
+    t = ease(pos - k, easing)
+    a, b = ring[k], ring[k + 1]
+    it = Interpolation(b.seed, t, method, space, z_b=b.z, ws_b=b.ws)
+    return dataclasses.replace(base, seed=a.seed, z=a.z, ws=a.ws, interpolation=it)
+
+
 def walk(
     base: RenderRequest,
-    seeds: Sequence[int],
+    keys: Sequence[KeyLike],
     frames: int,
     method: str = "slerp",
     space: str = "z",
     loop: bool = False,
     easing: str = "linear",
 ) -> list[RenderRequest]:
-    """``frames`` requests walking through ``seeds`` (everything else as in ``base``).
+    """``frames`` requests walking through ``keys`` (seeds or :class:`Keyframe`; everything else as in
+    ``base``).
 
-    Without ``loop`` the first frame is exactly the first seed and the last exactly the last; with
-    ``loop`` the walk returns toward the first seed and the last frame stops one step short of it,
-    so the sequence repeats seamlessly.
+    Without ``loop`` the first frame is exactly the first keyframe and the last exactly the last;
+    with ``loop`` the walk returns toward the first keyframe and the last frame stops one step short
+    of it, so the sequence repeats seamlessly.
     """
-    if len(seeds) < 2:
-        raise ValueError("a walk needs at least two keyframes")
-    if frames < 2:
-        raise ValueError(f"need at least 2 frames, got {frames}")
-    if method not in INTERP_METHODS:
-        raise ValueError(f"method must be one of {INTERP_METHODS}, got {method!r}")
-    if space not in LATENT_SPACES:
-        raise ValueError(f"space must be one of {LATENT_SPACES}, got {space!r}")
-    ease(0.0, easing)
-    keys = list(seeds) + ([seeds[0]] if loop else [])
-    segments = len(keys) - 1
-    out = []
-    for i in range(frames):
-        pos = i * segments / (frames if loop else frames - 1)
-        k = min(int(pos), segments - 1)
-        t = ease(pos - k, easing)
-        req = dataclasses.replace(
-            base, seed=int(keys[k]), z=None, interpolation=Interpolation(int(keys[k + 1]), t, method, space)
-        )
-        out.append(req)
-    return out
+    ks = _check_walk(keys, frames, method, space, easing)
+    return [_frame(base, ks, frames, i, method, space, loop, easing) for i in range(frames)]
+
+
+def walk_frame(
+    base: RenderRequest,
+    keys: Sequence[KeyLike],
+    frames: int,
+    index: int,
+    method: str = "slerp",
+    space: str = "z",
+    loop: bool = False,
+    easing: str = "linear",
+) -> RenderRequest:
+    """Frame ``index`` (0 ≤ index < frames) of :func:`walk` alone — a scrubber's preview."""
+    ks = _check_walk(keys, frames, method, space, easing)
+    if not 0 <= index < frames:
+        raise ValueError(f"frame index {index} outside 0..{frames - 1}")
+    return _frame(base, ks, frames, index, method, space, loop, easing)

@@ -24,10 +24,12 @@ def lerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float, eps: float = 1e-7) -> torch.Tensor:
-    """Spherical interpolation along the last dim (falls back to lerp for parallel vectors).
+    """Spherical interpolation along the last dim (lerp for vectors that are parallel).
 
     ``sin((1-t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b`` with Ω the angle between ``a`` and ``b``; at
     t = 0 it is ``a`` and at t = 1 it is ``b``, and norms in between follow the great circle.
+    Every vector along the other dims is blended on its own (e.g. each style layer of a W+ latent
+    [N, num_ws, w_dim]), the parallel fallback included.
     """
     _check_pair(a, b, t)
     an = a / a.norm(dim=-1, keepdim=True).clamp_min(eps)
@@ -35,9 +37,10 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float, eps: float = 1e-7) -> torc
     dot = (an * bn).sum(-1, keepdim=True).clamp(-1 + eps, 1 - eps)
     omega = torch.acos(dot)
     so = torch.sin(omega)
-    if float(so.abs().min()) < 1e-5:
-        return a + (b - a) * t
-    return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b
+    parallel = so.abs() < 1e-5
+    safe = torch.where(parallel, torch.ones_like(so), so)
+    spherical = (torch.sin((1 - t) * omega) / safe) * a + (torch.sin(t * omega) / safe) * b
+    return torch.where(parallel, a + (b - a) * t, spherical)
 
 
 INTERPOLATORS = {"lerp": lerp, "slerp": slerp}

@@ -111,3 +111,59 @@ def test_keyframes_loop_and_webm(ckpts, tmp_path) -> None:
     assert len(frames) == 12 and frames[0].shape[0] >= 40
     assert main(["interpolate", str(ckpts["sg2"]), "--seeds", "1", "--out", str(out)]) == 2
     assert main(["interpolate", str(ckpts["sg2"]), "--seeds", "1,x", "--out", str(out)]) == 2
+
+
+def _inverted(ckpts, tmp_path) -> Path:
+    """A W+ latent of the tiny StyleGAN2, written by ``latentlab invert`` (a short projection)."""
+    img = tmp_path / "face.png"
+    rng = np.random.default_rng(0)
+    imageio.imwrite(img, rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    lat = tmp_path / "inv.npz"
+    assert main(["invert", str(ckpts["sg2"]), str(img), "--steps", "3", "--out", str(lat)]) == 0
+    return lat
+
+
+def test_wplus_gif_from_an_inverted_latent_and_a_seed(ckpts, tmp_path, capsys) -> None:
+    from engine.latent.invert import load_latent
+
+    lat = _inverted(ckpts, tmp_path)
+    space, latent, _ = load_latent(lat)
+    assert space == "w+" and latent.shape[0] == 1
+    capsys.readouterr()
+    gif = tmp_path / "walk.gif"
+    argv = ["interpolate", str(ckpts["sg2"]), "--keyframes", f"{lat},7", "--space", "wplus", "--frames", "5"]
+    assert main([*argv, "--size", "32", "--out", str(gif)]) == 0
+    assert capsys.readouterr().out.strip() == str(gif)
+    frames = imageio.mimread(gif)
+    assert len(frames) == 5 and frames[0].shape[:2] == (32, 32)
+    # Lossless frames: the walk starts exactly at the inverted latent and ends at the seed.
+    folder = tmp_path / "frames"
+    assert main(["interpolate", str(ckpts["sg2"]), "--keyframes", str(lat), "7", "--space", "wplus",
+                 "--frames", "5", "--out", f"{folder}/"]) == 0  # fmt: skip
+    files = sorted(folder.glob("frame_*.png"))
+    model = load_model(ckpts["sg2"])
+    ws = tuple(tuple(float(v) for v in row) for row in latent[0].tolist())
+    a, b = render(model, RenderRequest("m", ws=ws)), render(model, RenderRequest("m", seed=7))
+    np.testing.assert_array_equal(np.asarray(imageio.imread(files[0])).reshape(a.shape), a)
+    np.testing.assert_array_equal(np.asarray(imageio.imread(files[-1])).reshape(b.shape), b)
+
+
+def test_keyframe_errors_are_one_line(ckpts, tmp_path, capsys) -> None:
+    lat = _inverted(ckpts, tmp_path)
+    capsys.readouterr()
+    gif = str(tmp_path / "o.gif")
+    cases = [
+        (["--keyframes", f"{lat},7", "--space", "z"], "W+ latent (no z)"),
+        (["--keyframes", f"{lat},7", "--space", "w"], "per-layer codes: walk in w+ (space wplus)"),
+        (["--keyframes", f"3,{tmp_path / 'missing.npz'}"], "neither a seed nor an existing"),
+        (["--keyframes", f"3,{lat}#4"], "index 4 is outside"),
+        (["--keyframes", str(lat)], "at least two keyframes"),
+        (["--seeds", "1", "2", "--keyframes", "3", "4"], "not allowed with"),
+    ]
+    for extra, needle in cases:
+        rc = main(["interpolate", str(ckpts["sg2"]), *extra, "--out", gif])
+        err = capsys.readouterr().err
+        assert rc != 0 and needle in err and err.count("\n") == 1, (extra, err)
+    rc = main(["interpolate", str(ckpts["vae"]), "--keyframes", f"{lat},7", "--space", "wplus", "--out", gif])
+    err = capsys.readouterr().err
+    assert rc != 0 and "no W space" in err and err.count("\n") == 1

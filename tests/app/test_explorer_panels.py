@@ -73,8 +73,10 @@ def test_stylegan_has_w_spaces_projection_and_no_directions(window, wait_current
     method = window.encode_panel.method
     assert [method.itemData(i) for i in range(method.count())] == ["project"]
     assert not window.docks["interpolate"].isHidden() and not window.docks["arithmetic"].isHidden()
-    for combo in (window.interpolate_panel.space, window.arithmetic_panel.space):
-        assert [combo.itemText(i) for i in range(combo.count())] == ["z", "w"]
+    combo = window.arithmetic_panel.space
+    assert [combo.itemText(i) for i in range(combo.count())] == ["z", "w"]
+    combo = window.interpolate_panel.space
+    assert [combo.itemText(i) for i in range(combo.count())] == ["z", "w", "wplus"]  # w+: per-layer w
 
 
 def test_interpolation_controls_make_the_request(window, wait_current) -> None:
@@ -237,8 +239,8 @@ def test_export_video_job_writes_the_walk(window, wait_current, qtbot, tmp_path)
     keyed = window.export_requests(12, False, [20, 30], "smooth")
     assert [r.seed for r in keyed[::4]] == [window.params.seed, 6, 20]  # A, B, then the typed keyframes
     assert keyed[-1].interpolation.seed_b == 30 and keyed[-1].interpolation.t == 1.0
-    window.interpolate_panel.more.setText("20, x")
-    with pytest.raises(ValueError, match="'x' is not a seed"):
-        window.interpolate_panel.keyframes()
+    window.interpolate_panel.walk_keys.seeds.setText("20, x")
+    window.interpolate_panel.walk_keys.add_seeds.click()
+    assert "'x' is not a seed" in window.last_error.text() and window.interpolate_panel.keyframes() == []
     window.export_video(str(tmp_path / "bad.avi"), 5, 12)
     assert window.last_error is not None and "unknown output type" in window.last_error.text()

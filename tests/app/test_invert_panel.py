@@ -108,4 +108,4 @@ def test_psp_model_encodes_into_wplus(window, wait_current, psp_file, qtbot, tmp
     np.testing.assert_array_equal(res.image, w.encode_panel.recon_view.frame)
     w.interpolate_panel.t_slider.setValue(w.interpolate_panel.t_slider.to_int(0.3))
     res = wait_current()
-    assert res.request.ws == w.params.ws and res.request.interpolation.space == "w"
+    assert res.request.ws == w.params.ws and res.request.interpolation.space == "wplus"
