@@ -69,11 +69,11 @@ PRESETS: dict[str, Preset] = {
         data="demo:emoji",
         resolution=64,
         batch=24,
-        max_steps=12000,
+        max_steps=4500,
         model={"z_dim": 128, "channels": [128, 128, 96, 48, 24], "d_channels": [128, 128, 96, 48, 24]},
-        hparams={"stable_images": 30000, "fade_images": 30000, "ema_beta": 0.999},
+        hparams={"stable_images": 12000, "fade_images": 12000, "ema_beta": 0.999},
         xflip=True,
-        description="Progressive GAN on the emoji set, grown 4x4 to 64x64 (30k images per fade and per stable phase)",
+        description="Progressive GAN on the emoji set, grown 4x4 to 64x64 (12k images per fade and per stable phase)",
     ),
     **{
         p.name: p

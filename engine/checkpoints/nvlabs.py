@@ -125,9 +125,7 @@ def infer_config(path: Path, g: PersistentObject, tensors: Mapping[str, torch.Te
     lr_mul = _kw(mkw, "lr_multiplier")
     if lr_mul is None:
         fc0 = _modules(mapping).get("fc0")
-        lr_mul = (
-            fc0.state.get("bias_gain", DEFAULT_LR_MULTIPLIER) if isinstance(fc0, PersistentObject) else None
-        )
+        lr_mul = fc0.state.get("bias_gain", DEFAULT_LR_MULTIPLIER) if isinstance(fc0, PersistentObject) else None
     lr_mul = float(lr_mul if lr_mul is not None else DEFAULT_LR_MULTIPLIER)
     conv_clamp = _kw(skw, "conv_clamp")
     cfg = StyleGAN2Config(
@@ -146,9 +144,7 @@ def infer_config(path: Path, g: PersistentObject, tensors: Mapping[str, torch.Te
     )
     num_ws = st.get("num_ws")
     if num_ws is not None and int(num_ws) != cfg.num_ws:
-        raise CheckpointError(
-            path, f"generator has {num_ws} ws, a 'skip' StyleGAN2 of this size has {cfg.num_ws}"
-        )
+        raise CheckpointError(path, f"generator has {num_ws} ws, a 'skip' StyleGAN2 of this size has {cfg.num_ws}")
     return cfg
 
 
@@ -156,9 +152,7 @@ _SYN = re.compile(r"synthesis\.b(\d+)\.(.+)")
 _FC = re.compile(r"mapping\.fc(\d+)\.(weight|bias)")
 
 
-def convert_state(
-    path: Path, tensors: Mapping[str, torch.Tensor], cfg: StyleGAN2Config
-) -> dict[str, torch.Tensor]:
+def convert_state(path: Path, tensors: Mapping[str, torch.Tensor], cfg: StyleGAN2Config) -> dict[str, torch.Tensor]:
     """Map NVlabs tensor names to native names; resample filters are checked and dropped."""
     block_of = {4 * 2**i: i for i in range(len(cfg.channels))}
     fir = make_fir()
@@ -184,9 +178,7 @@ def convert_state(
         unknown.append(name)
     if unknown:
         shown = ", ".join(unknown[:6]) + (", …" if len(unknown) > 6 else "")
-        raise CheckpointError(
-            path, f"generator has {len(unknown)} tensors LatentLab does not implement ({shown})"
-        )
+        raise CheckpointError(path, f"generator has {len(unknown)} tensors LatentLab does not implement ({shown})")
     return out
 
 

@@ -28,12 +28,7 @@ DEFAULT_LR_MLP = 0.01
 
 
 def _is_generator_state(sd: Any) -> bool:
-    return (
-        isinstance(sd, Mapping)
-        and "style.1.weight" in sd
-        and "input.input" in sd
-        and "conv1.conv.weight" in sd
-    )
+    return isinstance(sd, Mapping) and "style.1.weight" in sd and "input.input" in sd and "conv1.conv.weight" in sd
 
 
 def detect(obj: Any) -> bool:
@@ -99,9 +94,7 @@ def infer_config(path: Path, sd: Mapping[str, Any], lr_mlp: float = DEFAULT_LR_M
     )
 
 
-def convert_state(
-    path: Path, sd: Mapping[str, Any], cfg: StyleGAN2Config
-) -> tuple[dict[str, torch.Tensor], bool]:
+def convert_state(path: Path, sd: Mapping[str, Any], cfg: StyleGAN2Config) -> tuple[dict[str, torch.Tensor], bool]:
     """Map rosinality tensor names/shapes to native ones; returns (tensors, had_noise_buffers)."""
     take = _Consumer(path, sd)
     out: dict[str, torch.Tensor] = {}

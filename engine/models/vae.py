@@ -139,4 +139,3 @@ def reconstruction_loss(logits: torch.Tensor, target: torch.Tensor, kind: str) -
     else:
         raise ValueError(f"recon must be one of {RECON_LOSSES}, got {kind!r}")
     return loss.flatten(1).sum(dim=1)
-

@@ -33,6 +33,7 @@ def _wait(pred, timeout=30.0):
 def test_storm_coalesces_to_latest(engine):
     results = []
     block = threading.Event()
+
     # Hold the engine busy with a job so the burst piles up in the mailbox.
     def busy(ctx):
         yield (0, 1, "waiting")

@@ -30,9 +30,18 @@ class Collect:
 
 def _opts(out, steps, **kw):
     return TrainOptions(
-        family="stylegan2", data="demo:emoji", resolution=16, out=str(out), batch=4, max_steps=steps,
-        checkpoint_every=kw.pop("checkpoint_every", 2), sample_every=kw.pop("sample_every", 0), log_every=1,
-        model=TINY, hparams={"r1_interval": 2, "pl_interval": 2}, **kw,
+        family="stylegan2",
+        data="demo:emoji",
+        resolution=16,
+        out=str(out),
+        batch=4,
+        max_steps=steps,
+        checkpoint_every=kw.pop("checkpoint_every", 2),
+        sample_every=kw.pop("sample_every", 0),
+        log_every=1,
+        model=TINY,
+        hparams={"r1_interval": 2, "pl_interval": 2},
+        **kw,
     )
 
 
@@ -77,8 +86,14 @@ def test_sigkill_then_resume(tmp_path):
     run_dir = tmp_path / "killed"
     # A first short in-process run writes run.json (the tiny config); the CLI resumes from it.
     run(_opts(run_dir, 2), Collect())
-    proc = subprocess.Popen([*cmd, "--resume", str(run_dir), "--max-steps", "1000"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*cmd, "--resume", str(run_dir), "--max-steps", "1000"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen = None
     for line in proc.stdout:
         ev = json.loads(line)
@@ -89,16 +104,29 @@ def test_sigkill_then_resume(tmp_path):
     proc.wait(60)
     assert seen is not None and proc.returncode == -signal.SIGKILL
     target = seen + 2
-    res = subprocess.run([*cmd, "--resume", str(run_dir), "--max-steps", str(target)], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [*cmd, "--resume", str(run_dir), "--max-steps", str(target)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     events = [json.loads(x) for x in res.stdout.splitlines()]
     assert events[0]["event"] == "resumed" and events[0]["step"] >= seen
     # Reference: the same run without interruption.
     ref_dir = tmp_path / "ref"
     run(_opts(ref_dir, 2), Collect())
-    subprocess.run([*cmd, "--resume", str(ref_dir), "--max-steps", str(target)], cwd=REPO, env=env,
-                   capture_output=True, text=True, timeout=300, check=True)
+    subprocess.run(
+        [*cmd, "--resume", str(ref_dir), "--max-steps", str(target)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     sa, a = _state(run_dir)
     sb, b = _state(ref_dir)
     assert sa == sb == target
