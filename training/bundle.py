@@ -192,15 +192,37 @@ def _translation_samples(model: Any, run: dict[str, Any], assets: Path, name: st
     return grid, quality, written
 
 
+def remeasure(name: str) -> dict[str, Any]:
+    """Measure an already bundled model again (:func:`measure`) and store the result in its manifest entry
+    (used when a feature network for its data is added after the model was bundled)."""
+    assets = zoo.assets_dir()
+    manifest_path = assets / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text())
+    entry = manifest.get("models", {}).get(name)
+    if entry is None:
+        raise LookupError(f"no bundled model '{name}'")
+    metrics = measure(load_native(assets / entry["path"]), entry["data"])
+    metrics["command"] = metrics["command"].format(name=name)
+    entry["metrics"] = metrics
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return metrics
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("run_dir", type=Path)
-    ap.add_argument("--name", required=True)
+    ap.add_argument("run_dir", type=Path, nargs="?")
+    ap.add_argument("--remeasure", metavar="NAME", help="measure the bundled model NAME again (no run_dir)")
+    ap.add_argument("--name")
     ap.add_argument("--description", default="")
     ap.add_argument("--default", action="store_true")
     ap.add_argument("--wall-time-s", type=float, help="override the wall time (runs made before it was recorded)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.remeasure:
+        log.info("%s", json.dumps(remeasure(args.remeasure), indent=2))
+        return
+    if args.run_dir is None or not args.name:
+        ap.error("give RUN_DIR and --name (or --remeasure NAME)")
     entry = bundle(args.run_dir, args.name, args.description, args.default, args.wall_time_s)
     log.info("%s", json.dumps(entry, indent=2))
 

@@ -1,7 +1,9 @@
-"""Print the quality table of the bundled Fashion-MNIST models (Markdown) from ``assets/MANIFEST.json``.
+"""Print the quality tables of the bundled models (Markdown) from ``assets/MANIFEST.json``.
 
-``python -m training.quality_table`` — the README's table is this output, so its numbers are the
-measured ones written by ``training.bundle`` (and the real-vs-real floor of the feature network).
+``python -m training.quality_table`` — the README's tables are this output, so their numbers are the
+measured ones written by ``training.bundle`` (and the real-vs-real floor of the feature network):
+one table for the Fashion-MNIST models (``fmnist-classifier`` features, against the test split) and
+one for the emoji models (``emoji-classifier`` features, against the emoji set).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ def _f(v: Any, digits: int = 1) -> str:
 
 
 def rows() -> list[str]:
-    """Markdown rows: one per bundled model with Fashion-MNIST metrics, then the real-vs-real floor."""
+    """Markdown rows of the Fashion-MNIST table: one per model measured against ``fmnist:test``, then the floor."""
     manifest = zoo.manifest()
     out = [
         "| model | system | steps | CPU time | FID ↓ | KID ↓ | IS ↑ | precision | recall | class acc. | recon. BCE |",
@@ -28,7 +30,7 @@ def rows() -> list[str]:
     ]
     for name, info in manifest.get("models", {}).items():
         m = info.get("metrics")
-        if not m:
+        if not m or m.get("against") != "fmnist:test":
             continue
         recon = info.get("quality", {}).get("reconstruction", {})
         loss = info.get("training_loss", "")
@@ -51,9 +53,27 @@ def rows() -> list[str]:
     return out
 
 
+def emoji_rows() -> list[str]:
+    """Markdown rows of the emoji table: one per model measured against ``demo:emoji``."""
+    out = [
+        "| model | system | steps | images seen | CPU time | FID ↓ | KID ↓ | IS ↑ | precision | recall |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, info in zoo.manifest().get("models", {}).items():
+        m = info.get("metrics")
+        if not m or m.get("against") != "demo:emoji":
+            continue
+        out.append(
+            f"| `{name}` | {info['family']} | {info['steps']} | {info.get('images_seen') or 0:,} | "
+            f"{info['wall_time_s'] / 60:.0f} min | {_f(m.get('fid'))} | {_f(m.get('kid_mean'), 2)} | "
+            f"{_f(m.get('is_mean'), 2)} | {_f(m.get('precision'), 2)} | {_f(m.get('recall'), 2)} |"
+        )
+    return out
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    for line in rows():
+    for line in [*rows(), "", *emoji_rows()]:
         log.info("%s", line)
     return 0
 
