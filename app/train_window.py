@@ -126,13 +126,19 @@ class TrainWindow(QWidget):
         self.data_box = QComboBox(run)
         self.data_box.setEditable(True)
         self.data_box.addItems(DATA_CHOICES)
-        self.data_box.setToolTip("a folder of images (sub-folders = classes), an .npz, demo:emoji or fmnist:train")
+        self.data_box.setToolTip(
+            "a folder of images (sub-folders = classes), a .zip of one, an .npz, demo:emoji or fmnist:train"
+        )
         self.data_box.currentTextChanged.connect(self._data_changed)
         data_row = QHBoxLayout()
         data_row.addWidget(self.data_box, 1)
         browse_data = QPushButton("Folder…", run)
         browse_data.clicked.connect(self._browse_data)
         data_row.addWidget(browse_data)
+        browse_file = QPushButton("File…", run)
+        browse_file.setToolTip("a .zip of an image folder (any layout) or an .npz")
+        browse_file.clicked.connect(self._browse_data_file)
+        data_row.addWidget(browse_file)
         form.addRow("Data", data_row)
         self.data_label = QLabel("not checked", run)
         self.data_label.setWordWrap(True)
@@ -277,6 +283,13 @@ class TrainWindow(QWidget):
         if path:
             self.data_box.setCurrentText(path)
 
+    def _browse_data_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Training data", str(Path.home()), "Archives and arrays (*.zip *.npz);;All files (*)"
+        )
+        if path:
+            self.data_box.setCurrentText(path)
+
     def _browse_out(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Run folder", str(Path.cwd()))
         if path:
@@ -306,7 +319,7 @@ class TrainWindow(QWidget):
         data = self.data_box.currentText().strip()
         out = self.out_edit.text().strip()
         if not data:
-            raise ValueError("choose the training data (a folder, an .npz, demo:emoji or fmnist:train)")
+            raise ValueError("choose the training data (a folder, a .zip, an .npz, demo:emoji or fmnist:train)")
         if not out:
             raise ValueError("choose an output folder for the run")
         args = ["--preset", self.preset.name, "--data", data, "--out", out]

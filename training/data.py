@@ -1,8 +1,10 @@
 """Training data held in memory as uint8: a folder of images (any size/mode; sub-folders as classes),
-an ``.npz``, a bundled demo dataset, or Fashion-MNIST (``fmnist:train`` / ``fmnist:test``)."""
+the same zipped (:mod:`training.zip_data`), an ``.npz``, a bundled demo dataset, or Fashion-MNIST
+(``fmnist:train`` / ``fmnist:test``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +14,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from engine import zoo
-from training import fashion_mnist
+from training import fashion_mnist, zip_data
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +127,8 @@ def open_dataset(
     spec: str | Path, resolution: int, channels: int = 3, xflip: bool = False, labelled: bool = False
 ) -> ImageDataset:
     """Open training data. ``spec`` is ``fmnist:train`` / ``fmnist:test`` (Fashion-MNIST, labelled),
-    ``demo:NAME`` (bundled), an ``.npz`` with ``images`` (NHWC uint8, optional ``labels``), or a folder of
-    images — labelled by first-level sub-folder when every image sits in one (``folder/CLASS/img.png``).
+    ``demo:NAME`` (bundled), an ``.npz`` with ``images`` (NHWC uint8, optional ``labels``), a folder of
+    images or a ``.zip`` of one — labelled by first-level sub-folder when every image sits in one (``folder/CLASS/img.png``).
     ``labelled=True`` refuses data without labels."""
     ds = _open(str(spec), resolution, channels, xflip)
     if labelled and not ds.labelled:
@@ -174,9 +176,17 @@ def _open(spec: str, resolution: int, channels: int, xflip: bool) -> ImageDatase
     if not path.exists():
         raise DataError(f"data path '{path}' does not exist")
     if path.is_file():
-        if path.suffix == ".npz":
+        if path.suffix.lower() == ".npz":
             return _from_npz(path, str(path), resolution, channels, xflip)
-        raise DataError(f"'{path}' is a file; give a folder of images, an .npz, fmnist:train or demo:emoji")
+        if path.suffix.lower() == ".zip":
+            try:
+                folder = zip_data.unpack(path)
+            except zip_data.ZipDataError as e:
+                raise DataError(str(e)) from e
+            ds = _open(str(folder), resolution, channels, xflip)
+            ds.summary = dataclasses.replace(ds.summary, source=str(path))
+            return ds
+        raise DataError(f"'{path}' is a file; give a folder of images, a .zip, an .npz, fmnist:train or demo:emoji")
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError(f"folder '{path}' contains no images ({', '.join(sorted(IMAGE_SUFFIXES))})")

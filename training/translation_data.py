@@ -12,6 +12,8 @@ Three kinds (``Trainer.data_kind``), each opened by :func:`open_translation_data
   to select attributes; images in the table's folder or an ``img_align_celeba/`` beside it);
   batches ``{"image", "domain"}`` with multi-hot float labels.
 
+Any of these folders can also be given zipped (``data.zip``; unpacked once, :mod:`training.zip_data`).
+
 Bundled demo data (from ``assets/data/emoji64.npz``): ``demo:emoji-edges`` (paired: Canny edges →
 colour emoji), ``demo:emoji-grey`` (unpaired: grey emoji ↔ a disjoint set of colour emoji) and
 ``demo:emoji-hue`` (multi-domain: emoji grouped by dominant hue).
@@ -28,6 +30,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from engine import zoo
+from training import zip_data
 from training.data import IMAGE_SUFFIXES, DataError, DataSummary, load_image
 
 log = logging.getLogger(__name__)
@@ -430,6 +433,12 @@ def open_translation_dataset(
         return open_demo(s[5:], kind, resolution, channels, xflip)
     if s.startswith("fmnist:"):
         return open_fmnist(s, kind, resolution, channels, xflip)
+    if zip_data.is_zip(s):
+        try:
+            folder = zip_data.unpack(s.partition("#")[0])
+        except zip_data.ZipDataError as e:
+            raise DataError(str(e)) from e
+        s = str(folder) + ("#" + s.partition("#")[2] if "#" in s else "")
     path = Path(s.partition("#")[0]).expanduser()
     if not path.exists():
         raise DataError(f"data path '{path}' does not exist")
