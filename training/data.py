@@ -128,7 +128,8 @@ def open_dataset(
 ) -> ImageDataset:
     """Open training data. ``spec`` is ``fmnist:train`` / ``fmnist:test`` (Fashion-MNIST, labelled),
     ``demo:NAME`` (bundled), an ``.npz`` with ``images`` (NHWC uint8, optional ``labels``), a folder of
-    images or a ``.zip`` of one — labelled by first-level sub-folder when every image sits in one (``folder/CLASS/img.png``).
+    images or a ``.zip`` of one — labelled by first-level sub-folder when every image sits in one
+    (``folder/CLASS/img.png``).
     ``labelled=True`` refuses data without labels."""
     ds = _open(str(spec), resolution, channels, xflip)
     if labelled and not ds.labelled:
