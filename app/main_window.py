@@ -23,11 +23,13 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
     QProgressBar,
+    QScrollArea,
     QToolButton,
     QWidget,
 )
@@ -164,7 +166,15 @@ class MainWindow(QMainWindow):
     def _dock(self, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(panel.title, self)  # type: ignore[attr-defined]
         dock.setObjectName(f"dock-{panel.title.lower()}")  # type: ignore[attr-defined]
-        dock.setWidget(panel)
+        # A scroll area lets a dock shrink below its panel's height, so the window fits a laptop screen
+        # (900 px) with every dock open; a panel taller than its dock scrolls instead of being cut off.
+        scroll = QScrollArea(dock)
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        dock.setWidget(scroll)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -463,7 +473,10 @@ class MainWindow(QMainWindow):
             self.cancel_button.hide()
 
     def _balance_docks(self, caps: Capabilities) -> None:
-        """Share the right-hand column between its visible docks by how many rows each has."""
+        """Share each column between its visible docks: the right one by how many rows each panel has,
+        the left one by the panels' natural heights (the model list takes what is left), and give the
+        bottom row the interpolation panel's natural height (capped, the rest scrolls)."""
+        row_px = 26
         rows = {
             "styles": (caps.w_space.num_ws + 4) if caps.w_space else 0,
             "noise": (caps.noise_layers + 5) if caps.noise_layers else 0,
@@ -473,7 +486,17 @@ class MainWindow(QMainWindow):
         }
         shown = [name for name, n in rows.items() if n]
         if len(shown) > 1:
-            self.resizeDocks([self.docks[n] for n in shown], [rows[n] for n in shown], Qt.Orientation.Vertical)
+            self.resizeDocks([self.docks[n] for n in shown], [rows[n] * row_px for n in shown], Qt.Orientation.Vertical)
+        left = [n for n in ("latent", "truncation", "progressive") if self.docks[n].isVisibleTo(self)]
+        if left:
+            heights = [self.param_panels[n].sizeHint().height() + 8 for n in left]
+            self.resizeDocks(
+                [self.docks["model"], *(self.docks[n] for n in left)], [260, *heights], Qt.Orientation.Vertical
+            )
+        bottom = self.docks["interpolate"]
+        if bottom.isVisibleTo(self):
+            height = min(230, self.interpolate_panel.sizeHint().height() + 8)
+            self.resizeDocks([bottom], [height], Qt.Orientation.Vertical)
 
     def _show_panels_for(self, caps: Capabilities | None) -> None:
         """Show exactly the panels the capabilities call for, rebuilt for them. The feature viewer
