@@ -261,7 +261,9 @@ def _run(
     def agree(flag: bool) -> bool:
         return distributed.any_rank(flag, device) if dinfo.enabled else flag
 
-    def checkpoint() -> None:
+    def checkpoint(measure: bool = True) -> None:
+        """Save; ``measure``: also FID/KID (``--metrics-n``), skipped for the checkpoints a pause, a
+        ``checkpoint`` command or a stop asks for, so that they answer at once."""
         # Never save a diverged state: losses since the last log line are checked here (one sync).
         if agree(not losses.all_finite()):
             raise diverged(losses.pop())
@@ -293,7 +295,7 @@ def _run(
             for _, old_path in checkpoints(run_dir)[: -opts.keep]:
                 old_path.unlink(missing_ok=True)
             ev.emit("checkpoint", step=step, path=str(path), model=str(model_path))
-            if opts.metrics_n > 0:
+            if opts.metrics_n > 0 and measure:
                 measured = checkpoint_metrics(model_path, opts.data, opts.metrics_n)
                 if measured:
                     ev.emit("metrics", step=step, **measured)
@@ -335,14 +337,14 @@ def _run(
     def between_steps() -> None:
         """Serve the control requests: a checkpoint; a pause, which blocks until continue or stop; a stop."""
         if control.take_checkpoint_request() and last_ckpt["step"] != step:
-            checkpoint()
+            checkpoint(measure=False)
         if control.paused and not control.stop_requested:
             clock.pause()
             ev.emit("paused", step=step)
             while control.paused and not control.stop_requested:
                 control.wait_for_command()
                 if control.take_checkpoint_request() and last_ckpt["step"] != step:
-                    checkpoint()
+                    checkpoint(measure=False)
             paused_s = clock.resume()
             if not control.stop_requested:
                 ev.emit("continued", step=step, paused_s=paused_s)
@@ -381,7 +383,7 @@ def _run(
     finally:
         signal.signal(signal.SIGTERM, old)
     if last_ckpt["step"] != step:
-        checkpoint()
+        checkpoint(measure=not stopping["now"])
     if last_sample["step"] != step:
         sample()
     out = run_dir / "model.safetensors"
