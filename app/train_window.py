@@ -443,6 +443,7 @@ class TrainWindow(QWidget):
             self.status_label.setText(f"resumed at step {ev.get('step')}")
         elif kind == "paused":
             self._pause = "paused"
+            self.progress.setValue(int(ev.get("step") or self.progress.value()))
             self.status_label.setText(f"paused at step {ev.get('step')}")
             self.eta_label.setText("ETA – (paused)")
             self._update_buttons()
