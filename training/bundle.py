@@ -35,6 +35,10 @@ def licence_of(data: str) -> str:
     return "see LICENSES/README.md"
 
 
+EMOJI_PPL_N = 2000
+"""Latent pairs of the perceptual path length measured for the bundled emoji models."""
+
+
 def _held_out(data: str) -> str:
     return "fmnist:test" if data.startswith("fmnist") else data
 
@@ -65,13 +69,13 @@ def reconstruction_error(model: Any, data: Any, n: int = 10000) -> dict[str, flo
     return {"images": count, "mse_per_pixel": round(se / count, 5), "bce_per_image": round(bce / count, 2)}
 
 
-def measure(model: Any, data: str, n: int = 10000) -> dict[str, Any]:
+def measure(model: Any, data: str, n: int = 10000, ppl_n: int = 0) -> dict[str, Any]:
     """FID, KID, IS, precision/recall (and class accuracy for conditional models) against the held-out
     split (Fashion-MNIST) or the whole set (the emoji, which has no held-out images), with the bundled
     feature network for that data, at most as many generated images as real ones (``latentlab metrics``
-    computes the same)."""
+    computes the same). ``ppl_n`` > 0 also measures the perceptual path length with that many pairs."""
     from engine.metrics.evaluate import EvalOptions, dataset_source, evaluate, model_source, run_to_end
-    from engine.metrics.features import make_extractor
+    from engine.metrics.features import feature_network_for, make_extractor
 
     caps = model.capabilities
     held_out = _held_out(data)
@@ -84,7 +88,15 @@ def measure(model: Any, data: str, n: int = 10000) -> dict[str, Any]:
     values = {k: v for k, v in report.to_dict().items() if isinstance(v, float) and k != "seconds"}
     rounded = {k: round(v, 4) for k, v in values.items()}
     cmd = f"latentlab metrics {{name}} --data {held_out} --n {n} --metric {','.join(metrics)}"
-    return {"against": held_out, "n": n, "features": report.features, "command": cmd, **rounded}
+    extra: dict[str, Any] = {}
+    if ppl_n > 0:
+        from engine.metrics.ppl import PPLOptions, classifier_distance, perceptual_path_length, run_ppl
+
+        distance, distance_name = classifier_distance(zoo.feature_network(feature_network_for(held_out)))
+        ppl = run_ppl(perceptual_path_length(model, distance, PPLOptions(n=ppl_n), distance_name=distance_name))
+        extra = {"ppl": round(ppl.ppl, 4), "ppl_space": ppl.space, "ppl_n": ppl_n}
+        cmd += f" ; latentlab metrics {{name}} --metric ppl --ppl-n {ppl_n}"
+    return {"against": held_out, "n": n, "features": report.features, "command": cmd, **rounded, **extra}
 
 
 def bundle(
@@ -118,7 +130,8 @@ def bundle(
             )
             quality["reconstruction"]["data"] = test_spec
         measurable = run["data"].startswith(("fmnist", "demo:emoji"))
-        metrics = measure(model, run["data"]) if measurable else {}
+        ppl_n = EMOJI_PPL_N if run["data"] == "demo:emoji" else 0
+        metrics = measure(model, run["data"], ppl_n=ppl_n) if measurable else {}
     prov = doc.get("provenance", {})
     cmd = (
         f"latentlab train --preset {run['preset']}"
@@ -201,7 +214,8 @@ def remeasure(name: str) -> dict[str, Any]:
     entry = manifest.get("models", {}).get(name)
     if entry is None:
         raise LookupError(f"no bundled model '{name}'")
-    metrics = measure(load_native(assets / entry["path"]), entry["data"])
+    ppl_n = EMOJI_PPL_N if entry["data"] == "demo:emoji" else 0
+    metrics = measure(load_native(assets / entry["path"]), entry["data"], ppl_n=ppl_n)
     metrics["command"] = metrics["command"].format(name=name)
     entry["metrics"] = metrics
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")

@@ -56,8 +56,8 @@ def rows() -> list[str]:
 def emoji_rows() -> list[str]:
     """Markdown rows of the emoji table: one per model measured against ``demo:emoji``."""
     out = [
-        "| model | system | steps | images seen | CPU time | FID ↓ | KID ↓ | IS ↑ | precision | recall |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | system | steps | images seen | CPU time | FID ↓ | KID ↓ | IS ↑ | precision | recall | PPL ↓ |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, info in zoo.manifest().get("models", {}).items():
         m = info.get("metrics")
@@ -66,7 +66,8 @@ def emoji_rows() -> list[str]:
         out.append(
             f"| `{name}` | {info['family']} | {info['steps']} | {info.get('images_seen') or 0:,} | "
             f"{info['wall_time_s'] / 60:.0f} min | {_f(m.get('fid'))} | {_f(m.get('kid_mean'), 2)} | "
-            f"{_f(m.get('is_mean'), 2)} | {_f(m.get('precision'), 2)} | {_f(m.get('recall'), 2)} |"
+            f"{_f(m.get('is_mean'), 2)} | {_f(m.get('precision'), 2)} | {_f(m.get('recall'), 2)} | "
+            f"{_f(m.get('ppl'))}{' (z)' if m.get('ppl_space') == 'z' else ''} |"
         )
     return out
 

@@ -14,6 +14,7 @@ DESCRIPTION = """Measure a generator against real data.
   latentlab metrics MODEL --data fmnist:test --metric fid,kid,is,pr --n 10000
   latentlab metrics --data fmnist:train --against fmnist:test      (real vs real: the floor)
   latentlab metrics emoji-stylegan2 --data demo:emoji --n 2308      (emoji features, picked by --data)
+  latentlab metrics emoji-stylegan2 --metric ppl                     (perceptual path length in W)
 
 Features come from a bundled classifier (--features auto, the default, picks the one trained on
 --data: fmnist-classifier for fmnist:*, emoji-classifier for demo:emoji; or name one) or from
@@ -33,13 +34,20 @@ def register(sub: Any) -> None:
     )
     _verbose_arg(p)
     p.add_argument("model", nargs="?", metavar="MODEL", help="bundled model name or checkpoint file")
-    p.add_argument("--data", required=True, metavar="D", help="real data: fmnist:train|test, a folder or an .npz")
+    p.add_argument(
+        "--data", metavar="D", help="real data: fmnist:train|test, demo:emoji, a folder or an .npz (not for ppl alone)"
+    )
     p.add_argument("--against", metavar="D2", help="measure dataset D2 against --data instead of a model")
     p.add_argument(
         "--metric",
         default="fid,kid,is,pr",
-        help="comma list of fid, kid, is, pr, acc (class accuracy, conditional models); default: fid,kid,is,pr",
+        help="comma list of fid, kid, is, pr, acc (class accuracy, conditional models), ppl (perceptual path "
+        "length); default: fid,kid,is,pr",
     )
+    p.add_argument("--ppl-n", type=int, default=2000, help="PPL: latent pairs (default 2000)")
+    p.add_argument("--ppl-sampling", choices=("full", "end"), default="full", help="PPL: t ~ U(0,1) or t = 0")
+    p.add_argument("--ppl-space", choices=("auto", "w", "z"), default="auto", help="PPL: w when the model has W")
+    p.add_argument("--epsilon", type=float, default=1e-4, help="PPL: path step (default 1e-4)")
     p.add_argument("--n", type=int, default=10000, help="images per side (default 10000)")
     p.add_argument(
         "--features",
@@ -111,6 +119,48 @@ def print_table(report: Any) -> None:
     out(f"time        {report.seconds:.1f} s")
 
 
+def _ppl_features(args: argparse.Namespace, model: Any) -> str:
+    """The feature network whose conv stages measure PPL distances: --features, else by --data, else by
+    the data the model was trained on (its provenance), else by its channel count."""
+    from engine.metrics.features import feature_network_for
+
+    if args.features not in ("auto", "inception"):
+        return "fmnist-classifier" if args.features == "classifier" else args.features
+    if args.features == "inception":
+        raise CliError("PPL uses a bundled classifier's conv stages; --features inception does not apply")
+    data = args.data or str(model.meta.get("provenance", {}).get("data") or "")
+    if data:
+        return feature_network_for(data)
+    return "emoji-classifier" if model.capabilities.channels == 3 else "fmnist-classifier"
+
+
+def cmd_ppl(args: argparse.Namespace, model: Any) -> dict[str, Any]:
+    """Measure PPL of ``model``; prints a table row (or returns the report for --json)."""
+    from engine import zoo
+    from engine.metrics.errors import MetricError
+    from engine.metrics.ppl import PPLOptions, classifier_distance, perceptual_path_length, run_ppl
+
+    name = _ppl_features(args, model)
+    try:
+        distance, distance_name = classifier_distance(zoo.feature_network(name))
+        opts = PPLOptions(args.ppl_n, args.epsilon, args.ppl_sampling, args.ppl_space, min(args.batch, 50), args.seed)
+    except (LookupError, MetricError) as e:
+        raise CliError(str(e)) from e
+    bar = _Bar()
+    try:
+        report = run_ppl(
+            perceptual_path_length(model, distance, opts, label=args.model, distance_name=distance_name), bar
+        )
+    finally:
+        bar.close()
+    if not args.json:
+        out(
+            f"PPL         {report.ppl:.6g} ({report.space}, {report.sampling} paths, {report.n} pairs, "
+            f"ε {report.epsilon:g}, {report.distance}; {report.seconds:.1f} s)"
+        )
+    return report.to_dict()
+
+
 def cmd_metrics(args: argparse.Namespace) -> int:
     """Run the evaluation job in this thread, with a progress bar on stderr."""
     from app.cli import _device, _load
@@ -126,28 +176,39 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise CliError(f"--batch must be at least 1, got {args.batch}")
     metrics = tuple(m.strip().lower() for m in args.metric.split(",") if m.strip())
-    opts = EvalOptions(metrics=metrics, n=args.n, batch=args.batch, seed=args.seed, use_cache=not args.no_cache)
+    ppl = "ppl" in metrics
+    metrics = tuple(m for m in metrics if m != "ppl")
+    if ppl and not args.model:
+        raise CliError("ppl measures a model: give a MODEL")
+    if metrics and not args.data:
+        raise CliError(f"{','.join(metrics)} compare with real data: give --data D")
     device = _device(args.device)
-    extractor = make_extractor(args.features, device, args.inception_weights, data=args.data)
-    if args.model:
-        model = _load(args.model, device)
-        caps = model.capabilities
-        resolution, channels = caps.resolution, caps.channels
-        generated = model_source(model, args.n, args.seed, label=args.model)
-    else:
-        resolution = args.resolution or min(extractor.resolution, 128)
-        channels = extractor.channels
-        if resolution < 2:
-            raise CliError(f"--resolution must be at least 2, got {resolution}")
-        generated = dataset_source(args.against, _open(args.against, resolution, channels), args.n, args.seed + 1)
-    real = dataset_source(args.data, _open(args.data, resolution, channels), args.n, args.seed)
-    bar = _Bar()
-    try:
-        report = run_to_end(evaluate(real, generated, extractor, opts), bar)
-    finally:
-        bar.close()
+    model = _load(args.model, device) if args.model else None
+    result: dict[str, Any] = {}
+    if metrics:
+        opts = EvalOptions(metrics=metrics, n=args.n, batch=args.batch, seed=args.seed, use_cache=not args.no_cache)
+        extractor = make_extractor(args.features, device, args.inception_weights, data=args.data)
+        if model is not None:
+            caps = model.capabilities
+            resolution, channels = caps.resolution, caps.channels
+            generated = model_source(model, args.n, args.seed, label=args.model)
+        else:
+            resolution = args.resolution or min(extractor.resolution, 128)
+            channels = extractor.channels
+            if resolution < 2:
+                raise CliError(f"--resolution must be at least 2, got {resolution}")
+            generated = dataset_source(args.against, _open(args.against, resolution, channels), args.n, args.seed + 1)
+        real = dataset_source(args.data, _open(args.data, resolution, channels), args.n, args.seed)
+        bar = _Bar()
+        try:
+            report = run_to_end(evaluate(real, generated, extractor, opts), bar)
+        finally:
+            bar.close()
+        result = report.to_dict()
+        if not args.json:
+            print_table(report)
+    if ppl:
+        result["ppl"] = cmd_ppl(args, model)
     if args.json:
-        out_json(report.to_dict())
-    else:
-        print_table(report)
+        out_json(result)
     return 0
