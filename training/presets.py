@@ -69,13 +69,16 @@ PRESETS: dict[str, Preset] = {
         data="demo:emoji",
         resolution=64,
         batch=24,
-        max_steps=4500,
+        max_steps=4000,  # ends as 64x64 has fully faded in (alpha = 1)
         model={"z_dim": 128, "channels": [128, 128, 96, 48, 24], "d_channels": [128, 128, 96, 48, 24]},
         # EMA half-life 69 steps (1.7k images): with 500-step phases the paper's 0.999 lags a new
         # level's toRGB by ~40 % at the end of its fade (tinted samples).
         hparams={"stable_images": 12000, "fade_images": 12000, "ema_beta": 0.99},
         xflip=True,
-        description="Progressive GAN on the emoji set, grown 4x4 to 64x64 (12k images per fade and per stable phase)",
+        description=(
+            "Progressive GAN on the emoji set, grown 4x4 to 64x64 (12k images per fade and per stable phase; "
+            "ends as 64x64 has faded in)"
+        ),
     ),
     **{
         p.name: p
