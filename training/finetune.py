@@ -163,4 +163,6 @@ def init_trainer(trainer: Trainer, source: str) -> dict[str, Any]:
         left = copy_weights(weights, nets[name], path.name, trainer.init_optional)
         fresh += [f"{name}.{p.rstrip('.')}" for p in left]
     report = {"kind": sniff(path), "loaded": gens, "fresh": discs + fresh, "D": "fresh" if discs else "none"}
+    if "source_family" in model.meta:
+        report["format"] = model.meta["source_family"]
     return {**report, **trainer.after_init(source)}

@@ -412,6 +412,7 @@ def test_finetune_pix2pix_from_pytorch_cyclegan_and_pix2pix_unet(fixtures_dir, t
     d_before = {k: v.clone() for k, v in trainer.D.state_dict().items()}
     report = trainer.init_from(str(source))
     assert report["D"] == "fresh" and report["kind"] != "native" and report["fresh"] == ["D"]
+    assert report["format"] == "pytorch-CycleGAN-and-pix2pix"
     _same(load_model(source).module.state_dict(), trainer.G.state_dict())
     _same(d_before, trainer.D.state_dict())
 
@@ -469,3 +470,32 @@ def test_init_mismatches_fail_with_one_line(tmp_path, capsys):
     wider = make_trainer("dcgan", {**cfg, "ngf": cfg["ngf"] * 2}, {}, torch.device("cpu"))
     with pytest.raises(DataError, match="does not match the run's architecture: .* is \\("):
         wider.init_from(str(path))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "rosinality_stylegan2/stylegan2_rosinality_g_ema.pt",
+        "nvlabs_stylegan2_ada/stylegan2ada_cond10_res32.pkl",
+        "stargan/200000-G_legacy_format.ckpt",
+        "pytorch_gan_zoo/pgan_small.pth",
+        "pytorch_gan_zoo/dcgan_small.pth",
+        "psp/psp_ffhq_encode_small_64.pt",
+    ],
+)
+def test_init_from_every_foreign_format(name, fixtures_dir):
+    """Each reference format starts a run of its family: the exported module's weights go into the trainer."""
+    from engine.checkpoints.loader import load_model
+    from training.finetune import init_spec
+
+    source = fixtures_dir / name
+    spec = init_spec(str(source))
+    model = {"resolution": spec["resolution"], "img_channels": spec["channels"], **spec["model"]}
+    trainer = make_trainer(spec["family"], model, {}, torch.device("cpu"))
+    report = trainer.init_from(str(source))
+    assert report["kind"] != "native" and report["loaded"]
+    ref = load_model(source).module.state_dict()
+    for net in report["loaded"]:
+        _same(ref, trainer.networks()[net].state_dict())
+    if spec["family"] == "pggan":  # GAN zoo's model is fully grown: training goes on at its top level
+        assert (report["level"], report["alpha"]) == (3, 1.0) and trainer.phase() == (3, 1.0)
