@@ -19,18 +19,23 @@ TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
 
 
-def _brightness(x: torch.Tensor) -> torch.Tensor:
-    return x + (torch.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype) - 0.5)
+def _factor(x: torch.Tensor) -> torch.Tensor:
+    """One uniform [0, 1) draw per image, shaped to broadcast over [N, C, H, W]."""
+    return torch.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype)
 
 
-def _saturation(x: torch.Tensor) -> torch.Tensor:
+def _brightness(x: torch.Tensor, r: torch.Tensor | None = None) -> torch.Tensor:
+    return x + ((_factor(x) if r is None else r) - 0.5)
+
+
+def _saturation(x: torch.Tensor, r: torch.Tensor | None = None) -> torch.Tensor:
     mean = x.mean(dim=1, keepdim=True)
-    return (x - mean) * (torch.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype) * 2) + mean
+    return (x - mean) * ((_factor(x) if r is None else r) * 2) + mean
 
 
-def _contrast(x: torch.Tensor) -> torch.Tensor:
+def _contrast(x: torch.Tensor, r: torch.Tensor | None = None) -> torch.Tensor:
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    return (x - mean) * (torch.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype) + 0.5) + mean
+    return (x - mean) * ((_factor(x) if r is None else r) + 0.5) + mean
 
 
 def translation(x: torch.Tensor, ratio: float = TRANSLATION_RATIO) -> torch.Tensor:
@@ -63,8 +68,9 @@ def cutout(x: torch.Tensor, ratio: float = CUTOUT_RATIO) -> torch.Tensor:
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
+COLOR = (_brightness, _saturation, _contrast)
 POLICIES: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], ...]] = {
-    "color": (_brightness, _saturation, _contrast),
+    "color": COLOR,
     "translation": (translation,),
     "cutout": (cutout,),
 }
@@ -88,3 +94,25 @@ def diff_augment(x: torch.Tensor, policy: str | tuple[str, ...]) -> torch.Tensor
         for fn in POLICIES[name]:
             x = fn(x)
     return x.contiguous()
+
+
+def diff_augment_pair(
+    a: torch.Tensor, b: torch.Tensor, policy: str | tuple[str, ...]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same random transforms on both images of each pair (a conditional discriminator that sees an
+    input image A beside its output B, as pix2pix's, must see them shifted, cut out and re-coloured alike).
+
+    ``a`` [N, Ca, H, W] and ``b`` [N, Cb, H, W]; colour factors are drawn once per pair and applied to
+    each image with its own means, shifts and cut-outs once per pair and applied to both."""
+    if a.ndim != 4 or b.ndim != 4 or a.shape[0] != b.shape[0] or a.shape[2:] != b.shape[2:]:
+        raise ValueError(f"expected pairs of NCHW images of one size, got {tuple(a.shape)} and {tuple(b.shape)}")
+    names = parse_policy(policy) if isinstance(policy, str) else policy
+    for name in names:
+        for fn in POLICIES[name]:
+            if fn in COLOR:
+                r = _factor(a)
+                a, b = fn(a, r), fn(b, r)
+            else:
+                both = fn(torch.cat([a, b], dim=1))
+                a, b = both[:, : a.shape[1]], both[:, a.shape[1] :]
+    return a.contiguous(), b.contiguous()

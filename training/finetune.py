@@ -1,22 +1,36 @@
 """Fine-tuning: start a run from existing weights (``latentlab train --init CHECKPOINT``).
 
-``CHECKPOINT`` is either a training checkpoint of this trainer (``ckpt-NNNNNNN.pt``: G, D and the
-EMA generator are loaded; the run's ``run.json`` beside it gives the architecture) or any model the
-loader reads — native ``.safetensors``, rosinality ``.pt``, NVlabs ``.pkl`` — whose generator (and
-its EMA copy) are loaded while the discriminator starts fresh, since those files either carry no
-discriminator or one the loader does not convert. Optimisers, step count and EMA ramp start anew.
+``CHECKPOINT`` is either a training checkpoint of the same family (``ckpt-NNNNNNN.pt``: every network
+the checkpoint holds — generator, discriminator(s), EMA copy — is loaded; the run's ``run.json``
+beside it gives the architecture) or any model the loader reads — native ``.safetensors``, a bundled
+model name, rosinality ``.pt``, NVlabs ``.pkl``, pytorch-CycleGAN-and-pix2pix ``latest_net_G*.pth``,
+StarGAN ``*-G.ckpt``, GAN zoo ``.pth``, pSp ``.pt`` — whose weights go into the trainer's networks
+laid out like its exported model (:meth:`~training.trainers.base.Trainer.generator_networks`: the
+generator and its EMA copy, a VAE, a pSp network), while discriminators start fresh, since those
+files carry none the loader converts. Optimisers, step count and EMA ramp start anew.
+
+One mechanism serves every trainer: it declares its networks by their ``state_dict`` keys
+(:meth:`~training.trainers.base.Trainer.networks`), which of them hold the exported model's module,
+and which parts of that module a source may lack (a CycleGAN file with one direction: the other one
+starts fresh). A family or architecture mismatch is refused with a message naming the first tensor
+that differs.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+from torch import nn
 
 from training.data import DataError
+
+if TYPE_CHECKING:
+    from training.trainers.base import Trainer
 
 log = logging.getLogger(__name__)
 
@@ -45,51 +59,110 @@ def _resolve(source: str) -> Path:
     return path
 
 
+def _run_settings(path: Path) -> dict[str, Any]:
+    run_json = path.parent / "run.json"
+    if not run_json.exists():
+        raise DataError(f"--init: {run_json} (the run's settings) is missing next to the checkpoint")
+    return json.loads(run_json.read_text())
+
+
 def init_spec(source: str) -> dict[str, Any]:
     """Family, resolution, channels and model config of the weights in ``source`` (a file or a bundled
     model name; they fix the architecture of the run that starts from them)."""
     path = _resolve(source)
     if _training_checkpoint(path) is not None:
-        run_json = path.parent / "run.json"
-        if not run_json.exists():
-            raise DataError(f"--init: {run_json} (the run's settings) is missing next to the checkpoint")
-        run = json.loads(run_json.read_text())
+        run = _run_settings(path)
         return {k: run[k] for k in ("family", "resolution", "channels", "model")}
     from engine.checkpoints.loader import load_model
     from engine.families import get_family
 
     model = load_model(path)
-    family = model.capabilities.family
-    cfg = get_family(family).config_to_dict(model.config)
-    resolution, channels = int(cfg.pop("resolution")), int(cfg.pop("img_channels"))
-    return {"family": family, "resolution": resolution, "channels": channels, "model": _plain(cfg)}
+    caps = model.capabilities
+    cfg = get_family(caps.family).config_to_dict(model.config)
+    cfg.pop("resolution", None)  # pSp keeps them in its decoder's config
+    cfg.pop("img_channels", None)
+    if caps.family == "cyclegan":
+        from engine.models.cyclegan import DIRECTIONS
+
+        # Training learns both directions; a one-direction file (latest_net_G_A.pth alone) starts the other fresh.
+        cfg["directions"] = list(DIRECTIONS)
+    return {"family": caps.family, "resolution": caps.resolution, "channels": caps.channels, "model": _plain(cfg)}
 
 
 def _plain(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+    return {k: _plain(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
-def load_stylegan2_init(trainer: Any, source: str) -> dict[str, Any]:
-    """Load ``source`` into a StyleGAN2 (or StyleGAN v1, its subclass) trainer; returns what was loaded."""
+def copy_weights(
+    source: Mapping[str, torch.Tensor], module: nn.Module, what: str, optional: tuple[str, ...] = ()
+) -> list[str]:
+    """Copy the tensors of ``source`` into ``module`` after checking that names and shapes agree.
+
+    ``optional``: key prefixes of ``module`` that ``source`` may lack as a whole (they keep their
+    fresh weights). Returns those prefixes that were left fresh. Raises DataError naming the first
+    tensor that is missing, unexpected or of another shape (``what`` names the source)."""
+    own = module.state_dict()
+    missing = sorted(set(own) - set(source))
+    extra = sorted(set(source) - set(own))
+    fresh = [p for p in optional if not any(k.startswith(p) for k in source)]
+    missing = [k for k in missing if not any(k.startswith(p) for p in fresh)]
+    if len(fresh) == len(optional) and optional:
+        missing = sorted(set(own) - set(source))  # a source must bring at least one of the optional parts
+    if missing or extra:
+        detail = f"the run has {missing[0]}, which it lacks" if missing else f"it has {extra[0]}, which the run lacks"
+        raise DataError(f"--init: {what} does not match the run's architecture: {detail}")
+    for k, t in source.items():
+        if tuple(t.shape) != tuple(own[k].shape):
+            raise DataError(
+                f"--init: {what} does not match the run's architecture: {k} is {tuple(t.shape)} there, "
+                f"{tuple(own[k].shape)} in the run"
+            )
+    with torch.no_grad():
+        for k, t in source.items():
+            own[k].copy_(t.to(own[k].dtype))
+    return fresh
+
+
+def init_trainer(trainer: Trainer, source: str) -> dict[str, Any]:
+    """Load ``source`` into ``trainer`` (see the module docstring); returns what was loaded (the ``init`` event)."""
     path = _resolve(source)
+    nets = trainer.networks()
+    gens = [k for k in trainer.generator_networks() if k in nets]
+    discs = [k for k in nets if k not in gens]
     state = _training_checkpoint(path)
-    try:
-        if state is not None:
-            t = state["trainer"]
-            trainer.G.load_state_dict(t["G"])
-            trainer.D.load_state_dict(t["D"])
-            trainer.G_ema.load_state_dict(t["G_ema"])
-            return {"kind": "training checkpoint", "from_step": int(state["step"]), "D": "loaded"}
-        from engine.checkpoints.loader import load_model
-
-        model = load_model(path)
-        if model.capabilities.family != trainer.family:
-            raise DataError(f"--init: {path.name} is a {model.capabilities.family} model, not {trainer.family}")
-        weights = model.module.state_dict()
-        trainer.G.load_state_dict(weights)
-        trainer.G_ema.load_state_dict(weights)
-    except RuntimeError as e:  # load_state_dict: shapes or names differ
-        raise DataError(f"--init: {path.name} does not match the run's architecture: {str(e).splitlines()[0]}") from e
+    if state is not None:
+        family = _run_settings(path).get("family")
+        if family != trainer.family:
+            raise DataError(f"--init: {path.name} is a checkpoint of a {family} run, not {trainer.family}")
+        saved = state["trainer"]
+        loaded = []
+        for name, net in nets.items():
+            if name in saved:
+                copy_weights(saved[name], net, f"{path.name} ({name})")
+                loaded.append(name)
+        for name in nets:
+            if name not in saved:  # e.g. an EMA copy the source run did not keep: start it from the generator
+                donor = next((g for g in gens if g in loaded), None)
+                if name not in gens or donor is None:
+                    raise DataError(f"--init: {path.name} holds no {name} network for this run")
+                nets[name].load_state_dict(nets[donor].state_dict())
+                loaded.append(name)
+        report: dict[str, Any] = {"kind": "training checkpoint", "from_step": int(state["step"]), "loaded": loaded}
+        report["D"] = "loaded" if discs else "none"
+        return {**report, "fresh": [], **trainer.after_init(source)}
+    from engine.checkpoints.loader import load_model
     from engine.checkpoints.sniff import sniff
 
-    return {"kind": sniff(path), "D": "fresh"}
+    model = load_model(path)
+    family = model.capabilities.family
+    if family != trainer.family:
+        raise DataError(f"--init: {path.name} is a {family} model, not {trainer.family}")
+    weights = model.module.state_dict()
+    fresh: list[str] = []
+    for name in gens:
+        left = copy_weights(weights, nets[name], path.name, trainer.init_optional)
+        fresh += [f"{name}.{p.rstrip('.')}" for p in left]
+    report = {"kind": sniff(path), "loaded": gens, "fresh": discs + fresh, "D": "fresh" if discs else "none"}
+    if "source_family" in model.meta:
+        report["format"] = model.meta["source_family"]
+    return {**report, **trainer.after_init(source)}

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 import torch
+from torch import nn
 
 from engine.families import LoadedModel
 
@@ -46,10 +47,30 @@ class Trainer(ABC):
     def export_model(self) -> LoadedModel:
         """The model to sample from and to save (EMA weights where the family keeps them)."""
 
+    init_optional: ClassVar[tuple[str, ...]] = ()
+    """Key prefixes of the exported module that an ``--init`` source may lack as a whole (they stay fresh)."""
+
+    def networks(self) -> dict[str, nn.Module]:
+        """Every network of the run by its key in :meth:`state_dict` (G, D, G_ema, ...)."""
+        raise ValueError(f"{self.family} training cannot start from a checkpoint yet (--init)")
+
+    def generator_networks(self) -> tuple[str, ...]:
+        """Keys of :meth:`networks` laid out exactly like ``export_model().module`` (the generator and its EMA
+        copy): ``--init`` from a model file copies its weights into each of them; the rest (discriminators)
+        start fresh."""
+        return ("G", "G_ema")
+
     def init_from(self, source: str) -> dict[str, Any]:
         """Start from the weights in ``source`` (fine-tuning; fresh optimisers, step 0); returns what was
-        loaded (for the ``init`` event). The default refuses: the family cannot fine-tune yet."""
-        raise ValueError(f"{self.family} training cannot start from a checkpoint yet (--init)")
+        loaded (for the ``init`` event). See :mod:`training.finetune`."""
+        from training.finetune import init_trainer
+
+        return init_trainer(self, source)
+
+    def after_init(self, source: str) -> dict[str, Any]:  # noqa: ARG002 - for the trainers that need it
+        """Called after ``--init`` loaded the weights of ``source`` (e.g. to resume a growth schedule where
+        the weights are); returns more fields for the ``init`` event."""
+        return {}
 
     def wrap_ddp(self) -> None:
         """Called once in a distributed run, after rank 0's weights reach every rank: make the

@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from engine.families import LoadedModel, get_family
 from engine.models.cyclegan import DIRECTIONS, CycleGANConfig
 from engine.models.pix2pix import PatchDiscriminator
+from training.augment import diff_augment, parse_policy
+from training.freeze_d import conv_layers, frozen_ids, trainable
 from training.trainers.base import Batch, Trainer
 from training.trainers.translation_common import ImagePool, apply_decay, linear_decay
 from training.translation_eval import translation_rows
@@ -32,6 +34,13 @@ class CycleGANHparams:
     pool_size: int = 50
     decay_start: int = 0
     decay_steps: int = 0
+    diffaugment: str = ""
+    """DiffAugment policy for every image D_A and D_B see (single images: the domains are unpaired)."""
+    freeze_d: int = 0
+    """FreezeD: keep the first N conv layers of both PatchGANs (from the image side) fixed."""
+
+    def __post_init__(self) -> None:
+        parse_policy(self.diffaugment)
 
 
 def _ls(logits: torch.Tensor, real: bool) -> torch.Tensor:
@@ -40,6 +49,8 @@ def _ls(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 class CycleGANTrainer(Trainer):
     family = "cyclegan"
+    init_optional = ("generators.AtoB.", "generators.BtoA.")
+    """A one-direction source (``latest_net_G_A.pth`` alone) leaves the other generator fresh."""
     data_kind: ClassVar[str] = "unpaired"
     sample_columns: ClassVar[int] = 4
 
@@ -52,7 +63,11 @@ class CycleGANTrainer(Trainer):
         self.D_A = PatchDiscriminator(c, cfg.ndf, cfg.d_layers, cfg.norm).to(device).train()
         self.D_B = PatchDiscriminator(c, cfg.ndf, cfg.d_layers, cfg.norm).to(device).train()
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=hp.lr, betas=hp.betas)
-        d_params = list(self.D_A.parameters()) + list(self.D_B.parameters())
+        frozen = frozen_ids(conv_layers(self.D_A.model), hp.freeze_d) | frozen_ids(
+            conv_layers(self.D_B.model), hp.freeze_d
+        )
+        d_params = trainable([*self.D_A.parameters(), *self.D_B.parameters()], frozen)
+        self.augment = parse_policy(hp.diffaugment)
         self.opt_D = torch.optim.Adam(d_params, lr=hp.lr, betas=hp.betas)
         self.decay = linear_decay(hp.decay_start, hp.decay_steps)
         self.pool_A, self.pool_B = ImagePool(hp.pool_size), ImagePool(hp.pool_size)
@@ -60,6 +75,15 @@ class CycleGANTrainer(Trainer):
 
     def attach_data(self, dataset: Any) -> None:
         self.fixed = dataset.fixed(4)
+
+    def networks(self) -> dict[str, torch.nn.Module]:
+        return {"G": self.G, "D_A": self.D_A, "D_B": self.D_B}
+
+    def generator_networks(self) -> tuple[str, ...]:
+        return ("G",)
+
+    def _aug(self, x: torch.Tensor) -> torch.Tensor:
+        return diff_augment(x, self.augment) if self.augment else x
 
     def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
         apply_decay([self.opt_G, self.opt_D], [self.hp.lr, self.hp.lr], self.decay(step))
@@ -71,7 +95,7 @@ class CycleGANTrainer(Trainer):
         rec_a, rec_b = g_b(fake_b), g_a(fake_a)
         self.D_A.requires_grad_(False)
         self.D_B.requires_grad_(False)
-        loss_gan = _ls(self.D_A(fake_b), True) + _ls(self.D_B(fake_a), True)
+        loss_gan = _ls(self.D_A(self._aug(fake_b)), True) + _ls(self.D_B(self._aug(fake_a)), True)
         self.D_A.requires_grad_(True)
         self.D_B.requires_grad_(True)
         loss_cycle = F.l1_loss(rec_a, a) + F.l1_loss(rec_b, b)
@@ -86,8 +110,8 @@ class CycleGANTrainer(Trainer):
         self.opt_G.step()
         # discriminators on the replay buffers
         pb, pa = self.pool_B.query(fake_b), self.pool_A.query(fake_a)
-        loss_da = 0.5 * (_ls(self.D_A(b), True) + _ls(self.D_A(pb), False))
-        loss_db = 0.5 * (_ls(self.D_B(a), True) + _ls(self.D_B(pa), False))
+        loss_da = 0.5 * (_ls(self.D_A(self._aug(b)), True) + _ls(self.D_A(self._aug(pb)), False))
+        loss_db = 0.5 * (_ls(self.D_B(self._aug(a)), True) + _ls(self.D_B(self._aug(pa)), False))
         self.opt_D.zero_grad(set_to_none=True)
         (loss_da + loss_db).backward()
         self.opt_D.step()

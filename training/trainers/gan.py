@@ -20,6 +20,7 @@ BN"), so eval-mode samples match what the generator produced during training.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -30,7 +31,9 @@ from torch import nn
 from engine.families import LoadedModel, get_family
 from engine.models.dcgan import DCGANConfig, DCGANDiscriminator
 from engine.models.mlp_gan import MLPDiscriminator, MLPGANConfig
+from training.augment import diff_augment, parse_policy
 from training.data import DataError, ImageDataset
+from training.freeze_d import frozen_ids, trainable
 from training.trainers.base import Batch, Trainer
 
 LOSSES = ("nonsaturating", "minimax", "wgan-cp", "wgan-gp")
@@ -56,6 +59,10 @@ class GANHparams:
     gp_lambda: float = 10.0
     ema_beta: float = 0.0
     precise_bn_batches: int = 32
+    diffaugment: str = ""
+    """DiffAugment policy for every image D sees (see :mod:`training.augment`)."""
+    freeze_d: int = 0
+    """FreezeD: keep D's first N layers (from the image side) fixed."""
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -66,6 +73,7 @@ class GANHparams:
             raise ValueError("n_critic must be at least 1")
         if not 0.0 <= self.ema_beta < 1.0:
             raise ValueError("ema_beta must be in [0, 1)")
+        parse_policy(self.diffaugment)
 
     def resolved(self, name: str) -> Any:
         value = getattr(self, name)
@@ -97,17 +105,36 @@ class GANTrainer(Trainer):
         disc = DCGANDiscriminator if isinstance(cfg, DCGANConfig) else MLPDiscriminator
         self.D = disc(cfg).to(device).train()
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if hp.ema_beta > 0 else None
-        self.opt_G = self._optimizer(self.G, hp.resolved("lr"))
-        self.opt_D = self._optimizer(self.D, hp.lr_d if hp.lr_d is not None else hp.resolved("lr"))
+        self.frozen = frozen_ids(self.discriminator_layers(), hp.freeze_d)
+        self.augment = parse_policy(hp.diffaugment)
+        self.opt_G = self._optimizer(self.G.parameters(), hp.resolved("lr"))
+        d_params = trainable(self.D.parameters(), self.frozen)
+        self.opt_D = self._optimizer(d_params, hp.lr_d if hp.lr_d is not None else hp.resolved("lr"))
         self.n_critic = int(hp.resolved("n_critic"))
         self.class_names: tuple[str, ...] = ()
         if cfg.c_dim > 0:
             self.data_kind = "labelled"
 
-    def _optimizer(self, net: nn.Module, lr: float) -> torch.optim.Optimizer:
+    def _optimizer(self, params: Iterable[nn.Parameter], lr: float) -> torch.optim.Optimizer:
         if self.hp.resolved("optimizer") == "rmsprop":
-            return torch.optim.RMSprop(net.parameters(), lr=lr)
-        return torch.optim.Adam(net.parameters(), lr=lr, betas=tuple(self.hp.resolved("betas")))
+            return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, betas=tuple(self.hp.resolved("betas")))
+
+    def discriminator_layers(self) -> list[nn.Module]:
+        """D's layers from the image side, decision layer excluded (FreezeD freezes the first ``freeze_d``)."""
+        d = self.D
+        if isinstance(d, DCGANDiscriminator):
+            return [d.input, *(nn.ModuleList([down, norm]) for down, norm in zip(d.downs, d.norms))]
+        first = nn.ModuleList([d.fcs[0], d.label]) if d.label is not None else d.fcs[0]
+        return [first, *d.fcs[1:]]
+
+    def networks(self) -> dict[str, nn.Module]:
+        nets = {"G": self.G, "D": self.D}
+        return nets if self.G_ema is None else {**nets, "G_ema": self.G_ema}
+
+    def _d(self, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """D's logits for ``x`` after the DiffAugment policy (if any)."""
+        return self.D(diff_augment(x, self.augment) if self.augment else x, c)
 
     def attach_data(self, dataset: ImageDataset) -> None:
         if self.cfg.c_dim > 0:
@@ -131,6 +158,8 @@ class GANTrainer(Trainer):
         # --- discriminator / critic
         with torch.no_grad():
             fake = self.G(z, c)
+        if self.augment:  # D (and the gradient penalty) see augmented images only
+            real, fake = diff_augment(real, self.augment), diff_augment(fake, self.augment)
         d_real, d_fake = self.D(real, c), self.D(fake, c)
         losses: dict[str, torch.Tensor] = {}
         if wasserstein:
@@ -150,14 +179,14 @@ class GANTrainer(Trainer):
         self.opt_D.step()
         if hp.loss == "wgan-cp":
             with torch.no_grad():
-                for p in self.D.parameters():
+                for p in trainable(self.D.parameters(), self.frozen):
                     p.clamp_(-hp.clip, hp.clip)
         losses["loss_D"] = loss_d.detach()
         # --- generator, every n_critic steps
         if (step + 1) % self.n_critic == 0:
             z = torch.randn(n, self.cfg.z_dim, device=self.device)
             self.D.requires_grad_(False)
-            logits = self.D(self.G(z, c), c)
+            logits = self._d(self.G(z, c), c)
             self.D.requires_grad_(True)
             if wasserstein:
                 loss_g = -logits.mean()

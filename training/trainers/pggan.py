@@ -12,6 +12,7 @@ at every level.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ import torch.nn.functional as F
 from engine.families import get_family
 from engine.families.pggan import PGGANModel
 from engine.models.pggan import Discriminator, Generator, PGGANConfig, level_resolution
+from training.augment import diff_augment, parse_policy
+from training.freeze_d import frozen_ids, trainable
 from training.trainers.base import Batch, Trainer
 from training.trainers.gan import gradient_penalty
 
@@ -36,10 +39,15 @@ class PGGANHparams:
     stable_images: int = 600_000
     fade_images: int = 600_000
     ema_beta: float = 0.999
+    diffaugment: str = ""
+    """DiffAugment policy for every image D sees, at the level's size (see :mod:`training.augment`)."""
+    freeze_d: int = 0
+    """FreezeD: keep the top level's fromRGB and the N − 1 highest-resolution D blocks fixed."""
 
     def __post_init__(self) -> None:
         if self.stable_images < 1 or self.fade_images < 1:
             raise ValueError("stable_images and fade_images must be ≥ 1")
+        parse_policy(self.diffaugment)
 
 
 def schedule(nimg: int, num_levels: int, stable_images: int, fade_images: int) -> tuple[int, float]:
@@ -53,6 +61,13 @@ def schedule(nimg: int, num_levels: int, stable_images: int, fade_images: int) -
         return num_levels - 1, 1.0
     within = t % period
     return level, min(1.0, within / fade_images)
+
+
+def nimg_at(level: int, alpha: float, stable_images: int, fade_images: int) -> int:
+    """The fewest images after which :func:`schedule` is at (``level``, ``alpha``) (inverse of schedule)."""
+    if level == 0:
+        return 0
+    return stable_images + (level - 1) * (fade_images + stable_images) + math.ceil(alpha * fade_images)
 
 
 def real_at_level(images: torch.Tensor, level: int, alpha: float) -> torch.Tensor:
@@ -77,9 +92,25 @@ class PGGANTrainer(Trainer):
         self.D = Discriminator(cfg).to(device).train()
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=hp.lr, betas=hp.betas, eps=1e-8)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=hp.lr, betas=hp.betas, eps=1e-8)
+        d_params = trainable(self.D.parameters(), frozen_ids(self.discriminator_layers(), hp.freeze_d))
+        self.opt_D = torch.optim.Adam(d_params, lr=hp.lr, betas=hp.betas, eps=1e-8)
+        self.augment = parse_policy(hp.diffaugment)
         self.nimg = 0
         self._mark_trained()
+
+    def discriminator_layers(self) -> list[torch.nn.Module]:
+        """D's layers from the image side at the top level: its fromRGB, then the blocks down to 8×8."""
+        return [self.D.fromrgb[-1], *reversed(self.D.blocks)]
+
+    def networks(self) -> dict[str, torch.nn.Module]:
+        return {"G": self.G, "D": self.D, "G_ema": self.G_ema}
+
+    def after_init(self, source: str) -> dict[str, Any]:
+        """Continue the growth schedule at the level (and fade) the loaded generator was trained to."""
+        level, alpha = int(self.G_ema.trained_level), float(self.G_ema.trained_alpha)
+        self.nimg = nimg_at(level, alpha, self.hp.stable_images, self.hp.fade_images)
+        self._mark_trained()
+        return {"level": level, "alpha": alpha}
 
     def phase(self) -> tuple[int, float]:
         """The (level, alpha) the next step trains at."""
@@ -101,6 +132,8 @@ class PGGANTrainer(Trainer):
         self.D.requires_grad_(True)
         with torch.no_grad():
             fake = self.G(torch.randn(n, self.cfg.z_dim, device=self.device), level, alpha)
+        if self.augment:  # D (and the gradient penalty) see augmented images only
+            real, fake = diff_augment(real, self.augment), diff_augment(fake, self.augment)
         d_real = self.D(real, level, alpha)
         d_fake = self.D(fake, level, alpha)
         gp = gradient_penalty(lambda x, _c: self.D(x, level, alpha), real, fake, None)
@@ -113,7 +146,7 @@ class PGGANTrainer(Trainer):
         self.D.requires_grad_(False)
         self.G.requires_grad_(True)
         fake = self.G(torch.randn(n, self.cfg.z_dim, device=self.device), level, alpha)
-        g_loss = -self.D(fake, level, alpha).mean()
+        g_loss = -self.D(diff_augment(fake, self.augment) if self.augment else fake, level, alpha).mean()
         self.opt_G.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_G.step()

@@ -11,6 +11,8 @@ import torch.nn.functional as F
 
 from engine.families import LoadedModel, get_family
 from engine.models.pix2pix import PatchDiscriminator, Pix2PixConfig
+from training.augment import diff_augment_pair, parse_policy
+from training.freeze_d import conv_layers, frozen_ids, trainable
 from training.trainers.base import Batch, Trainer
 from training.trainers.translation_common import apply_decay, linear_decay
 from training.translation_eval import translation_rows
@@ -28,10 +30,15 @@ class Pix2PixHparams:
     gan_loss: str = "vanilla"
     decay_start: int = 0
     decay_steps: int = 0
+    diffaugment: str = ""
+    """DiffAugment policy; D sees (A, B) pairs, both transformed alike (see ``diff_augment_pair``)."""
+    freeze_d: int = 0
+    """FreezeD: keep the PatchGAN's first N conv layers (from the image side) fixed."""
 
     def __post_init__(self) -> None:
         if self.gan_loss not in GAN_LOSSES:
             raise ValueError(f"gan_loss must be one of {GAN_LOSSES}, got {self.gan_loss!r}")
+        parse_policy(self.diffaugment)
 
 
 def gan_loss(logits: torch.Tensor, real: bool, kind: str) -> torch.Tensor:
@@ -55,27 +62,38 @@ class Pix2PixTrainer(Trainer):
         self.D = PatchDiscriminator(cfg.input_channels + cfg.img_channels, cfg.ndf, cfg.d_layers, cfg.norm)
         self.D = self.D.to(device).train()
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=hp.lr, betas=hp.betas)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=hp.lr, betas=hp.betas)
+        d_params = trainable(self.D.parameters(), frozen_ids(conv_layers(self.D.model), hp.freeze_d))
+        self.opt_D = torch.optim.Adam(d_params, lr=hp.lr, betas=hp.betas)
+        self.augment = parse_policy(hp.diffaugment)
         self.decay = linear_decay(hp.decay_start, hp.decay_steps)
         self.fixed: Batch | None = None
 
     def attach_data(self, dataset: Any) -> None:
         self.fixed = dataset.fixed(4)
 
+    def networks(self) -> dict[str, torch.nn.Module]:
+        return {"G": self.G, "D": self.D}
+
+    def _d(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """PatchGAN logits for the pairs (a, b), after the DiffAugment policy (the same transform on both)."""
+        if self.augment:
+            a, b = diff_augment_pair(a, b, self.augment)
+        return self.D(torch.cat([a, b], 1))
+
     def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
         apply_decay([self.opt_G, self.opt_D], [self.hp.lr, self.hp.lr], self.decay(step))
         a, b = batch["A"].to(self.device), batch["B"].to(self.device)
         fake = self.G(a)
         # discriminator: real pairs → 1, fake pairs → 0
-        d_fake = self.D(torch.cat([a, fake.detach()], 1))
-        d_real = self.D(torch.cat([a, b], 1))
+        d_fake = self._d(a, fake.detach())
+        d_real = self._d(a, b)
         loss_d = 0.5 * (gan_loss(d_fake, False, self.hp.gan_loss) + gan_loss(d_real, True, self.hp.gan_loss))
         self.opt_D.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_D.step()
         # generator: fool D, and stay close to B in L1
         self.D.requires_grad_(False)
-        loss_gan = gan_loss(self.D(torch.cat([a, fake], 1)), True, self.hp.gan_loss)
+        loss_gan = gan_loss(self._d(a, fake), True, self.hp.gan_loss)
         self.D.requires_grad_(True)
         loss_l1 = F.l1_loss(fake, b)
         loss_g = loss_gan + self.hp.l1_lambda * loss_l1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -139,6 +140,18 @@ class PSPTrainer(Trainer):
         self.opt.step()
         out["loss"] = loss.detach()
         return out
+
+    def networks(self) -> dict[str, torch.nn.Module]:
+        return {"net": self.net}
+
+    def generator_networks(self) -> tuple[str, ...]:
+        """The whole pSp network: the encoder to fine-tune, ``latent_avg`` and the (frozen) decoder."""
+        return ("net",)
+
+    def after_init(self, source: str) -> dict[str, Any]:
+        """The decoder now is the one the source was trained against (frozen, as before)."""
+        self.decoder_source = f"the decoder of {Path(source).name}"
+        return {"decoder": "loaded (frozen)"}
 
     def state_dict(self) -> dict[str, Any]:
         return {"net": self.net.state_dict(), "opt": self.opt.state_dict(), "gen": self.gen.get_state()}

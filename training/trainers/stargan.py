@@ -18,7 +18,9 @@ import torch.nn.functional as F
 
 from engine.families import LoadedModel, get_family
 from engine.models.stargan import StarGANConfig, StarGANDiscriminator
+from training.augment import diff_augment, parse_policy
 from training.data import DataError
+from training.freeze_d import conv_layers, frozen_ids, trainable
 from training.trainers.base import Batch, Trainer
 from training.trainers.translation_common import apply_decay, linear_decay
 from training.translation_eval import translation_rows
@@ -35,10 +37,20 @@ class StarGANHparams:
     n_critic: int = 5
     decay_start: int = 0
     decay_steps: int = 0
+    diffaugment: str = ""
+    """DiffAugment policy for every image D sees: ``translation`` and ``cutout`` only (see below)."""
+    freeze_d: int = 0
+    """FreezeD: keep D's first N convs (from the image side) fixed; its two heads always train."""
 
     def __post_init__(self) -> None:
         if self.n_critic < 1:
             raise ValueError("n_critic must be at least 1")
+        if "color" in parse_policy(self.diffaugment):
+            # D also classifies the domain of real images, and domains are often colours (hair, hue).
+            raise ValueError(
+                "StarGAN cannot use the color DiffAugment: colour can be what its domains differ in, which "
+                "D must classify; use translation,cutout"
+            )
 
 
 class StarGANTrainer(Trainer):
@@ -50,7 +62,11 @@ class StarGANTrainer(Trainer):
         self.G = get_family("stargan").build(cfg).to(device).train()
         self.D = StarGANDiscriminator(cfg).to(device).train()
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=hp.lr_g, betas=hp.betas)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=hp.lr_d, betas=hp.betas)
+        layers = conv_layers(self.D.main, head=False)
+        self.opt_D = torch.optim.Adam(
+            trainable(self.D.parameters(), frozen_ids(layers, hp.freeze_d)), lr=hp.lr_d, betas=hp.betas
+        )
+        self.augment = parse_policy(hp.diffaugment)
         self.decay = linear_decay(hp.decay_start, hp.decay_steps)
         self.class_names: tuple[str, ...] = ()
         self.exclusive = False
@@ -66,6 +82,12 @@ class StarGANTrainer(Trainer):
         self.class_names = tuple(dataset.class_names)
         self.exclusive = bool(dataset.exclusive)
         self.fixed = dataset.fixed(4)
+
+    def networks(self) -> dict[str, torch.nn.Module]:
+        return {"G": self.G, "D": self.D}
+
+    def _aug(self, x: torch.Tensor) -> torch.Tensor:
+        return diff_augment(x, self.augment) if self.augment else x
 
     def _cls_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.exclusive:
@@ -85,12 +107,13 @@ class StarGANTrainer(Trainer):
         x, c_org = batch["image"].to(self.device), batch["domain"].to(self.device)
         c_trg = c_org[torch.randperm(c_org.shape[0], device=c_org.device)]
         # critic
-        src_real, cls_real = self.D(x)
         with torch.no_grad():
             fake = self.G(x, c_trg)
-        src_fake, _ = self.D(fake)
+        x_d, fake_d = self._aug(x), self._aug(fake)  # D (and the gradient penalty) see augmented images only
+        src_real, cls_real = self.D(x_d)
+        src_fake, _ = self.D(fake_d)
         d_cls = self._cls_loss(cls_real, c_org)
-        gp = self._gradient_penalty(x, fake)
+        gp = self._gradient_penalty(x_d, fake_d)
         loss_d = -src_real.mean() + src_fake.mean() + hp.lambda_cls * d_cls + hp.lambda_gp * gp
         self.opt_D.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -100,7 +123,7 @@ class StarGANTrainer(Trainer):
         if (step + 1) % hp.n_critic == 0:
             fake = self.G(x, c_trg)
             self.D.requires_grad_(False)
-            src, cls = self.D(fake)
+            src, cls = self.D(self._aug(fake))
             self.D.requires_grad_(True)
             g_cls = self._cls_loss(cls, c_trg)
             rec = F.l1_loss(self.G(fake, c_org), x)

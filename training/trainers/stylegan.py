@@ -47,6 +47,10 @@ class StyleGANTrainer(StyleGAN2Trainer):
         self.pl_mean = torch.zeros([], device=device)
         self.nimg = 0
 
+    def discriminator_layers(self) -> list[torch.nn.Module]:
+        """fromRGB, then D's conv pair of each resolution from the image side (FreezeD)."""
+        return [self.D.fromrgb, *self.D.convs]
+
     def export_model(self) -> StyleGANModel:  # type: ignore[override]
         ema = copy.deepcopy(self.G_ema).cpu().eval()
         return get_family("stylegan").wrap(ema, self.cfg)

@@ -12,6 +12,7 @@ from engine.families import get_family
 from engine.families.stylegan2 import StyleGAN2Model
 from engine.models.stylegan2 import Discriminator, Generator, StyleGAN2Config
 from training.augment import diff_augment, parse_policy
+from training.freeze_d import frozen_ids, trainable
 from training.losses import d_logistic, g_nonsaturating, path_length, r1_penalty
 from training.trainers.base import Batch, Trainer
 
@@ -59,12 +60,15 @@ class StyleGAN2Trainer(Trainer):
         b1, b2 = self.hp.betas
         params = list(net.parameters())
         if net is self.D and self.hp.freeze_d > 0:  # FreezeD: the frozen blocks get no optimiser
-            blocks = getattr(net, "blocks", ())
-            if self.hp.freeze_d > len(blocks):
-                raise ValueError(f"freeze_d {self.hp.freeze_d} is more than the discriminator's {len(blocks)} blocks")
-            frozen = {id(p) for b in blocks[: self.hp.freeze_d] for p in b.parameters()}
-            params = [p for p in params if id(p) not in frozen]
+            params = trainable(params, frozen_ids(self.discriminator_layers(), self.hp.freeze_d))
         return torch.optim.Adam(params, lr=self.hp.lr * c, betas=(b1**c, b2**c), eps=1e-8)
+
+    def discriminator_layers(self) -> list[torch.nn.Module]:
+        """D's blocks from the image side (FreezeD freezes the first ``freeze_d``)."""
+        return list(self.D.blocks)
+
+    def networks(self) -> dict[str, torch.nn.Module]:
+        return {"G": self.G, "D": self.D, "G_ema": self.G_ema}
 
     @property
     def augment(self) -> tuple[str, ...]:
@@ -177,11 +181,6 @@ class StyleGAN2Trainer(Trainer):
         self.opt_D.load_state_dict(state["opt_D"])
         self.pl_mean = state["pl_mean"].to(self.device)
         self.nimg = int(state["nimg"])
-
-    def init_from(self, source: str) -> dict[str, Any]:
-        from training.finetune import load_stylegan2_init
-
-        return load_stylegan2_init(self, source)
 
     def export_model(self) -> StyleGAN2Model:
         ema = copy.deepcopy(self.G_ema).cpu().eval()

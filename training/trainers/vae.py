@@ -58,6 +58,12 @@ class VAETrainer(Trainer):
         self.opt.step()
         return {"loss": loss.detach(), "recon": recon.detach(), "kl": kl.detach()}
 
+    def networks(self) -> dict[str, torch.nn.Module]:
+        return {"net": self.net}
+
+    def generator_networks(self) -> tuple[str, ...]:
+        return ("net",)
+
     def state_dict(self) -> dict[str, Any]:
         return {"net": self.net.state_dict(), "opt": self.opt.state_dict()}
 
