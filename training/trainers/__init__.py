@@ -17,7 +17,8 @@ DISCRIMINATOR_OPTIONS = {"freeze_d": "--freeze-d", "diffaugment": "--diffaugment
 def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], device: torch.device) -> Trainer:
     """Build the trainer of ``family`` from plain dicts (model config fields and hyper-parameters)."""
     if family in NO_DISCRIMINATOR and (given := [v for k, v in DISCRIMINATOR_OPTIONS.items() if k in hparams]):
-        raise ValueError(f"{family} training has no discriminator, so {' and '.join(given)} do not apply")
+        verb = "does" if len(given) == 1 else "do"
+        raise ValueError(f"{family} training has no discriminator, so {' and '.join(given)} {verb} not apply")
     if family == "stylegan2":
         from engine.families import get_family
         from training.trainers.stylegan2 import StyleGAN2Hparams, StyleGAN2Trainer
