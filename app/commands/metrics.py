@@ -176,6 +176,11 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise CliError(f"--batch must be at least 1, got {args.batch}")
     metrics = tuple(m.strip().lower() for m in args.metric.split(",") if m.strip())
+    from engine.metrics.evaluate import METRICS
+
+    unknown = [m for m in metrics if m not in (*METRICS, "ppl")]
+    if unknown or not metrics:
+        raise CliError(f"unknown metric(s) {', '.join(unknown) or '(none)'} (known: {', '.join((*METRICS, 'ppl'))})")
     ppl = "ppl" in metrics
     metrics = tuple(m for m in metrics if m != "ppl")
     if ppl and not args.model:

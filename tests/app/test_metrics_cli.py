@@ -66,7 +66,7 @@ def test_metrics_table_and_real_vs_real(files: dict[str, Path], capsys: pytest.C
     [
         (["--data", "A"], "nothing to measure"),
         (["CKPT", "--data", "A", "--against", "B"], "not both"),
-        (["CKPT", "--data", "A", "--metric", "fid,ppl"], "unknown metric"),
+        (["CKPT", "--data", "A", "--metric", "fid,lpips"], "unknown metric"),
         (["CKPT", "--data", "A", "--n", "1"], "--n"),
         (["CKPT", "--data", "/nonexistent/data"], "does not exist"),
         (["CKPT", "--data", "A", "--features", "inception"], "--inception-weights"),
