@@ -238,10 +238,6 @@ def run_to_end(
     job: Generator[Progress, None, MetricsReport], on_progress: Callable[[Progress], None] | None = None
 ) -> MetricsReport:
     """Drive an :func:`evaluate` generator in the calling thread; returns its report."""
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value
-        if on_progress is not None:
-            on_progress(p)
+    from engine.latent.invert import run_steps
+
+    return run_steps(job, on_progress)

@@ -180,10 +180,6 @@ def run_ppl(
     job: Generator[Progress, None, PPLReport], on_progress: Callable[[Progress], None] | None = None
 ) -> PPLReport:
     """Drive a :func:`perceptual_path_length` job in the calling thread; returns its report."""
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value
-        if on_progress is not None:
-            on_progress(p)
+    from engine.latent.invert import run_steps
+
+    return run_steps(job, on_progress)
