@@ -74,7 +74,6 @@ def encoder_reconstruction(model: Any, data: Any, n: int = 512, batch: int = 64)
     ``n`` training images and on ``n`` images the decoder generates (seeds 100000..; never seen as
     such in training), each next to the MSE of the decoder's average image (``latent_avg``) as the
     do-nothing baseline."""
-    torch.manual_seed(0)
 
     def mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return ((a.clamp(-1, 1) - b.clamp(-1, 1)) / 2).square().mean(dim=(1, 2, 3))

@@ -1,4 +1,6 @@
-"""Bundling a translation run: grid of inputs and translations, quality numbers, sample inputs for new users."""
+"""Bundling runs into assets/: a translation run (grid of inputs and translations, quality numbers, sample
+inputs for new users) and a pSp encoder run (inputs next to their reconstructions, reconstruction errors
+next to the decoder's average image)."""
 
 from __future__ import annotations
 
@@ -25,10 +27,8 @@ class Quiet:
         return {"event": event, **fields}
 
 
-@pytest.mark.parametrize(
-    ("preset", "key", "inputs"), [("tiny-cyclegan", "cycle_l1", 16), ("tiny-stargan", "reconstruction_l1", 8)]
-)
-def test_bundle_translation_run(preset, key, inputs, tmp_path, monkeypatch):
+def _tiny_run_and_assets(preset: str, tmp_path, monkeypatch):
+    """Train ``preset`` for 2 steps and point LATENTLAB_ASSETS at an empty assets folder (demo data linked)."""
     p = get_preset(preset)
     opts = TrainOptions(
         family=p.family,
@@ -48,6 +48,14 @@ def test_bundle_translation_run(preset, key, inputs, tmp_path, monkeypatch):
     assets.mkdir()
     (assets / "data").symlink_to(zoo.data_path("emoji64.npz").parent)  # the demo data, read-only
     monkeypatch.setenv("LATENTLAB_ASSETS", str(assets))
+    return p, assets
+
+
+@pytest.mark.parametrize(
+    ("preset", "key", "inputs"), [("tiny-cyclegan", "cycle_l1", 16), ("tiny-stargan", "reconstruction_l1", 8)]
+)
+def test_bundle_translation_run(preset, key, inputs, tmp_path, monkeypatch):
+    p, assets = _tiny_run_and_assets(preset, tmp_path, monkeypatch)
     entry = bundle(tmp_path / "run", f"test-{p.family}")
     assert 0 <= entry["quality"][key] <= 1 and entry["quality"]["samples"] > 0
     assert len(entry["sample_inputs"]) == inputs and all((assets / s).is_file() for s in entry["sample_inputs"])
@@ -56,3 +64,15 @@ def test_bundle_translation_run(preset, key, inputs, tmp_path, monkeypatch):
     w, h = Image.open(assets / entry["sample_grid"]).size
     assert (w, h) == (cols * p.resolution, 4 * p.resolution)
     assert json.loads((assets / "MANIFEST.json").read_text())["models"][f"test-{p.family}"]["family"] == p.family
+
+
+def test_bundle_encoder_run(tmp_path, monkeypatch):
+    p, assets = _tiny_run_and_assets("tiny-psp", tmp_path, monkeypatch)
+    entry = bundle(tmp_path / "run", "test-psp")
+    rec = entry["quality"]["reconstruction"]
+    for kind in ("data", "generated"):
+        assert rec[kind]["images"] == 512
+        assert 0 < rec[kind]["mse_per_pixel"] < 1 and 0 < rec[kind]["average_image_mse_per_pixel"] < 1
+    assert "metrics" not in entry  # the decoder's FID is its own model's
+    w, h = Image.open(assets / entry["sample_grid"]).size
+    assert (w, h) == (8 * p.resolution, 4 * p.resolution)  # 16 inputs with their 16 reconstructions
