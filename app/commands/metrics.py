@@ -276,6 +276,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     from engine.metrics.evaluate import EvalOptions, evaluate, run_to_end
     from engine.metrics.features import InceptionExtractor, make_extractor
     from engine.metrics.fid import check_fid_samples
+    from engine.metrics.inception import FEATURE_DIM
 
     if args.model and args.against:
         raise CliError("give a MODEL or --against D2, not both")
@@ -302,11 +303,13 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     device = _device(args.device)
     extractor = None
     if metrics:
+        if "fid" in metrics and args.features == "inception":  # refused before the 95 MB of weights are read
+            check_fid_samples(args.n, args.n, FEATURE_DIM, "Inception pool3", got=f"--n is {args.n}")
         extractor = make_extractor(
             args.features, device, args.inception_weights, data=args.data, protocol=args.protocol
         )
         if "fid" in metrics:
-            check_fid_samples(args.n, args.n, extractor.feature_dim, extractor.name)
+            check_fid_samples(args.n, args.n, extractor.feature_dim, extractor.name, got=f"--n is {args.n}")
     model = _load(args.model, device) if args.model else None
     result: dict[str, Any] = {}
     if extractor is not None:

@@ -24,14 +24,19 @@ def fid_min_samples(feature_dim: int) -> int:
     return int(feature_dim) + 1
 
 
-def check_fid_samples(n_real: int, n_generated: int, feature_dim: int, features: str = "") -> None:
-    """Raise :class:`MetricError` (one line, naming the minimum) when either side has too few images for FID."""
+def check_fid_samples(
+    n_real: int, n_generated: int, feature_dim: int, features: str = "", got: str | None = None
+) -> None:
+    """Raise :class:`MetricError` (one line, naming the minimum) when either side has too few images for FID.
+
+    ``got`` replaces the default "got N real, M generated" in the message (e.g. "--n is 100")."""
     need = fid_min_samples(feature_dim)
     if min(n_real, n_generated) < need:
         what = f"{features}'s {feature_dim}-d features" if features else f"{feature_dim}-d features"
+        got = got or f"got {n_real} real, {n_generated} generated"
         raise MetricError(
-            f"FID needs at least {need} images per side with {what} (got {n_real} real, {n_generated} "
-            f"generated); with fewer the covariance is singular and FID is undefined: raise --n or drop fid"
+            f"FID needs at least {need} images per side with {what} ({got}); with fewer the covariance "
+            "is singular and FID is undefined: raise --n or drop fid"
         )
 
 
