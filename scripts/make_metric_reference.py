@@ -5,9 +5,13 @@ Run it in a throwaway environment outside the repository (it is never imported b
 LatentLab need not be installed there)::
 
     python -m venv /work/venv-ref
-    /work/venv-ref/bin/pip install torch==2.13.0 torchvision==0.28.0 pytorch-fid==0.3.0 \\
+    /work/venv-ref/bin/pip install torch==2.14.1 torchvision==0.29.1 pytorch-fid==0.3.0 \\
         torch-fidelity==0.4.0 clean-fid==0.1.35
-    /work/venv-ref/bin/python scripts/make_metric_reference.py
+    /work/venv-ref/bin/python scripts/make_metric_reference.py --work /tmp/metric-reference
+
+(torchvision needs the torch build it was made for: the CPU-only torch 2.13.0 wheel with
+torchvision 0.28.0 fails at import. The fixture was made with torch 2.14.1, on CPU, ~8 minutes on a
+shared 2-core machine.)
 
 No real Inception weights are available offline, so all three libraries get the same seeded random
 ``pt_inception`` state dict (``tests/engine/metrics/reference_inputs.py``, saved outside the repo
