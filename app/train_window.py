@@ -462,9 +462,8 @@ class TrainWindow(QWidget):
             self.model_path = ev.get("model")
             self._update_buttons()
         elif kind == "metrics":
-            self.metrics_label.setText(
-                f"FID {ev['fid']:.1f} · KID {ev['kid_mean']:.2f} (step {ev['step']}, {ev['n']} images)"
-            )
+            fid = f"FID {ev['fid']:.1f} · " if ev.get("fid") is not None else ""  # None: too few images
+            self.metrics_label.setText(f"{fid}KID {ev['kid_mean']:.2f} (step {ev['step']}, {ev['n']} images)")
         elif kind == "done":
             self.model_path = ev.get("model") or self.model_path
             self.progress.setValue(int(ev["step"]))

@@ -34,7 +34,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--sample-every", type=int)
     p.add_argument("--log-every", type=int)
     p.add_argument(
-        "--metrics-n", type=int, help="FID/KID with N images at each checkpoint (fmnist:train or demo:emoji data)"
+        "--metrics-n",
+        type=int,
+        help="FID/KID with N images at each checkpoint (fmnist:train or demo:emoji data; FID needs N >= 129)",
     )
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto, cpu, cuda, mps")
