@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from training.loop import checkpoints
+from training.presets import get_preset
 from training.run import main as train_main
 from training.trainers import make_trainer
 
@@ -187,9 +188,27 @@ QUIET = ["--batch", "2", "--log-every", "1", "--sample-every", "0"]
 GAN_PRESETS = {"tiny-gan", "tiny-cgan", "tiny-dcgan", "tiny-cdcgan", "tiny-wgan-cp", "tiny-wgan-gp"}
 
 
-def _quick(preset):
-    """Run flags for a fast test: few precise-BN batches at export for the classic GANs."""
-    return ["--preset", preset, *QUIET, *(["--hparams", '{"precise_bn_batches": 2}'] if preset in GAN_PRESETS else [])]
+@pytest.fixture(scope="module")
+def fmnist_stand_in(tmp_path_factory) -> Path:
+    """Ten classes of random 28×28 grey images in an .npz: the data of the presets that train on fmnist:train
+    (what is learnt does not matter here, so the tests run without Debian's Fashion-MNIST, and faster)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("data") / "fmnist-stand-in.npz"
+    labels = np.arange(40) % 10
+    images = rng.integers(0, 256, (40, 28, 28, 1), dtype=np.uint8)
+    np.savez(path, images=images, labels=labels, class_names=np.array([f"class {i}" for i in range(10)]))
+    return path
+
+
+def _quick(preset, fmnist_stand_in):
+    """Run flags for a fast test: few precise-BN batches at export for the classic GANs; the stand-in data for
+    presets that train on Fashion-MNIST."""
+    flags = ["--preset", preset, *QUIET]
+    if get_preset(preset).data.startswith("fmnist"):
+        flags += ["--data", str(fmnist_stand_in)]
+    return flags + (["--hparams", '{"precise_bn_batches": 2}'] if preset in GAN_PRESETS else [])
 
 
 def _module_state(path):
@@ -211,12 +230,12 @@ def _discriminators(trainer):
 
 
 @pytest.mark.parametrize("preset", FAMILY_PRESETS)
-def test_init_from_exported_model_for_every_family(preset, tmp_path, capsys):
+def test_init_from_exported_model_for_every_family(preset, fmnist_stand_in, tmp_path, capsys):
     src = tmp_path / "src"
-    assert train_main([*_quick(preset), "--out", str(src), "--max-steps", "2"]) == 0
+    assert train_main([*_quick(preset, fmnist_stand_in), "--out", str(src), "--max-steps", "2"]) == 0
     capsys.readouterr()
     out = tmp_path / "ft"
-    args = [*_quick(preset), "--init", str(src / "model.safetensors"), "--out", str(out)]
+    args = [*_quick(preset, fmnist_stand_in), "--init", str(src / "model.safetensors"), "--out", str(out)]
     assert train_main([*args, "--max-steps", "0"]) == 0
     (init,) = [e for e in _events(capsys) if e["event"] == "init"]
     assert init["kind"] == "native"
@@ -283,9 +302,9 @@ def test_pggan_init_continues_at_the_sources_level(tmp_path, capsys):
         ("tiny-stargan", "translation,cutout"),
     ],
 )
-def test_freeze_d_and_diffaugment_for_every_family(preset, policy, tmp_path):
+def test_freeze_d_and_diffaugment_for_every_family(preset, policy, fmnist_stand_in, tmp_path):
     out = tmp_path / "run"
-    args = [*_quick(preset), "--out", str(out), "--max-steps", "2", "--freeze-d", "1"]
+    args = [*_quick(preset, fmnist_stand_in), "--out", str(out), "--max-steps", "2", "--freeze-d", "1"]
     assert train_main([*args, "--diffaugment", policy]) == 0
     fresh = _fresh_trainer(out)
     stepped = {id(p) for g in fresh.opt_D.param_groups for p in g["params"]}

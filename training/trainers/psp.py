@@ -93,7 +93,7 @@ class PSPTrainer(Trainer):
         model.setdefault("input_size", resolution)
         model.setdefault("in_channels", channels)
         dec_cfg, dec_state, self.decoder_source = load_decoder(spec, resolution, channels, hp.decoder_seed)
-        self.cfg = PSPConfig(decoder=dec_cfg, **{k: tuple(v) if isinstance(v, list) else v for k, v in model.items()})
+        self.cfg: PSPConfig = get_family("psp").config_from_dict({**model, "decoder": dec_cfg})
         self.hp, self.device = hp, device
         self.net = PSP(self.cfg)
         self.net.decoder.load_state_dict(dec_state)
