@@ -1,4 +1,9 @@
-"""Registry of model families: an explicit, lazily imported dict of name → module path."""
+"""Registry of model families: an explicit, lazily imported dict of name → declaration.
+
+Each family module (``engine/families/<name>.py``) holds its :class:`LoadedModel` subclass (when it needs
+its own) and ends with one declaration, ``FAMILY = ModelFamily(name, description, config_cls, module_cls,
+model_cls, tiny)``; this dict registers it.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +45,10 @@ def get_family(name: str) -> ModelFamily:
         raise UnknownFamilyError(f"unknown model family '{name}' (known: {', '.join(family_names())})")
     if name not in _CACHE:
         mod, attr = _REGISTRY[name].split(":")
-        _CACHE[name] = getattr(importlib.import_module(mod), attr)
+        family = getattr(importlib.import_module(mod), attr)
+        if family.name != name:
+            raise RuntimeError(f"{_REGISTRY[name]} declares family {family.name!r}, registered as {name!r}")
+        _CACHE[name] = family
     return _CACHE[name]
 
 

@@ -8,14 +8,19 @@ tensors in [-1, 1], NCHW; conversion to uint8 happens once, at the edge (``engin
 from __future__ import annotations
 
 import dataclasses
+import typing
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import torch
 from torch import nn
+
+C = TypeVar("C")
+"""A family's frozen config dataclass."""
+T = TypeVar("T")
 
 TASKS = ("unconditional", "conditional", "image-to-image", "multi-domain", "autoencoder", "encoder")
 
@@ -83,19 +88,20 @@ class Capabilities:
         return dataclasses.asdict(self)
 
 
-class LoadedModel(ABC):
+class LoadedModel(ABC, Generic[C]):
     """A model on a device, ready for inference. Operations exist exactly when the capability does.
 
     Subclasses implement :meth:`capabilities` plus the operations their capabilities promise:
     ``map``/``synthesize`` when ``w_space`` is set, ``generate`` when ``z_dim > 0``, and so on.
+    ``config`` is the family's typed config ``C``; ``family`` the name of the family that wrapped it
+    (:meth:`ModelFamily.wrap`).
     """
 
-    family: ClassVar[str] = ""
-
-    def __init__(self, module: nn.Module, config: Any, meta: dict[str, Any] | None = None) -> None:
+    def __init__(self, module: nn.Module, config: C, meta: dict[str, Any] | None = None, *, family: str) -> None:
         self.module = module.eval().requires_grad_(False)
-        self.config = config
+        self.config: C = config
         self.meta: dict[str, Any] = dict(meta or {})
+        self.family = family
 
     # --- identity -------------------------------------------------------------------------
     @property
@@ -203,43 +209,68 @@ class LoadedModel(ABC):
         raise ValueError(f"{self.family} model has no inspectable layer {name!r}")
 
 
-@dataclass(frozen=True)
-class FamilyInfo:
+@dataclass(frozen=True, eq=False)
+class ModelFamily(Generic[C]):
+    """One architecture, declared: its name, config class, inference module, model class and a tiny config.
+
+    A family module declares exactly one (``FAMILY = ModelFamily(...)``) and :mod:`engine.families`
+    registers it by name. The declaration builds modules (``module_cls(config)``), wraps them as
+    :class:`LoadedModel` (``model_cls(module, config, meta, family=name)``), and turns the plain dicts
+    stored in model files into typed configs and back (:meth:`config_from_dict`, the one place where a
+    dict becomes a config).
+    """
+
     name: str
     description: str
-    aliases: tuple[str, ...] = field(default=())
+    config_cls: type[C]
+    module_cls: Callable[[C], nn.Module]
+    """Builds the inference module (e.g. the generator) from a config."""
+    model_cls: type[LoadedModel[C]]
+    tiny: C = dataclasses.field(repr=False)
+    """A very small config for conformance tests on CPU."""
 
+    def __post_init__(self) -> None:
+        if not dataclasses.is_dataclass(self.config_cls) or not isinstance(self.tiny, self.config_cls):
+            raise TypeError(f"{self.name}: config_cls must be a dataclass and tiny one of its instances")
 
-class ModelFamily(ABC):
-    """One architecture: builds modules from a frozen config and wraps them as :class:`LoadedModel`."""
+    def build(self, config: C) -> nn.Module:
+        """The inference module (e.g. the generator) for ``config``, with fresh weights."""
+        return self.module_cls(config)
 
-    name: ClassVar[str]
-    description: ClassVar[str] = ""
-    config_cls: ClassVar[type]
-
-    @abstractmethod
-    def build(self, config: Any) -> nn.Module:
-        """The inference module (e.g. the generator) for ``config``."""
-
-    @abstractmethod
-    def wrap(self, module: nn.Module, config: Any, meta: dict[str, Any] | None = None) -> LoadedModel:
+    def wrap(self, module: nn.Module, config: C, meta: dict[str, Any] | None = None) -> LoadedModel[C]:
         """Wrap a built module (weights loaded) as a LoadedModel."""
+        return self.model_cls(module, config, meta, family=self.name)
 
-    @abstractmethod
-    def tiny_config(self) -> Any:
-        """A very small config for conformance tests on CPU."""
-
-    def config_to_dict(self, config: Any) -> dict[str, Any]:
-        return dataclasses.asdict(config)
-
-    def config_from_dict(self, d: dict[str, Any]) -> Any:
-        fields = {f.name: f for f in dataclasses.fields(self.config_cls)}
-        unknown = set(d) - set(fields)
-        if unknown:
-            raise ValueError(f"unknown {self.name} config fields: {sorted(unknown)}")
-        kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()}
-        return self.config_cls(**kwargs)
-
-    def new(self, config: Any, meta: dict[str, Any] | None = None) -> LoadedModel:
+    def new(self, config: C, meta: dict[str, Any] | None = None) -> LoadedModel[C]:
         """A freshly initialised model (random weights)."""
         return self.wrap(self.build(config), config, meta)
+
+    def tiny_config(self) -> C:
+        """A very small config for conformance tests on CPU."""
+        return self.tiny
+
+    def config_to_dict(self, config: C) -> dict[str, Any]:
+        """The plain (JSON-able) dict of ``config``, as model files store it."""
+        return dataclasses.asdict(config)  # type: ignore[call-overload]
+
+    def config_from_dict(self, d: dict[str, Any]) -> C:
+        """The typed config of a plain dict (lists become tuples, nested configs are built too); unknown
+        fields are an error naming them."""
+        return config_from_dict(self.config_cls, d, self.name)
+
+
+def config_from_dict(cls: type[T], d: dict[str, Any], what: str) -> T:
+    """``cls(**d)`` for a frozen config dataclass: lists become tuples and a dict for a field whose type is
+    itself a dataclass (pSp's ``decoder``) becomes that dataclass; ``what`` names the config in errors."""
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(d) - fields
+    if unknown:
+        raise ValueError(f"unknown {what} config fields: {sorted(unknown)}")
+    kwargs: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            hint = typing.get_type_hints(cls).get(k)
+            if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+                v = config_from_dict(hint, v, f"{what} {k}")
+        kwargs[k] = tuple(v) if isinstance(v, list) else v
+    return cls(**kwargs)
