@@ -4,6 +4,7 @@ previews any frame of it."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +27,20 @@ from app.panels.base import ParamPanel
 from app.panels.keyframe_list import KeyframeList
 from app.params import Params, interp_spaces
 from app.widgets import FloatSlider, random_seed, seed_spin, set_silently
-from engine.api import INTERP_METHODS
+from engine.api import INTERP_METHODS, JobResult, RenderRequest
 from engine.families.base import Capabilities
-from engine.latent.keyframes import EASINGS, Keyframe
+from engine.latent.keyframes import (
+    EASINGS,
+    Keyframe,
+    KeyLike,
+    as_keyframes,
+    check_keyframes,
+    space_for,
+    walk,
+    walk_frame,
+)
+from engine.render import LRUCache, render
+from engine.video import export_job, output_kind
 
 VIDEO_FILTER = "MP4 video (*.mp4);;GIF animation (*.gif);;WebM video (*.webm)"
 SPACE_TIPS = {
@@ -53,16 +65,13 @@ class WalkSettings:
 class InterpolatePanel(ParamPanel):
     """On/off, seed B, t slider, method (slerp | lerp), space (z, or w / wplus when the model has W),
     Play/Pause (t swings back and forth; frames are not undo steps) and "Make B current"; the walk's
-    keyframes after B (:class:`KeyframeList`), frames/fps/loop/easing, Export video…, and a frame
-    scrubber with "Preview walk" (the canvas shows that frame of the walk instead of the current latent)."""
+    keyframes after B (:class:`KeyframeList`), frames/fps/loop/easing, Export video… (a job of the
+    panel's own, shown in the status bar), and a frame scrubber with "Preview walk" (the canvas shows
+    that frame of the walk instead of the current latent)."""
 
     title = "Interpolate"
-    export_requested = Signal(str, int, int, bool, object)
-    """(path, frames, fps, loop, options): write the walk A → B (→ more keyframes) (→ A when looping)
-    as a video; ``options`` holds ``keyframes`` (:class:`Keyframe` list after B) and ``easing``."""
     walk_preview_changed = Signal(object)
     """The walk frame index the canvas should show (None: the current latent, as usual)."""
-    error_raised = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,7 +177,7 @@ class InterpolatePanel(ParamPanel):
         self.export.clicked.connect(self.export_dialog)
         self.walk_keys.changed.connect(self._walk_changed)
         self.walk_keys.current_requested.connect(lambda: self.add_keyframe(self.current_keyframe()))
-        self.walk_keys.error_raised.connect(self.error_raised.emit)
+        self.walk_keys.error_raised.connect(lambda title, text: self.session.show_error(title, text))
         self.frames.valueChanged.connect(self._frames_changed)
         self.loop.toggled.connect(self._walk_changed)
         self.easing.currentTextChanged.connect(self._walk_changed)
@@ -183,8 +192,85 @@ class InterpolatePanel(ParamPanel):
             path += ".gif" if "GIF" in chosen else ".webm" if "WebM" in chosen else ".mp4"
         self.export_dir = str(Path(path).parent)
         options = {"keyframes": self.keyframes(), "easing": self.easing.currentText()}
-        self.export_requested.emit(
-            path, int(self.frames.value()), int(self.fps.value()), self.loop.isChecked(), options
+        self.export_video(path, int(self.frames.value()), int(self.fps.value()), self.loop.isChecked(), options)
+
+    def export_video(
+        self, path: str, frames: int, fps: int, loop: bool = False, options: dict[str, object] | None = None
+    ) -> None:
+        """Render and encode the walk A → B (→ ``options["keyframes"]``) (→ A when looping) as an
+        engine job with progress and Cancel in the status bar; ``options["easing"]`` as in the walk."""
+        session = self.session
+        if session.model_id is None:
+            session.show_error("Cannot export video", "Open a model first.")
+            return
+        opts = options or {}
+        try:
+            output_kind(path)
+            reqs = self.export_requests(frames, loop, list(opts.get("keyframes") or []), opts.get("easing", "linear"))
+        except ValueError as e:
+            session.show_error("Cannot export video", str(e))
+            return
+
+        def job(model: object) -> object:
+            cache = LRUCache()
+            return export_job((render(model, r, cache) for r in reqs), len(reqs), path, fps)
+
+        def failed(result: JobResult) -> None:
+            if result.cancelled:
+                session.status("Export cancelled")
+            else:
+                session.show_error("Cannot export video", f"Could not write “{path}”.\n\n{result.error}")
+
+        session.model_job(
+            f"export {Path(path).name}",
+            job,
+            on_done=lambda _: session.status(f"Wrote {path}", 5000),
+            on_error=failed,
+            task=f"Exporting {Path(path).name}",
+            total=len(reqs),
+        )
+        session.status(f"Exporting {Path(path).name}…", 0)
+
+    def walk_plan(self, keyframes: list[KeyLike] | None = None) -> tuple[RenderRequest, list[Keyframe], str] | None:
+        """(base request, keyframes, space) of the walk from the current latent A through seed B and
+        ``keyframes``, with every other current setting (truncation, styles, noise, directions) as
+        shown. A W+ keyframe (an inverted image) moves the walk into w+. ValueError when a keyframe
+        does not fit the model; None without a model."""
+        base, caps = self.session.request(), self.session.caps
+        if base is None or caps is None:
+            return None
+        base = dataclasses.replace(base, interpolation=None)
+        p = self.session.params
+        a = Keyframe(seed=int(p.seed), z=base.z, ws=base.ws, label="A (current latent)")
+        keys = [a, Keyframe(seed=int(p.interp_seed)), *as_keyframes(keyframes or [])]
+        space = space_for(keys, p.interp_space if p.interp_space in interp_spaces(caps) else "z")
+        check_keyframes(keys, space, caps)
+        return base, keys, space
+
+    def export_requests(
+        self, frames: int, loop: bool, keyframes: list[KeyLike] | None = None, easing: str = "linear"
+    ) -> list[RenderRequest]:
+        """The frames of the walk A → B → ``keyframes`` (→ A when looping); see :meth:`walk_plan`."""
+        plan = self.walk_plan(keyframes)
+        if plan is None:
+            return []
+        base, keys, space = plan
+        return walk(base, keys, frames, self.session.params.interp_method, space, loop, easing)
+
+    def preview_request(self) -> RenderRequest | None:
+        """The walk frame the scrubber shows (None when Preview walk is off or the panel does not
+        apply); ValueError when the walk cannot be built."""
+        index, caps = self.preview_index(), self.session.caps if self.session is not None else None
+        if index is None or caps is None or not self.applies_to(caps):
+            return None
+        opts = self.walk_settings()
+        plan = self.walk_plan(list(opts.keyframes))
+        if plan is None:
+            return None
+        base, keys, space = plan
+        index = min(index, opts.frames - 1)
+        return walk_frame(
+            base, keys, opts.frames, index, self.session.params.interp_method, space, opts.loop, opts.easing
         )
 
     # --- the walk -----------------------------------------------------------------------------------

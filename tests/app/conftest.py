@@ -83,7 +83,7 @@ def window(qtbot, client, model_files) -> Iterator[object]:
     qtbot.addWidget(win)
     win.show()
     win.open_model(str(model_files["m16"]))
-    qtbot.waitUntil(lambda: win.last_frame is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: win.session.last_frame is not None, timeout=WAIT_MS)
     yield win
     if win.last_error is not None:
         win.last_error.close()
@@ -96,9 +96,12 @@ def wait_current(qtbot, window) -> Callable[[], object]:
 
     def wait() -> object:
         qtbot.waitUntil(
-            lambda: window.last_frame is not None and window.last_frame.request == window.current_request(),
+            lambda: (
+                window.session.last_frame is not None
+                and window.session.last_frame.request == window.frames.current_request()
+            ),
             timeout=WAIT_MS,
         )
-        return window.last_frame
+        return window.session.last_frame
 
     return wait

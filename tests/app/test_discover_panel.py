@@ -39,8 +39,8 @@ def test_sefa_on_layer_range_moves_the_image_and_undoes(window, wait_current, qt
     assert not np.array_equal(res.image, before)
     expected = panel.directions.offset([3.0])
     np.testing.assert_allclose(res.request.w_offset, expected, rtol=1e-5)
-    window.undo_stack.undo()
-    assert window.params.found_offsets[0] == 0.0 and row.value() == 0.0
+    window.session.undo_stack.undo()
+    assert window.session.params.found_offsets[0] == 0.0 and row.value() == 0.0
     np.testing.assert_array_equal(wait_current().image, before)
 
 
@@ -50,7 +50,7 @@ def test_pca_job_and_save_load(window, wait_current, qtbot, tmp_path) -> None:
     assert panel.directions.method == "pca" and panel.directions.layers is None
     path = panel.save_file(str(tmp_path / "dirs.npz"))
     assert Directions.load(path).vectors.shape == panel.directions.vectors.shape
-    panel.set_capabilities(window.caps)  # forget them
+    panel.set_capabilities(window.session.caps)  # forget them
     assert panel.directions is None and not panel.rows
     assert panel.load_file(str(path)) and len(panel.rows) == 3
 

@@ -26,7 +26,7 @@ def make_tiny(family_name: str, path: Path) -> Path:
 
 
 def _hooks(window) -> int:
-    mid = window.model_id
+    mid = window.session.model_id
     return window.client.engine.call(
         lambda ctx: sum(len(m._forward_hooks) for m in ctx.model(mid).module.modules()), timeout=WAIT_MS / 1000
     )
@@ -34,7 +34,7 @@ def _hooks(window) -> int:
 
 def _open_viewer(window, qtbot) -> None:
     """Wait for the model's layers, then bring the viewer's tab to the front."""
-    qtbot.waitUntil(lambda: window.features_panel.has_layers() and not window._layer_probes, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.features_panel.has_layers(), timeout=WAIT_MS)
     dock = window.docks["features"]
     assert not dock.isHidden()
     dock.raise_()
@@ -83,7 +83,7 @@ def test_stylegan2_layer_grid_channel_scale_live_and_hidden(window, qtbot, wait_
     moved = wait_current()
     assert moved.request.feature_layer == "b8.conv1" and not np.array_equal(moved.features, grid.features)
 
-    undo_steps = window.undo_stack.count()
+    undo_steps = window.session.undo_stack.count()
     panel.mode.setCurrentText(ONE)
     panel.channel.setValue(5)
     one = wait_current()
@@ -94,9 +94,9 @@ def test_stylegan2_layer_grid_channel_scale_live_and_hidden(window, qtbot, wait_
     brighter = wait_current()
     assert brighter.request.feature_scale == pytest.approx(4.0)
     assert np.abs(brighter.features.astype(int) - 128).sum() > np.abs(one.features.astype(int) - 128).sum()
-    assert window.undo_stack.count() == undo_steps  # view settings are not image edits
-    assert all(r.feature_layer is None for r in window._side_sent.values())
-    assert all(r.feature_layer is None for r in window.export_requests(3, False))
+    assert window.session.undo_stack.count() == undo_steps  # view settings are not image edits
+    assert all(r.feature_layer is None for r in window.frames._side_sent.values())
+    assert all(r.feature_layer is None for r in window.interpolate_panel.export_requests(3, False))
 
     # Hidden behind its tab, then closed: requests carry no layer and the model has no hook.
     window.docks["model"].raise_()
@@ -116,7 +116,7 @@ def test_stylegan2_layer_grid_channel_scale_live_and_hidden(window, qtbot, wait_
 
 def test_dcgan_layer_grid(window, qtbot, wait_current, tmp_path) -> None:
     window.open_model(str(make_tiny("dcgan", tmp_path / "dc.safetensors")))
-    qtbot.waitUntil(lambda: window.model_name == "dc", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.model.name == "dc", timeout=WAIT_MS)
     _open_viewer(window, qtbot)
     shapes = window.features_panel.shapes
     assert list(shapes)[0] == "4x4"

@@ -48,7 +48,7 @@ def test_style_slider_changes_frame(window, wait_current) -> None:
     window.styles_panel.mix_seed.setValue(7)
     slider = window.styles_panel.sliders[0]
     slider.setValue(slider.maximum())
-    assert window.params.style_mix[0] == 1.0 and window.params.mix_seed == 7
+    assert window.session.params.style_mix[0] == 1.0 and window.session.params.mix_seed == 7
     after = wait_current()
     assert after.request.style_mix[0] == 1.0 and after.request.mix_seed == 7
     assert not np.array_equal(before, after.image)
@@ -58,7 +58,12 @@ def test_dropping_checkpoint_switches_model(window, wait_current, model_files, q
     wait_current()
     drop_files(window, [model_files["m32"]])
     qtbot.waitUntil(
-        lambda: window.model_name == "m32" and window.last_frame.image.shape == (32, 32, 3), timeout=WAIT_MS
+        lambda: (
+            window.session.model.name == "m32"
+            and window.session.last_frame is not None
+            and window.session.last_frame.image.shape == (32, 32, 3)
+        ),
+        timeout=WAIT_MS,
     )
     assert window.model_label.text() == "m32"
     assert window.resolution_label.text() == "32×32"
@@ -75,7 +80,7 @@ def test_dropping_text_file_shows_error_and_keeps_rendering(window, wait_current
     box = window.last_error
     assert "notes.txt" in box.text() and "not a model checkpoint" in box.text()
     box.close()
-    assert window.model_name == "m16"
+    assert window.session.model.name == "m16"
     window.latent_panel.seed.setValue(3)
     assert wait_current().request.seed == 3
 
@@ -89,7 +94,7 @@ def test_corrupt_checkpoint_shows_error_and_keeps_rendering(window, wait_current
     text = window.last_error.text()
     assert "x.safetensors" in text and "unsupported" in text.lower()
     window.last_error.close()
-    assert window.model_name == "m16"
+    assert window.session.model.name == "m16"
     window.latent_panel.seed.setValue(11)
     assert wait_current().request.seed == 11
 
@@ -99,34 +104,34 @@ def test_undo_redo_restores_slider_and_drag_is_one_step(window, wait_current) ->
     slider = window.truncation_panel.psi_slider
     for v in (0.9, 0.7, 0.5):  # one drag: merges into one undo step
         slider.setValue(slider.to_int(v))
-    assert window.params.psi == 0.5
-    assert window.undo_stack.count() == 1
+    assert window.session.params.psi == 0.5
+    assert window.session.undo_stack.count() == 1
     window.undo_action.trigger()
-    assert window.params.psi == 1.0 and slider.float_value() == 1.0
+    assert window.session.params.psi == 1.0 and slider.float_value() == 1.0
     assert window.truncation_panel.psi_spin.value() == 1.0
     window.redo_action.trigger()
-    assert window.params.psi == 0.5 and slider.float_value() == 0.5
+    assert window.session.params.psi == 0.5 and slider.float_value() == 0.5
     assert wait_current().request.psi == 0.5
     # After a release, the next edit of the same control is a new step.
     slider.sliderReleased.emit()
     slider.setValue(slider.to_int(0.2))
-    assert window.undo_stack.count() == 2
+    assert window.session.undo_stack.count() == 2
 
 
 @pytest.mark.parametrize("mode", ["const", "random"])
 def test_noise_layer_slider_changes_frame(window, wait_current, mode) -> None:
     window.noise_panel.mode.setCurrentText(mode)
-    assert window.params.noise_mode == mode
+    assert window.session.params.noise_mode == mode
     before = wait_current().image.copy()
     last = window.noise_panel.sliders[-1]
     last.setValue(last.to_int(0.0))
-    assert window.params.noise_layer_strengths[-1] == 0.0
+    assert window.session.params.noise_layer_strengths[-1] == 0.0
     after = wait_current()
     assert not np.array_equal(before, after.image)
 
 
 def test_panels_follow_capabilities(window, wait_current, model_files, qtbot) -> None:
-    caps = window.caps
+    caps = window.session.caps
     assert len(window.styles_panel.rows) == caps.w_space.num_ws == 6
     assert len(window.noise_panel.rows) == caps.noise_layers == 5
     assert window.styles_panel.rows[0].label.text().endswith("4px")
@@ -134,10 +139,10 @@ def test_panels_follow_capabilities(window, wait_current, model_files, qtbot) ->
     for name in ("latent", "truncation", "styles", "noise"):
         assert not window.docks[name].isHidden()
     window.open_model(str(model_files["m32"]))
-    qtbot.waitUntil(lambda: window.model_name == "m32", timeout=WAIT_MS)
-    assert len(window.styles_panel.rows) == window.caps.w_space.num_ws == 8
-    assert len(window.noise_panel.rows) == window.caps.noise_layers == 7
-    assert len(window.params.style_mix) == 8 and len(window.params.noise_layer_strengths) == 7
+    qtbot.waitUntil(lambda: window.session.model.name == "m32", timeout=WAIT_MS)
+    assert len(window.styles_panel.rows) == window.session.caps.w_space.num_ws == 8
+    assert len(window.noise_panel.rows) == window.session.caps.noise_layers == 7
+    assert len(window.session.params.style_mix) == 8 and len(window.session.params.noise_layer_strengths) == 7
     wait_current()
     # A model without W space or noise (built from capabilities alone): those panels go away.
     plain = Capabilities(family="anything", task="unconditional", resolution=16, channels=3, z_dim=8)

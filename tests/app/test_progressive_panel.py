@@ -36,7 +36,7 @@ def _engine_render(window, req: RenderRequest) -> np.ndarray:
 @pytest.fixture
 def pg_window(window, qtbot, wait_current, tmp_path):
     window.open_model(str(make_tiny_pggan(tmp_path / "pg.safetensors")))
-    qtbot.waitUntil(lambda: window.model_name == "pg", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.model.name == "pg", timeout=WAIT_MS)
     wait_current()
     return window
 
@@ -65,7 +65,7 @@ def test_level_and_alpha_change_the_frame_and_undo(pg_window, wait_current) -> N
     assert top.request.options == (("level", 2), ("alpha", 1.0))
 
     panel.level.setCurrentIndex(1)
-    assert w.params.level == 1
+    assert w.session.params.level == 1
     mid = wait_current()
     assert mid.request.options == (("level", 1), ("alpha", 1.0)) and mid.image.shape == (16, 16, 3)
     assert not np.array_equal(mid.image, top.image)
@@ -81,10 +81,10 @@ def test_level_and_alpha_change_the_frame_and_undo(pg_window, wait_current) -> N
     assert np.array_equal(faded.image, _engine_render(w, lower))  # α = 0: the 4×4 level, up-sampled
     assert not np.array_equal(faded.image, mid.image)
 
-    w.undo_stack.undo()  # the α drag is one step
-    assert w.params.level == 1 and w.params.alpha == 1.0 and panel.alpha.float_value() == 1.0
+    w.session.undo_stack.undo()  # the α drag is one step
+    assert w.session.params.level == 1 and w.session.params.alpha == 1.0 and panel.alpha.float_value() == 1.0
     assert np.array_equal(wait_current().image, mid.image)
-    w.undo_stack.undo()
+    w.session.undo_stack.undo()
     assert panel.level.currentIndex() == 2
     assert np.array_equal(wait_current().image, top.image)
 
