@@ -14,21 +14,11 @@ from typing import Any
 from PIL import Image
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QFrame,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QProgressBar,
-    QScrollArea,
-    QToolButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
 from app.canvas import Canvas
+from app.docks import balance_docks, make_dock
+from app.drops import MODEL_FILTER, sort_drop
 from app.engine_client import EngineClient
 from app.frames import FrameLoop
 from app.panels import (
@@ -50,37 +40,20 @@ from app.panels import (
 from app.panels.features import FeaturesPanel
 from app.params import Params
 from app.qt_none_guard import guard_none_refcount
-from app.session import OpenModel, Session, Task, short_name
+from app.session import OpenModel, Session, short_name
 from app.settings import Settings
-from engine.api import JobProgress
+from app.status_bar import StatusBar
 from engine.families.base import Capabilities
 from engine.latent.keyframes import Keyframe
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_SUFFIXES = (".safetensors", ".json", ".pt", ".pth", ".ckpt", ".pkl")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
-MODEL_FILTER = "Models (*.safetensors *.json *.pt *.pth *.ckpt *.pkl);;All files (*)"
 LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                        Qt.DockWidgetArea.BottomDockWidgetArea)  # fmt: skip
 DOCKS = {"model": LEFT, "latent": LEFT, "truncation": LEFT, "progressive": LEFT, "styles": RIGHT, "noise": RIGHT,
          "encode": RIGHT, "directions": RIGHT, "discover": RIGHT, "translate": RIGHT, "features": LEFT,
          "interpolate": BOTTOM, "arithmetic": BOTTOM, "gallery": BOTTOM}  # fmt: skip
 """Every dock (named after its panel) and its area, in the order of the View menu."""
-
-
-def drop_rejection(path: str) -> str | None:
-    """Why a dropped file cannot be opened as a model (None when it looks like a checkpoint)."""
-    p = Path(path)
-    if p.is_dir():
-        return "is a folder, not a model checkpoint"
-    suffix = p.suffix.lower()
-    if suffix in CHECKPOINT_SUFFIXES:
-        return None
-    if suffix in IMAGE_SUFFIXES:
-        return "is an image; no open panel of this model takes images (translate/invert models do)"
-    kinds = ", ".join(CHECKPOINT_SUFFIXES)
-    return f"is not a model checkpoint (LatentLab opens {kinds} files)"
 
 
 class MainWindow(QMainWindow):
@@ -102,18 +75,14 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas(self)
         self.canvas.set_smooth(self.settings.smooth_scaling)
         self.setCentralWidget(self.canvas)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.status.bind(self.session)
         self._build_panels()
-        self._build_status()
         self._build_menus()
-
-        s = self.session
-        s.model_changed.connect(self._on_model_changed)
-        s.params_changed.connect(self._on_params_changed)
-        s.error_raised.connect(self.show_error)
-        s.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
-        s.task_started.connect(self._on_task_started)
-        s.task_progress.connect(self._on_task_progress)
-        s.task_ended.connect(self._on_task_ended)
+        self.session.model_changed.connect(self._on_model_changed)
+        self.session.params_changed.connect(self._on_params_changed)
+        self.session.error_raised.connect(self.show_error)
 
         self.resize(1360, 860)
         if self.settings.geometry is not None:
@@ -124,26 +93,6 @@ class MainWindow(QMainWindow):
         self._show_panels_for(None)
 
     # --- construction ---------------------------------------------------------------------------
-    def _dock(self, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(panel.title, self)  # type: ignore[attr-defined]
-        dock.setObjectName(f"dock-{panel.title.lower()}")  # type: ignore[attr-defined]
-        # A scroll area lets a dock shrink below its panel's height, so the window fits a laptop screen
-        # (900 px) with every dock open; a panel taller than its dock scrolls instead of being cut off.
-        scroll = QScrollArea(dock)
-        scroll.setWidget(panel)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
-        dock.setWidget(scroll)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-            | QDockWidget.DockWidgetFeature.DockWidgetClosable
-        )
-        self.addDockWidget(area, dock)
-        return dock
-
     def _build_panels(self) -> None:
         self.model_panel = ModelPanel()
         self.features_panel = FeaturesPanel()
@@ -164,7 +113,7 @@ class MainWindow(QMainWindow):
         }
         for panel in (*self.param_panels.values(), self.features_panel):
             panel.bind(self.session)
-        self.docks = {name: self._dock(getattr(self, f"{name}_panel"), area) for name, area in DOCKS.items()}
+        self.docks = {name: make_dock(self, getattr(self, f"{name}_panel"), area) for name, area in DOCKS.items()}
         self.splitDockWidget(self.docks["interpolate"], self.docks["arithmetic"], Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.docks["arithmetic"], self.docks["gallery"])
         self.docks["arithmetic"].raise_()
@@ -173,7 +122,7 @@ class MainWindow(QMainWindow):
                                 self.features_shown, self)  # fmt: skip
         for name, panel in self.param_panels.items():
             self.frames.add_panel(panel, lambda d=self.docks[name]: not d.isHidden())
-        self.frames.timing.connect(self._show_timing)
+        self.frames.timing.connect(self.status.show_timing)
         for dock in self.docks.values():
             dock.visibilityChanged.connect(lambda visible: visible and self.frames.submit_side_requests())
         self.docks["features"].visibilityChanged.connect(self._on_features_visibility)
@@ -188,26 +137,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["model"]], [290], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["styles"]], [360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["interpolate"], self.docks["arithmetic"]], [620, 420], Qt.Orientation.Horizontal)
-
-    def _build_status(self) -> None:
-        sb = self.statusBar()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
-        self.progress.setTextVisible(False)
-        self.cancel_button = QToolButton()
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Stop loading or exporting")
-        self.cancel_button.clicked.connect(self.session.cancel_tasks)
-        self.model_label = QLabel("no model")
-        self.resolution_label = QLabel("")
-        self.ms_label = QLabel("")
-        self.fps_label = QLabel("")
-        for w in (self.progress, self.cancel_button):
-            sb.addPermanentWidget(w)
-            w.hide()
-        for w in (self.model_label, self.resolution_label, self.ms_label, self.fps_label):
-            w.setContentsMargins(8, 0, 8, 0)
-            sb.addPermanentWidget(w)
 
     def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None, **kwargs: Any) -> QAction:
         action = QAction(text, self, **kwargs)
@@ -274,28 +203,6 @@ class MainWindow(QMainWindow):
         self.last_error = box
         return box
 
-    def _on_task_started(self, task: Task) -> None:
-        self.progress.setRange(0, task.total)
-        self.progress.setValue(0)
-        self.progress.show()
-        self.cancel_button.show()
-
-    def _on_task_progress(self, progress: JobProgress) -> None:
-        if progress.total > 0:
-            self.progress.setRange(0, progress.total)
-            self.progress.setValue(progress.done)
-        if progress.message:
-            self.statusBar().showMessage(progress.message)
-
-    def _on_task_ended(self, _task: Task) -> None:
-        if not self.session.tasks:
-            self.progress.hide()
-            self.cancel_button.hide()
-
-    def _show_timing(self, ms: float, fps: float) -> None:
-        self.ms_label.setText(f"{ms:.1f} ms")
-        self.fps_label.setText(f"{fps:.1f} frames/s")
-
     # --- models -------------------------------------------------------------------------------------
     @Slot(str)
     def open_model(self, source: str) -> None:
@@ -324,10 +231,8 @@ class MainWindow(QMainWindow):
         caps = model.caps
         self._show_panels_for(caps)
         if not self._layout_restored:
-            self._balance_docks(caps)
+            balance_docks(self, self.docks, caps)
         self.model_panel.set_model(model.name, caps, model.meta)
-        self.model_label.setText(model.name)
-        self.resolution_label.setText(f"{caps.resolution}×{caps.resolution}")
         self.setWindowTitle(f"{model.name} — LatentLab")
         self.model_panel.set_recent(self.settings.add_recent(model.source))
         self.settings.last_model = model.source
@@ -351,30 +256,6 @@ class MainWindow(QMainWindow):
                 panel.set_capabilities(caps)
             self.docks[name].setVisible(applies)
         self.docks["features"].setVisible(False)
-
-    def _balance_docks(self, caps: Capabilities) -> None:
-        """Share each column between its visible docks: the right one by how many rows each panel has,
-        the left one by the panels' natural heights (the model list takes what is left), and give the
-        bottom row the interpolation panel's natural height (capped, the rest scrolls)."""
-        row_px, p = 26, self.param_panels
-        rows = {
-            "styles": (caps.w_space.num_ws + 4) if caps.w_space else 0,
-            "noise": (caps.noise_layers + 5) if caps.noise_layers else 0,
-            "encode": 8 if EncodePanel.applies_to(caps) else 0,
-            "directions": (caps.latent_directions + 4) if DirectionsPanel.applies_to(caps) else 0,
-            "discover": 8 if DiscoverPanel.applies_to(caps) else 0,
-        }
-        shown = [name for name, n in rows.items() if n]
-        if len(shown) > 1:
-            self.resizeDocks([self.docks[n] for n in shown], [rows[n] * row_px for n in shown], Qt.Orientation.Vertical)
-        left = [n for n in ("latent", "truncation", "progressive") if self.docks[n].isVisibleTo(self)]
-        if left:
-            heights = [p[n].sizeHint().height() + 8 for n in left]
-            docks = [self.docks["model"], *(self.docks[n] for n in left)]
-            self.resizeDocks(docks, [260, *heights], Qt.Orientation.Vertical)
-        if self.docks["interpolate"].isVisibleTo(self):
-            height = min(230, p["interpolate"].sizeHint().height() + 8)
-            self.resizeDocks([self.docks["interpolate"]], [height], Qt.Orientation.Vertical)
 
     # --- the feature viewer's dock ------------------------------------------------------------------
     def _show_features_dock(self) -> None:
@@ -415,7 +296,7 @@ class MainWindow(QMainWindow):
         if panel.add_keyframe(key):
             self.docks["interpolate"].show()
             self.docks["interpolate"].raise_()
-            self.statusBar().showMessage(f"Added {key.name} to the walk", 3000)
+            self.status.showMessage(f"Added {key.name} to the walk", 3000)
 
     def image_panel(self) -> ParamPanel | None:
         """The panel that takes dropped images: a visible panel with ``takes_images`` (None if none)."""
@@ -435,7 +316,7 @@ class MainWindow(QMainWindow):
         """Save the current frame as PNG (asks for a file name when ``path`` is None)."""
         frame = self.canvas.frame
         if frame is None:
-            self.statusBar().showMessage("Nothing to save yet", 3000)
+            self.status.showMessage("Nothing to save yet", 3000)
             return False
         if path is None:
             name = f"{self.session.model.name if self.session.model else 'frame'}-seed{self.session.params.seed}.png"
@@ -450,7 +331,7 @@ class MainWindow(QMainWindow):
         except OSError as e:
             self.show_error("Cannot save image", f"Could not write “{path}”.\n\n{e.strerror or e}")
             return False
-        self.statusBar().showMessage(f"Saved {path}", 4000)
+        self.status.showMessage(f"Saved {path}", 4000)
         return True
 
     # --- drag & drop ---------------------------------------------------------------------------------------
@@ -475,25 +356,14 @@ class MainWindow(QMainWindow):
     def handle_dropped_paths(self, paths: list[str]) -> None:
         """A dropped checkpoint loads (the last one wins); an image goes to the visible panel that
         takes images (the last one wins); anything else gets a dialog naming it."""
-        rejected: list[str] = []
-        checkpoint: str | None = None
-        image: str | None = None
         image_panel = self.image_panel()
-        for path in paths:
-            if image_panel is not None and Path(path).suffix.lower() in IMAGE_SUFFIXES and Path(path).is_file():
-                image = path
-                continue
-            reason = drop_rejection(path)
-            if reason is None:
-                checkpoint = path
-            else:
-                rejected.append(f"“{Path(path).name}” {reason}.")
-        if checkpoint is not None:
-            self.open_model(checkpoint)
-        elif image is not None and image_panel is not None:
-            image_panel.take_image(image)
-        if rejected:
-            self.show_error("Cannot open file", "\n".join(rejected))
+        drop = sort_drop(paths, takes_images=image_panel is not None)
+        if drop.checkpoint is not None:
+            self.open_model(drop.checkpoint)
+        elif drop.image is not None and image_panel is not None:
+            image_panel.take_image(drop.image)
+        if drop.rejected:
+            self.show_error("Cannot open file", "\n".join(drop.rejected))
 
     # --- lifetime ------------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -133,7 +133,7 @@ def test_canvas_converts_gray_and_rgb(qtbot) -> None:
 
 
 def test_drop_rejection_reasons(tmp_path) -> None:
-    from app.main_window import drop_rejection
+    from app.drops import drop_rejection
 
     assert drop_rejection(str(tmp_path / "a.pkl")) is None
     assert "folder" in drop_rejection(str(tmp_path))

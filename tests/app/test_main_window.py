@@ -32,9 +32,9 @@ def test_window_opens_on_model_and_shows_frame(window, wait_current) -> None:
     assert window.canvas.frame is result.image
     img = window.canvas.image()
     assert (img.width(), img.height()) == (16, 16)
-    assert window.model_label.text() == "m16"
-    assert window.resolution_label.text() == "16×16"
-    assert "ms" in window.ms_label.text() and "frames/s" in window.fps_label.text()
+    assert window.status.model_label.text() == "m16"
+    assert window.status.resolution_label.text() == "16×16"
+    assert "ms" in window.status.ms_label.text() and "frames/s" in window.status.fps_label.text()
     # What is painted in the canvas centre is the frame's centre pixel, not the background.
     grab = window.canvas.grab().toImage()
     c = grab.pixelColor(grab.width() // 2, grab.height() // 2)
@@ -65,8 +65,8 @@ def test_dropping_checkpoint_switches_model(window, wait_current, model_files, q
         ),
         timeout=WAIT_MS,
     )
-    assert window.model_label.text() == "m32"
-    assert window.resolution_label.text() == "32×32"
+    assert window.status.model_label.text() == "m32"
+    assert window.status.resolution_label.text() == "32×32"
     assert window.settings.recent()[0].endswith("m32.safetensors")
     assert window.last_error is None
 
