@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from engine.api import INTERP_METHODS, INTERP_SPACES, LATENT_SPACES, W_SPACES, Interpolation, LatentTerm, RenderRequest
 from engine.families.base import Capabilities
 
-MAX_SEED = 2**31 - 1  # a QSpinBox holds a signed 32-bit int
 MIX_SPACES = ("w", "z")
 ARITH_LABELS = ("A", "B", "C")
 DEFAULT_ARITH_WEIGHTS = (1.0, -1.0, 1.0)

@@ -13,6 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from engine.errors import LatentLabError
+
+MAX_SEED = 2**31 - 1
+"""The largest seed anywhere (0..MAX_SEED): what a Qt spin box holds (a signed 32-bit int), so every
+seed the CLI or a file names can be shown in the explorer."""
+
 NOISE_MODES = ("const", "random", "none")
 """Synthesis noise modes: stored constant noise, fresh random noise (seeded), or none."""
 
@@ -32,7 +38,7 @@ W_SPACES = ("w", "wplus")
 """The interpolation spaces that need a W space."""
 
 
-class EngineError(RuntimeError):
+class EngineError(LatentLabError, RuntimeError):
     """A request or job failed; carries a one-line message for the user."""
 
 

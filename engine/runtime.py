@@ -87,11 +87,13 @@ def _describe(e: BaseException) -> str:
 class Engine:
     """One thread that owns the torch device and every loaded model."""
 
-    def __init__(self, device: str | None = None, half: bool = True) -> None:
+    def __init__(self, device: str | None = None, half: bool = True, threads: int | None = None) -> None:
+        """An engine on ``device`` (default: the best available); on the CPU it uses ``threads``
+        intra-op threads (default: ``$LATENTLAB_THREADS`` or every core)."""
         self.device = choose_device(device)
         self.policy = policy_for(self.device, half=half)
         if self.device.type == "cpu":
-            configure_cpu_threads()
+            configure_cpu_threads(threads)
         self._cv = threading.Condition()
         self._mail: dict[str, tuple[int, RenderRequest, ResultCallback | None]] = {}
         self._generation: dict[str, int] = {}

@@ -7,7 +7,8 @@ import argparse
 import sys
 from typing import Any
 
-from app.cli_util import CliError, out, out_json
+from app.commands.common import CliError, device_arg, load, out, out_json, verbose_arg
+from app.commands.common import device as get_device
 
 DESCRIPTION = """Measure a generator against real data.
 
@@ -24,15 +25,13 @@ $LATENTLAB_CACHE (default ~/.cache/latentlab)."""
 
 
 def register(sub: Any) -> None:
-    from app.cli import _device_arg, _verbose_arg
-
     p = sub.add_parser(
         "metrics",
         help="FID / KID / IS / precision-recall of a model",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _verbose_arg(p)
+    verbose_arg(p)
     p.add_argument("model", nargs="?", metavar="MODEL", help="bundled model name or checkpoint file")
     p.add_argument(
         "--data", metavar="D", help="real data: fmnist:train|test, demo:emoji, a folder or an .npz (not for ppl alone)"
@@ -60,7 +59,7 @@ def register(sub: Any) -> None:
     p.add_argument("--resolution", type=int, help="data resolution without a model (default: the feature input)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached real-data features")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    _device_arg(p)
+    device_arg(p)
     p.set_defaults(run=cmd_metrics)
 
 
@@ -163,7 +162,6 @@ def cmd_ppl(args: argparse.Namespace, model: Any) -> dict[str, Any]:
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     """Run the evaluation job in this thread, with a progress bar on stderr."""
-    from app.cli import _device, _load
     from engine.metrics.evaluate import EvalOptions, dataset_source, evaluate, model_source, run_to_end
     from engine.metrics.features import make_extractor
 
@@ -187,8 +185,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         raise CliError("ppl measures a model: give a MODEL")
     if metrics and not args.data:
         raise CliError(f"{','.join(metrics)} compare with real data: give --data D")
-    device = _device(args.device)
-    model = _load(args.model, device) if args.model else None
+    device = get_device(args.device)
+    model = load(args.model, device) if args.model else None
     result: dict[str, Any] = {}
     if metrics:
         opts = EvalOptions(metrics=metrics, n=args.n, batch=args.batch, seed=args.seed, use_cache=not args.no_cache)
