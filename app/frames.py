@@ -27,8 +27,6 @@ from engine.api import RenderRequest, RenderResult
 
 log = logging.getLogger(__name__)
 
-NO_FEATURES: dict[str, object] = {"feature_layer": None, "feature_channel": None, "feature_scale": 1.0}
-
 
 class FrameLoop(QObject):
     """Submits the session's frames and shows what comes back.
@@ -75,7 +73,7 @@ class FrameLoop(QObject):
         without a model)."""
         req = self.session.request()
         if req is not None and self.features_shown():
-            req = dataclasses.replace(req, **self.features.request_fields())
+            req = self._with_features(req)
         return req
 
     def shown_request(self) -> RenderRequest | None:
@@ -88,8 +86,11 @@ class FrameLoop(QObject):
             self.session.status(f"Cannot preview the walk: {e}", 5000)
             walk = None
         if walk is not None and self.features_shown():
-            walk = dataclasses.replace(walk, **self.features.request_fields())
+            walk = self._with_features(walk)
         return walk if walk is not None else self.current_request()
+
+    def _with_features(self, req: RenderRequest) -> RenderRequest:
+        return dataclasses.replace(req, view=dataclasses.replace(req.view, **self.features.request_fields()))
 
     def request_render(self) -> None:
         """Submit the main frame and the visible panels' side frames (each channel keeps only its newest)."""
@@ -107,7 +108,6 @@ class FrameLoop(QObject):
         caps, base = self.session.caps, self.session.request()
         if caps is None or base is None:
             return
-        base = dataclasses.replace(base, **NO_FEATURES)
         for panel, visible in self.panels:
             if not visible() or not panel.applies_to(caps):
                 continue

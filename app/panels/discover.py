@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.panels.base import ParamPanel
 from app.panels.rows import SliderRow
-from app.params import Params
+from app.params import DirectionEdit, Params
 from app.widgets import ScrollColumn
 from engine.api import JobResult
 from engine.families.base import Capabilities
@@ -177,11 +177,11 @@ class DiscoverPanel(ParamPanel):
     def _emit(self, key: str) -> None:
         d = self.directions
         if d is None:
-            self.emit_edit(key, found_offsets=(), edit_offset=None, edit_layers=None)
+            self.emit_edit(key, found=DirectionEdit())
             return
         values = self.values()
-        offset = tuple(float(v) for v in d.offset(values)) if any(values) else None
-        self.emit_edit(key, found_offsets=values, edit_offset=offset, edit_space=d.space, edit_layers=d.layers)
+        offset = d.offset(values) if any(values) else None
+        self.emit_edit(key, found=DirectionEdit(offset, d.space, d.layers, sliders=values))
 
     def _reset(self) -> None:
         for row in self.rows:
@@ -190,7 +190,8 @@ class DiscoverPanel(ParamPanel):
 
     def set_params(self, params: Params) -> None:
         for i, row in enumerate(self.rows):
-            row.set_value(params.found_offsets[i] if i < len(params.found_offsets) else 0.0)
+            sliders = params.found.sliders
+            row.set_value(sliders[i] if i < len(sliders) else 0.0)
 
     # --- files --------------------------------------------------------------------------------------
     def load_dialog(self) -> None:

@@ -117,7 +117,7 @@ class EncodePanel(ParamPanel):
         outer.addStretch(1)
 
         self.open_button.clicked.connect(self.open_dialog)
-        self.forget.clicked.connect(lambda: self.emit_edit("forget image", z=None, ws=None))
+        self.forget.clicked.connect(lambda: self.emit_edit("forget image", latent={"z": None, "ws": None}))
         self.method.currentIndexChanged.connect(self._sync_controls)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
@@ -191,8 +191,8 @@ class EncodePanel(ParamPanel):
         if session.caps is None or len(enc.z) != session.caps.z_dim:
             return
         self.show_encoded(enc.source, enc.input, enc.reconstruction)
-        zeros = tuple(0.0 for _ in session.params.direction_offsets)
-        session.edit("encode image", {"z": enc.z, "direction_offsets": zeros})
+        zeros = tuple(0.0 for _ in session.params.directions)
+        session.edit("encode image", {"latent": {"z": enc.z, "ws": None}, "directions": zeros})
         session.seal_undo()
         session.status(f"Encoded {Path(enc.source).name}")
 
@@ -239,9 +239,8 @@ class EncodePanel(ParamPanel):
         if tuple(ws.shape) != (caps.w_space.num_ws, caps.w_space.w_dim):
             return
         self.show_encoded(job.path, job.input, inv.reconstruction[0])
-        rows = tuple(tuple(float(v) for v in row) for row in ws.tolist())
-        zeros = tuple(0.0 for _ in self.session.params.direction_offsets)
-        self.session.edit("invert image", {"ws": rows, "z": None, "direction_offsets": zeros})
+        zeros = tuple(0.0 for _ in self.session.params.directions)
+        self.session.edit("invert image", {"latent": {"ws": ws.cpu().numpy(), "z": None}, "directions": zeros})
         self.session.seal_undo()
         self.session.status(f"Inverted {Path(job.path).name}")
 
@@ -314,7 +313,7 @@ class EncodePanel(ParamPanel):
             self.status.setText(f"Images are fitted to {ii.size}×{ii.size}, {ii.channels} channel(s)" if ii else "")
 
     def set_params(self, params: Params) -> None:
-        self.forget.setEnabled(params.z is not None or params.ws is not None)
+        self.forget.setEnabled(params.latent.z is not None or params.latent.ws is not None)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():

@@ -172,13 +172,14 @@ class FeaturesPanel(QWidget):
         """The largest resolution the current frame computes: the level viewed on progressive models
         (None when every layer runs)."""
         caps = self.session.caps if self.session is not None else None
-        view = self.session.params.view_level(caps) if caps is not None else None
-        if view is None or caps is None or caps.progressive is None:
+        prog = caps.progressive if caps is not None else None
+        if prog is None or not prog.levels:
             return None
-        return int(caps.progressive.levels[view[0]])
+        level, _alpha = prog.viewed(dict(self.session.params.view.options))
+        return int(prog.levels[level])
 
     def request_fields(self) -> dict[str, object]:
-        """The RenderRequest fields asking for the chosen layer ({} when there is nothing to ask)."""
+        """The :class:`~engine.api.View` fields asking for the chosen layer ({} when there is nothing to ask)."""
         name = self.current_layer()
         if not self.layer_runs(name):
             return {}
@@ -206,20 +207,17 @@ class FeaturesPanel(QWidget):
     def show_result(self, result: RenderResult) -> None:
         """Show the activations a main-channel frame carried (or why there are none)."""
         name = self.current_layer()
-        if result.features is not None and result.request.feature_layer is not None:
-            shown = result.request.feature_layer
+        view = result.request.view
+        if result.features is not None and view.feature_layer is not None:
+            shown = view.feature_layer
             c, h, w = self.shapes.get(shown, (0, 0, 0))
             self.view.set_frame(result.features)
-            which = (
-                f"channel {result.request.feature_channel} of {c}"
-                if result.request.feature_channel is not None
-                else f"{c} channels"
-            )
-            self.caption.setText(f"{shown}: {which}, {h}×{w} · gain ×{result.request.feature_scale:g}")
-        elif not result.ok and result.request.feature_layer is not None:
+            which = f"channel {view.feature_channel} of {c}" if view.feature_channel is not None else f"{c} channels"
+            self.caption.setText(f"{shown}: {which}, {h}×{w} · gain ×{view.feature_scale:g}")
+        elif not result.ok and view.feature_layer is not None:
             self.view.set_frame(None)
             self.view.set_placeholder("No feature maps")
-            self.caption.setText(f"Could not show {result.request.feature_layer}: {result.error}")
+            self.caption.setText(f"Could not show {view.feature_layer}: {result.error}")
         elif name is not None and not self.layer_runs(name):
             h, lim = self.shapes[name][1], self.view_limit()
             self.view.set_frame(None)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.base import ParamPanel
-from app.params import Params
+from app.params import DirectionEdit, Params
 from app.widgets import FloatSlider, Thumbnail
 from engine.api import JobResult
 from engine.families.base import Capabilities
@@ -147,9 +147,10 @@ class GalleryPanel(ParamPanel):
         self._sync()
 
     def set_params(self, params: Params) -> None:
-        self.strength.set_float(params.attr_strength)
-        self.strength_label.setText(f"{params.attr_strength:.2f}")
-        self.strength.setEnabled(params.attr_vector is not None)
+        attribute = params.attribute
+        self.strength.set_float(attribute.strength)
+        self.strength_label.setText(f"{attribute.strength:.2f}")
+        self.strength.setEnabled(attribute.vector is not None)
 
     def _sync(self) -> None:
         self.save.setEnabled(bool(self.bookmarks))
@@ -168,10 +169,12 @@ class GalleryPanel(ParamPanel):
             session.show_error("Cannot bookmark", "The canvas shows a frame of the walk: turn off Preview walk first.")
             return
         p = session.params
-        name = f"#{len(self.bookmarks) + 1} seed {p.seed}" + (" (encoded)" if p.z is not None else "")
-        cls = int(p.class_index) if caps.classes else None
+        lat = p.latent
+        z = tuple(lat.z.tolist()) if lat.z is not None else None
+        name = f"#{len(self.bookmarks) + 1} seed {lat.seed}" + (" (encoded)" if z is not None else "")
+        cls = int(lat.class_index or 0) if caps.classes else None
         self.model_name = session.model.name if session.model is not None else ""
-        self.add_bookmark(Bookmark(name, int(p.seed), p.z, cls, png_bytes(frame.image)))
+        self.add_bookmark(Bookmark(name, int(lat.seed), z, cls, png_bytes(frame.image)))
 
     def add_bookmark(self, mark: Bookmark) -> None:
         self.bookmarks.append(mark)
@@ -198,10 +201,10 @@ class GalleryPanel(ParamPanel):
         self._sync()
 
     def apply_bookmark(self, mark: Bookmark) -> None:
-        changes: dict[str, object] = {"seed": int(mark.seed), "z": mark.z}
+        latent: dict[str, object] = {"seed": int(mark.seed), "z": mark.z, "ws": None}
         if mark.class_index is not None and self.caps is not None and self.caps.classes:
-            changes["class_index"] = int(mark.class_index)
-        self.emit_edit(f"bookmark {mark.name}", **changes)
+            latent["class_index"] = int(mark.class_index)
+        self.emit_edit(f"bookmark {mark.name}", latent=latent)
         self.committed.emit()
 
     def add_to_walk(self, mark: Bookmark) -> None:
@@ -254,7 +257,7 @@ class GalleryPanel(ParamPanel):
 
     def render_samples(self, seeds: list[int]) -> None:
         caps = self.session.caps
-        cls = self.session.params.class_index if caps is not None and caps.classes else None
+        cls = self.session.params.latent.class_index if caps is not None and caps.classes else None
         self.session.model_job(
             "gallery samples",
             lambda model: sample_frames(model, seeds, cls),
@@ -299,7 +302,7 @@ class GalleryPanel(ParamPanel):
             return
         on, off = self.picked()
         space = "w" if caps.w_space is not None else "z"
-        cls = self.session.params.class_index if caps.classes else None
+        cls = self.session.params.latent.class_index if caps.classes else None
         self.status.setText("Computing the attribute vector…")
         self.session.model_job(
             "attribute vector",
@@ -311,9 +314,9 @@ class GalleryPanel(ParamPanel):
     def set_attribute(self, vector: np.ndarray, space: str) -> None:
         """Make ``vector`` (in ``space``) the attribute, at strength 1."""
         self.status.setText(f"Attribute vector in {space} from {self.picked()[0].__len__()} picked sample(s)")
-        self.emit_edit("attribute", attr_vector=tuple(float(v) for v in vector), attr_space=space, attr_strength=1.0)
+        self.emit_edit("attribute", attribute=DirectionEdit(vector, space, strength=1.0))
         self.committed.emit()
 
     def _strength_changed(self, v: float) -> None:
         self.strength_label.setText(f"{v:.2f}")
-        self.emit_edit("attr_strength", attr_strength=float(v))
+        self.emit_edit("attr_strength", attribute={"strength": float(v)})

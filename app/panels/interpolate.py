@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 
 from app.panels.base import ParamPanel
 from app.panels.keyframe_list import KeyframeList
-from app.params import Params, interp_spaces
+from app.params import Params
 from app.widgets import FloatSlider, random_seed, seed_spin, set_silently
-from engine.api import INTERP_METHODS, JobResult, RenderRequest
+from engine.api import INTERP_METHODS, JobResult, RenderRequest, allowed_spaces
 from engine.families.base import Capabilities
 from engine.latent.keyframes import (
     EASINGS,
@@ -165,13 +165,17 @@ class InterpolatePanel(ParamPanel):
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
 
-        self.enabled.toggled.connect(lambda on: self.emit_edit("interp_on", interp_on=bool(on)))
-        self.seed_b.valueChanged.connect(lambda v: self.emit_edit("interp_seed", interp_seed=int(v), interp_on=True))
+        self.enabled.toggled.connect(lambda on: self.emit_edit("interp_on", interpolating=bool(on)))
+        self.seed_b.valueChanged.connect(
+            lambda v: self.emit_edit("interp_seed", interpolation={"seed_b": int(v)}, interpolating=True)
+        )
         self.randomise.clicked.connect(lambda: self.seed_b.setValue(random_seed()))
         self.t_slider.floatValueChanged.connect(self._t_changed)
         self.t_slider.sliderReleased.connect(self.committed.emit)
-        self.method.currentTextChanged.connect(lambda m: self.emit_edit("interp_method", interp_method=m))
-        self.space.currentTextChanged.connect(lambda s: s and self.emit_edit("interp_space", interp_space=s))
+        self.method.currentTextChanged.connect(lambda m: self.emit_edit("interp_method", interpolation={"method": m}))
+        self.space.currentTextChanged.connect(
+            lambda s: s and self.emit_edit("interp_space", interpolation={"space": s})
+        )
         self.play.toggled.connect(self.set_playing)
         self.make_current.clicked.connect(self._make_current)
         self.export.clicked.connect(self.export_dialog)
@@ -239,11 +243,11 @@ class InterpolatePanel(ParamPanel):
         base, caps = self.session.request(), self.session.caps
         if base is None or caps is None:
             return None
-        base = dataclasses.replace(base, interpolation=None)
-        p = self.session.params
-        a = Keyframe(seed=int(p.seed), z=base.z, ws=base.ws, label="A (current latent)")
-        keys = [a, Keyframe(seed=int(p.interp_seed)), *as_keyframes(keyframes or [])]
-        space = space_for(keys, p.interp_space if p.interp_space in interp_spaces(caps) else "z")
+        base = dataclasses.replace(base, edits=dataclasses.replace(base.edits, interpolation=None))
+        it = self.session.params.interpolation
+        a = Keyframe(seed=base.latent.seed, z=base.latent.z, ws=base.latent.ws, label="A (current latent)")
+        keys = [a, Keyframe(seed=int(it.seed_b)), *as_keyframes(keyframes or [])]
+        space = space_for(keys, it.space if it.space in allowed_spaces(caps, "interpolation") else "z")
         check_keyframes(keys, space, caps)
         return base, keys, space
 
@@ -255,7 +259,7 @@ class InterpolatePanel(ParamPanel):
         if plan is None:
             return []
         base, keys, space = plan
-        return walk(base, keys, frames, self.session.params.interp_method, space, loop, easing)
+        return walk(base, keys, frames, self.session.params.interpolation.method, space, loop, easing)
 
     def preview_request(self) -> RenderRequest | None:
         """The walk frame the scrubber shows (None when Preview walk is off or the panel does not
@@ -270,7 +274,7 @@ class InterpolatePanel(ParamPanel):
         base, keys, space = plan
         index = min(index, opts.frames - 1)
         return walk_frame(
-            base, keys, opts.frames, index, self.session.params.interp_method, space, opts.loop, opts.easing
+            base, keys, opts.frames, index, self.session.params.interpolation.method, space, opts.loop, opts.easing
         )
 
     # --- the walk -----------------------------------------------------------------------------------
@@ -290,12 +294,12 @@ class InterpolatePanel(ParamPanel):
 
     def current_keyframe(self) -> Keyframe:
         """The current latent as a keyframe: its seed, or the encoded z / inverted W+ latent it holds."""
-        p = self.params
-        if p.ws is not None:
-            return Keyframe(seed=int(p.seed), ws=p.ws, label=f"current (seed {p.seed}, inverted)")
-        if p.z is not None:
-            return Keyframe(seed=int(p.seed), z=p.z, label=f"current (seed {p.seed}, encoded)")
-        return Keyframe(seed=int(p.seed))
+        lat = self.params.latent
+        if lat.ws is not None:
+            return Keyframe(seed=lat.seed, ws=lat.ws, label=f"current (seed {lat.seed}, inverted)")
+        if lat.z is not None:
+            return Keyframe(seed=lat.seed, z=lat.z, label=f"current (seed {lat.seed}, encoded)")
+        return Keyframe(seed=lat.seed)
 
     def preview_index(self) -> int | None:
         """The frame the canvas shows while Preview walk is on (else None)."""
@@ -330,7 +334,7 @@ class InterpolatePanel(ParamPanel):
 
     def _t_changed(self, t: float) -> None:
         self.t_label.setText(f"{t:.2f}")
-        self.emit_edit("interp_t", interp_t=t, interp_on=True)
+        self.emit_edit("interp_t", interpolation={"t": t}, interpolating=True)
 
     def set_playing(self, playing: bool) -> None:
         """Start or stop the animation of t (turns interpolation on)."""
@@ -339,8 +343,8 @@ class InterpolatePanel(ParamPanel):
         if playing:
             if self.preview.isChecked():  # the animation shows the live blend, not a walk frame
                 self.set_previewing(False)
-            if not self.params.interp_on:
-                self.emit_edit("interp_on", interp_on=True)
+            if not self.params.interpolating:
+                self.emit_edit("interp_on", interpolating=True)
             self.timer.start()
         else:
             self.timer.stop()
@@ -348,24 +352,28 @@ class InterpolatePanel(ParamPanel):
 
     def tick(self) -> None:
         """One animation step: move t and bounce at 0 and 1 (shown, not an undo step)."""
-        t = self.params.interp_t + self.direction * STEP
+        t = self.params.interpolation.t + self.direction * STEP
         if t >= 1.0 or t <= 0.0:
             t = min(1.0, max(0.0, t))
             self.direction = -self.direction
-        self.previewed.emit({"interp_t": round(t, 6), "interp_on": True})
+        self.previewed.emit({"interpolation": {"t": round(t, 6)}, "interpolating": True})
 
     def _make_current(self) -> None:
         p = self.params
-        changes: dict[str, object] = {"seed": int(p.interp_seed), "z": None, "ws": None, "interp_t": 0.0}
-        if p.z is None:
-            changes["interp_seed"] = int(p.seed)
+        interpolation: dict[str, object] = {"t": 0.0}
+        if p.latent.z is None:
+            interpolation["seed_b"] = int(p.latent.seed)
+        changes = {
+            "latent": {"seed": int(p.interpolation.seed_b), "z": None, "ws": None},
+            "interpolation": interpolation,
+        }
         self.edited.emit("make B current", changes)
         self.committed.emit()
 
     def set_capabilities(self, caps: Capabilities) -> None:
         blocked = self.space.blockSignals(True)
         self.space.clear()
-        for i, space in enumerate(interp_spaces(caps)):
+        for i, space in enumerate(allowed_spaces(caps, "interpolation")):
             self.space.addItem(space)
             self.space.setItemData(i, SPACE_TIPS[space], Qt.ItemDataRole.ToolTipRole)
         self.space.blockSignals(blocked)
@@ -375,12 +383,13 @@ class InterpolatePanel(ParamPanel):
 
     def set_params(self, params: Params) -> None:
         self.params = params
-        set_silently(self.enabled, "setChecked", params.interp_on)
-        set_silently(self.seed_b, "setValue", int(params.interp_seed))
-        self.t_slider.set_float(params.interp_t)
-        self.t_label.setText(f"{params.interp_t:.2f}")
-        set_silently(self.method, "setCurrentText", params.interp_method)
-        set_silently(self.space, "setCurrentText", params.interp_space)
+        it = params.interpolation
+        set_silently(self.enabled, "setChecked", params.interpolating)
+        set_silently(self.seed_b, "setValue", int(it.seed_b))
+        self.t_slider.set_float(it.t)
+        self.t_label.setText(f"{it.t:.2f}")
+        set_silently(self.method, "setCurrentText", it.method)
+        set_silently(self.space, "setCurrentText", it.space)
 
     def hideEvent(self, event: QHideEvent) -> None:
         if self.timer.isActive():

@@ -16,12 +16,15 @@ WAIT_MS = 30_000  # generous: the test machine's cores are shared with other wor
 
 def make_tiny_model(path: Path, resolution: int = 16) -> Path:
     """Save a random tiny StyleGAN2 as a native checkpoint; its noise strengths are 1 so noise shows."""
+    import torch
+
     from engine.checkpoints.native import save_native
     from engine.families import get_family
     from engine.models.stylegan2 import StyleGAN2Config
 
     family = get_family("stylegan2")
     channels = {16: (16, 16, 8), 32: (16, 16, 8, 8)}[resolution]
+    torch.manual_seed(resolution)  # the same weights whichever tests ran before
     cfg = StyleGAN2Config(resolution=resolution, z_dim=16, w_dim=16, mapping_layers=2, channels=channels)
     model = family.new(cfg)
     for layer in model.module.synthesis.layers:

@@ -27,7 +27,7 @@ def test_bundled_psp_inverts_a_dropped_emoji_then_edit_and_export(window, wait_c
     path = tmp_path / "emoji.png"
     Image.fromarray(emoji).save(path)
     drop_files(w.encode_panel, [path])
-    qtbot.waitUntil(lambda: w.session.params.ws is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.params.latent.ws is not None, timeout=WAIT_MS)
     res = wait_current()
     rec = res.image.astype(np.float64) / 255
     model = load_model("emoji-psp")
@@ -36,9 +36,9 @@ def test_bundled_psp_inverts_a_dropped_emoji_then_edit_and_export(window, wait_c
     target = emoji.astype(np.float64) / 255
     assert ((rec - target) ** 2).mean() < 0.7 * ((avg - target) ** 2).mean()
     # Edit the inverted latent (truncation toward the average), then export a walk from it to a seed.
-    w.session.edit("psi", {"psi": 0.5})
+    w.session.edit("psi", {"truncation": {"psi": 0.5}})
     edited = wait_current()
-    assert edited.request.ws == w.session.params.ws and not np.array_equal(edited.image, res.image)
+    assert edited.request.latent.ws == w.session.params.latent.ws and not np.array_equal(edited.image, res.image)
     gif = tmp_path / "walk.gif"
     panel = w.interpolate_panel
     w.interpolate_panel.export_video(str(gif), 6, 10, options={"keyframes": panel.keyframes(), "easing": "linear"})

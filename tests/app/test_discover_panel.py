@@ -35,12 +35,12 @@ def test_sefa_on_layer_range_moves_the_image_and_undoes(window, wait_current, qt
     row.slider.setValue(row.slider.to_int(3.0))
     panel.committed.emit()
     res = wait_current()
-    assert res.request.w_offset_layers == (1, 3) and res.request.w_offset is not None
+    assert res.request.edits.w_offset_layers == (1, 3) and res.request.edits.w_offset is not None
     assert not np.array_equal(res.image, before)
     expected = panel.directions.offset([3.0])
-    np.testing.assert_allclose(res.request.w_offset, expected, rtol=1e-5)
+    np.testing.assert_allclose(res.request.edits.w_offset, expected, rtol=1e-5)
     window.session.undo_stack.undo()
-    assert window.session.params.found_offsets[0] == 0.0 and row.value() == 0.0
+    assert window.session.params.found.sliders[0] == 0.0 and row.value() == 0.0
     np.testing.assert_array_equal(wait_current().image, before)
 
 

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from app.params import Params, layer_resolution
+from app.params import Params
 from engine.api import RenderRequest
 from engine.families.base import Capabilities, WSpace
 from tests.app.conftest import WAIT_MS
@@ -109,14 +109,20 @@ def test_settings_recent_list_is_capped_and_persists() -> None:
 
 
 def test_params_adapt_and_build_requests() -> None:
-    p = Params(seed=5, style_mix=(1.0,) * 10, noise_layer_strengths=(0.5,) * 2, cutoff=9).adapted(CAPS16)
-    assert len(p.style_mix) == 6 and p.noise_layer_strengths == (0.5, 0.5, 1.0, 1.0, 1.0) and p.cutoff == 6
+    p = Params().replace(
+        latent={"seed": 5},
+        mix={"weights": (1.0,) * 10},
+        noise={"layer_strengths": (0.5,) * 2},
+        truncation={"cutoff": 9},
+    )
+    p = p.adapted(CAPS16)
+    assert len(p.mix.weights) == 6 and p.noise.layer_strengths == (0.5, 0.5, 1.0, 1.0, 1.0) and p.truncation.cutoff == 6
     req = p.to_request("m", CAPS16)
-    assert req.seed == 5 and req.mix_seed == 1 and req.style_mix == (1.0,) * 6 and req.cutoff == 6
+    assert req.latent.seed == 5 and req.mix.seed == 1 and req.mix.weights == (1.0,) * 6 and req.truncation.cutoff == 6
     plain = Params().adapted(CAPS16).to_request("m", CAPS16)
-    assert plain.mix_seed is None and plain.style_mix == () and plain.cutoff is None
-    assert [layer_resolution(i, CAPS16) for i in range(6)] == [4, 8, 8, 16, 16, 16]
-    assert [layer_resolution(i, CAPS16, "noise") for i in range(5)] == [4, 8, 8, 16, 16]
+    assert plain.mix.seed is None and plain.mix.weights == () and plain.truncation.cutoff is None
+    assert [CAPS16.layer_resolution(i) for i in range(6)] == [4, 8, 8, 16, 16, 16]
+    assert [CAPS16.layer_resolution(i, "noise") for i in range(5)] == [4, 8, 8, 16, 16]
 
 
 def test_canvas_converts_gray_and_rgb(qtbot) -> None:

@@ -48,9 +48,9 @@ def test_style_slider_changes_frame(window, wait_current) -> None:
     window.styles_panel.mix_seed.setValue(7)
     slider = window.styles_panel.sliders[0]
     slider.setValue(slider.maximum())
-    assert window.session.params.style_mix[0] == 1.0 and window.session.params.mix_seed == 7
+    assert window.session.params.mix.weights[0] == 1.0 and window.session.params.mix.seed == 7
     after = wait_current()
-    assert after.request.style_mix[0] == 1.0 and after.request.mix_seed == 7
+    assert after.request.mix.weights[0] == 1.0 and after.request.mix.seed == 7
     assert not np.array_equal(before, after.image)
 
 
@@ -82,7 +82,7 @@ def test_dropping_text_file_shows_error_and_keeps_rendering(window, wait_current
     box.close()
     assert window.session.model.name == "m16"
     window.latent_panel.seed.setValue(3)
-    assert wait_current().request.seed == 3
+    assert wait_current().request.latent.seed == 3
 
 
 def test_corrupt_checkpoint_shows_error_and_keeps_rendering(window, wait_current, qtbot, tmp_path) -> None:
@@ -96,7 +96,7 @@ def test_corrupt_checkpoint_shows_error_and_keeps_rendering(window, wait_current
     window.last_error.close()
     assert window.session.model.name == "m16"
     window.latent_panel.seed.setValue(11)
-    assert wait_current().request.seed == 11
+    assert wait_current().request.latent.seed == 11
 
 
 def test_undo_redo_restores_slider_and_drag_is_one_step(window, wait_current) -> None:
@@ -104,14 +104,14 @@ def test_undo_redo_restores_slider_and_drag_is_one_step(window, wait_current) ->
     slider = window.truncation_panel.psi_slider
     for v in (0.9, 0.7, 0.5):  # one drag: merges into one undo step
         slider.setValue(slider.to_int(v))
-    assert window.session.params.psi == 0.5
+    assert window.session.params.truncation.psi == 0.5
     assert window.session.undo_stack.count() == 1
     window.undo_action.trigger()
-    assert window.session.params.psi == 1.0 and slider.float_value() == 1.0
+    assert window.session.params.truncation.psi == 1.0 and slider.float_value() == 1.0
     assert window.truncation_panel.psi_spin.value() == 1.0
     window.redo_action.trigger()
-    assert window.session.params.psi == 0.5 and slider.float_value() == 0.5
-    assert wait_current().request.psi == 0.5
+    assert window.session.params.truncation.psi == 0.5 and slider.float_value() == 0.5
+    assert wait_current().request.truncation.psi == 0.5
     # After a release, the next edit of the same control is a new step.
     slider.sliderReleased.emit()
     slider.setValue(slider.to_int(0.2))
@@ -121,11 +121,11 @@ def test_undo_redo_restores_slider_and_drag_is_one_step(window, wait_current) ->
 @pytest.mark.parametrize("mode", ["const", "random"])
 def test_noise_layer_slider_changes_frame(window, wait_current, mode) -> None:
     window.noise_panel.mode.setCurrentText(mode)
-    assert window.session.params.noise_mode == mode
+    assert window.session.params.noise.mode == mode
     before = wait_current().image.copy()
     last = window.noise_panel.sliders[-1]
     last.setValue(last.to_int(0.0))
-    assert window.session.params.noise_layer_strengths[-1] == 0.0
+    assert window.session.params.noise.layer_strengths[-1] == 0.0
     after = wait_current()
     assert not np.array_equal(before, after.image)
 
@@ -142,7 +142,7 @@ def test_panels_follow_capabilities(window, wait_current, model_files, qtbot) ->
     qtbot.waitUntil(lambda: window.session.model.name == "m32", timeout=WAIT_MS)
     assert len(window.styles_panel.rows) == window.session.caps.w_space.num_ws == 8
     assert len(window.noise_panel.rows) == window.session.caps.noise_layers == 7
-    assert len(window.session.params.style_mix) == 8 and len(window.session.params.noise_layer_strengths) == 7
+    assert len(window.session.params.mix.weights) == 8 and len(window.session.params.noise.layer_strengths) == 7
     wait_current()
     # A model without W space or noise (built from capabilities alone): those panels go away.
     plain = Capabilities(family="anything", task="unconditional", resolution=16, channels=3, z_dim=8)

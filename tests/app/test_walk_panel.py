@@ -68,7 +68,7 @@ def test_bookmark_added_to_the_walk_and_exported(window, wait_current, qtbot, tm
     bookmark = _render(window, RenderRequest(window.session.model_id, seed=11))
     np.testing.assert_array_equal(last.reshape(bookmark.shape), bookmark)  # the walk ends on the bookmark
     make_current.trigger()
-    assert window.session.params.seed == 11
+    assert window.session.params.latent.seed == 11
 
 
 def test_keyframe_list_reorder_remove_files_and_wplus(window, wait_current, model_files, tmp_path) -> None:
@@ -89,7 +89,9 @@ def test_keyframe_list_reorder_remove_files_and_wplus(window, wait_current, mode
     reqs = window.interpolate_panel.export_requests(
         7, False, keys.keys
     )  # a per-layer W+ keyframe: the walk moves to w+
-    assert {r.interpolation.space for r in reqs} == {"wplus"} and reqs[-1].interpolation.ws_b == keys.keys[-1].ws
+    assert {r.edits.interpolation.space for r in reqs} == {"wplus"} and reqs[-1].edits.interpolation.ws_b == keys.keys[
+        -1
+    ].ws
     other = _wplus_file(tmp_path / "other.npz", model_files["m32"])  # 8 style layers, not 6
     assert not keys.add_file_path(str(other))
     assert "does not fit this model" in window.last_error.text() and len(keys.keys) == 3
@@ -111,7 +113,9 @@ def test_scrubber_previews_any_frame_of_the_walk(window, wait_current, qtbot) ->
     assert panel.preview.isChecked() and panel.scrub_label.text() == "5/5"
     res = _shown(qtbot, window)
     expected = window.interpolate_panel.export_requests(5, False, panel.keyframes())[4]
-    assert res.request == expected and expected.interpolation.seed_b == 9 and expected.interpolation.t == 1.0
+    assert (
+        res.request == expected and expected.edits.interpolation.seed_b == 9 and expected.edits.interpolation.t == 1.0
+    )
     np.testing.assert_array_equal(res.image, _render(window, RenderRequest(window.session.model_id, seed=9)))
     panel.scrub.setValue(2)
     res = _shown(qtbot, window)
