@@ -95,7 +95,7 @@ class FrameLoop(QObject):
     def request_render(self) -> None:
         """Submit the main frame and the visible panels' side frames (each channel keeps only its newest)."""
         caps = self.session.caps
-        if caps is None or (caps.w_space is None and caps.z_dim <= 0):
+        if caps is None or not caps.renders_latent:
             return  # nothing renders from a latent on this model
         shown = self.shown_request()
         if shown is None:

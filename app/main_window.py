@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{model.name} — LatentLab")
         self.model_panel.set_recent(self.settings.add_recent(model.source))
         self.settings.last_model = model.source
-        if caps.w_space is None and caps.z_dim <= 0:
+        if not caps.renders_latent:
             self.canvas.set_frame(None)
             hint = " — drop an image on the window to translate it" if TranslatePanel.applies_to(caps) else ""
             self.canvas.set_placeholder(f"{model.name} does not generate from a latent ({caps.task}){hint}")
@@ -285,7 +285,7 @@ class MainWindow(QMainWindow):
     def _show_translation(self, pair: Any) -> None:
         """Models without a latent: the canvas shows the translate panel's input | output."""
         caps = self.session.caps
-        if caps is not None and caps.z_dim <= 0 and caps.w_space is None and pair is not None:
+        if caps is not None and not caps.renders_latent and pair is not None:
             self.canvas.set_frame(pair)
 
     def add_to_walk(self, key: Keyframe) -> None:

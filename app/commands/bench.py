@@ -112,7 +112,7 @@ def bench_render(
     dev = get_device(device)
     model = load(model_name, None)
     caps = model.capabilities
-    if caps.w_space is None and caps.z_dim <= 0:
+    if not caps.renders_latent:
         raise CliError(f"{caps.family} models do not render from a latent")
     if vary == "style" and caps.w_space is None:
         raise CliError(f"--vary style needs a model with a W space ({caps.family} has none)")

@@ -21,7 +21,7 @@ from app.commands.common import (
     out,
     verbose_arg,
 )
-from engine.api import INTERP_METHODS, INTERP_SPACES
+from engine.api import INTERP_METHODS, INTERP_SPACES, allowed_spaces
 from engine.latent.keyframes import EASINGS, Keyframe
 
 log = logging.getLogger("latentlab.cli")
@@ -158,7 +158,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     caps = model.capabilities
     if caps.z_dim <= 0:
         raise CliError(f"{caps.family} models do not generate from a latent (task: {caps.task})")
-    if args.space != "z" and caps.w_space is None:
+    if args.space not in allowed_spaces(caps, "interpolation"):
         raise CliError(f"--space {args.space}: {caps.family} models have no W space (use --space z)")
     try:
         check_keyframes(keys, args.space, caps)

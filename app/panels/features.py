@@ -138,7 +138,7 @@ class FeaturesPanel(QWidget):
     def _probe(self, model: OpenModel) -> None:
         """Ask the engine for the model's inspectable layers and their shapes (one frame, as a job)."""
         self.set_layers({})
-        if model.caps.w_space is None and model.caps.z_dim <= 0:
+        if not model.caps.renders_latent:
             return
         self.session.model_job("layer shapes", layer_shapes, on_done=self._probed, on_error=self._probe_failed)
 

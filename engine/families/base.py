@@ -97,6 +97,11 @@ class Capabilities:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def renders_latent(self) -> bool:
+        """Whether frames render from a latent: a z, or a W space (not so for translators)."""
+        return self.w_space is not None or self.z_dim > 0
+
     def layer_resolution(self, index: int, kind: str = "style") -> int | None:
         """The resolution a style layer (``kind="style"``) or noise layer (``"noise"``) acts on.
 
