@@ -149,3 +149,21 @@ def test_panels_follow_capabilities(window, wait_current, model_files, qtbot) ->
     window._show_panels_for(plain)
     assert window.docks["styles"].isHidden() and window.docks["noise"].isHidden()
     assert window.docks["truncation"].isHidden() and not window.docks["latent"].isHidden()
+
+
+def test_frames_keep_coming_during_a_drag(window, wait_current, qtbot) -> None:
+    """One staleness rule: every frame that comes back is shown, so the canvas follows a drag that
+    moves faster than frames render (no frame is thrown away for being older than the newest request)."""
+    wait_current()
+    slider = window.truncation_panel.psi_slider
+    shown_before = window.frames.frames_shown
+    seen: set[float] = set()
+    for i in range(60):  # one drag: a move every few milliseconds
+        slider.setValue(slider.to_int(1.0 - i / 100))
+        qtbot.wait(5)
+        if window.session.last_frame is not None:
+            seen.add(window.session.last_frame.request.truncation.psi)
+    last = wait_current()
+    assert last.request.truncation.psi == window.session.params.truncation.psi
+    assert window.frames.frames_shown - shown_before >= 3 and len(seen) >= 3  # frames during the drag
+    assert window.session.undo_stack.count() == 1  # and still one undo step

@@ -164,7 +164,9 @@ def test_dropping_a_bundled_sample_translates_it(qtbot, client, name) -> None:
     win.close()
 
 
-def test_switching_to_a_generator_shows_no_translate_error(qtbot, client, translators, model_files, tmp_path) -> None:
+def test_switching_to_a_generator_shows_no_translate_error(
+    qtbot, client, translators, model_files, tmp_path, capfd
+) -> None:
     """Issue 13: after translating images, opening a generator must not run (and fail) a translation
     on it — no "… do not translate images" dialog, nothing logged as an error or traceback."""
     import logging
@@ -187,4 +189,5 @@ def test_switching_to_a_generator_shows_no_translate_error(qtbot, client, transl
         logging.getLogger().removeHandler(handler)
     assert win.last_error is None, win.last_error.text()
     assert not [r.getMessage() for r in records], [r.getMessage() for r in records]
+    assert "Traceback" not in capfd.readouterr().err
     win.close()
