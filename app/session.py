@@ -182,16 +182,18 @@ class Session(QObject):
         on_error: ErrorFn | None = None,
         task: str | None = None,
         total: int = 0,
+        current_only: bool = True,
     ) -> JobHandle | None:
         """Run ``fn(ctx)`` as an engine job for the current model (None without a model). Its
-        callbacks run on the GUI thread, and only while that model is still the current one. With a
-        ``task`` label the job is also shown in the status bar (progress of ``total`` steps, Cancel)."""
+        callbacks run on the GUI thread, and (``current_only``) only while that model is still the
+        current one. With a ``task`` label the job is also shown in the status bar (progress of
+        ``total`` steps, Cancel)."""
         if self.model is None:
             return None
         mid = self.model.model_id
 
         def current(cb: Callable[[Any], None] | None) -> Callable[[Any], None]:
-            return lambda x: cb(x) if cb is not None and self.model_id == mid else None
+            return lambda x: cb(x) if cb is not None and (self.model_id == mid or not current_only) else None
 
         ends: list[Callable[[Any], None]] = []
         progress = current(on_progress)

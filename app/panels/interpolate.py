@@ -232,6 +232,7 @@ class InterpolatePanel(ParamPanel):
             on_error=failed,
             task=f"Exporting {Path(path).name}",
             total=len(reqs),
+            current_only=False,  # the file is written whichever model is open by then
         )
         session.status(f"Exporting {Path(path).name}…", 0)
 
