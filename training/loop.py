@@ -18,6 +18,7 @@ from PIL import Image
 
 from engine.checkpoints.native import save_native
 from engine.device import choose_device, configure_cpu_threads
+from engine.errors import LatentLabError
 from engine.fileio import atomic_write
 from training import distributed
 from training.control import RunControl, Stopwatch
@@ -30,7 +31,7 @@ from training.translation_data import open_translation_dataset
 log = logging.getLogger(__name__)
 
 
-class TrainingError(RuntimeError):
+class TrainingError(LatentLabError, RuntimeError):
     """The run stopped on a failure it has already reported as an ``error`` event (a non-finite loss,
     a checkpoint that could not be written); the last good checkpoint is kept."""
 

@@ -9,6 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
+from engine.errors import CheckpointMismatchError
 from training.control import RunControl, fd_lines
 from training.data import DataError
 from training.events import EventWriter
@@ -116,7 +117,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
         spec = init_spec(args.init)
         wanted = args.family or base.get("family") or spec["family"]
         if wanted != spec["family"]:
-            raise DataError(f"--init holds a {spec['family']} model; it cannot start a {wanted} run")
+            raise CheckpointMismatchError(f"--init holds a {spec['family']} model; it cannot start a {wanted} run")
         init_path = Path(args.init).expanduser()
         base.update(spec, init=str(init_path.resolve()) if init_path.exists() else args.init)  # or a bundled name
         base.setdefault("out", f"runs/finetune-{Path(args.init).stem}")

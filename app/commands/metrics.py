@@ -8,7 +8,8 @@ import logging
 import sys
 from typing import Any
 
-from app.cli_util import CliError, out, out_json
+from app.commands.common import CliError, device_arg, load, out, out_json, verbose_arg
+from app.commands.common import device as get_device
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +46,13 @@ have no such limit)."""
 
 
 def register(sub: Any) -> None:
-    from app.cli import _device_arg, _verbose_arg
-
     p = sub.add_parser(
         "metrics",
         help="FID / KID / IS / precision-recall of a model",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _verbose_arg(p)
+    verbose_arg(p)
     p.add_argument("model", nargs="?", metavar="MODEL", help="bundled model name or checkpoint file")
     p.add_argument(
         "--data", metavar="D", help="real data: fmnist:train|test, demo:emoji, a folder or an .npz (not for ppl alone)"
@@ -93,7 +92,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached real-data features")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    _device_arg(p)
+    device_arg(p)
     p.set_defaults(run=cmd_metrics)
 
 
@@ -272,7 +271,6 @@ def _inception_sources(args: argparse.Namespace, model: Any) -> tuple[Any, Any, 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     """Run the evaluation job in this thread, with a progress bar on stderr."""
-    from app.cli import _device, _load
     from engine.metrics.evaluate import EvalOptions, evaluate, run_to_end
     from engine.metrics.features import InceptionExtractor, make_extractor
     from engine.metrics.fid import check_fid_samples
@@ -300,7 +298,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         raise CliError("ppl measures a model: give a MODEL")
     if metrics and not args.data:
         raise CliError(f"{','.join(metrics)} compare with real data: give --data D")
-    device = _device(args.device)
+    device = get_device(args.device)
     extractor = None
     if metrics:
         if "fid" in metrics and args.features == "inception":  # refused before the 95 MB of weights are read
@@ -310,7 +308,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         )
         if "fid" in metrics:
             check_fid_samples(args.n, args.n, extractor.feature_dim, extractor.name, got=f"--n is {args.n}")
-    model = _load(args.model, device) if args.model else None
+    model = load(args.model, device) if args.model else None
     result: dict[str, Any] = {}
     if extractor is not None:
         batch = args.batch

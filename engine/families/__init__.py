@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 
+from engine.errors import LatentLabError
 from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFamily, Progressive, WSpace
 
 # name -> "module:attribute" of the ModelFamily instance.
@@ -27,7 +28,7 @@ _REGISTRY: dict[str, str] = {
 _CACHE: dict[str, ModelFamily] = {}
 
 
-class UnknownFamilyError(KeyError):
+class UnknownFamilyError(LatentLabError, KeyError):
     """A family name that is not registered."""
 
     def __str__(self) -> str:  # KeyError quotes its message; we want plain text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -30,7 +30,7 @@ class WSpace:
     """The intermediate latent space W of style-based generators.
 
     ``layer_resolutions``: the resolution each style layer acts on (one per ``num_ws``), when the
-    model declares it; empty means the StyleGAN2 layout (see ``app.params.layer_resolution``).
+    model declares it; empty means the StyleGAN2 layout (see :meth:`Capabilities.layer_resolution`).
     """
 
     w_dim: int
@@ -56,6 +56,21 @@ class Progressive:
 
     levels: tuple[int, ...]
     alpha: float
+
+    def viewed(self, options: Mapping[str, float | int | str]) -> tuple[int, float]:
+        """The (level index, alpha) that view ``options`` show: without a valid ``level`` the top
+        trained level at the trained alpha; a level alone at alpha 1 (the trained alpha for the top
+        level); level 0 always at alpha 1 (there is no level below it)."""
+        top = len(self.levels) - 1
+        raw_level, raw_alpha = options.get("level"), options.get("alpha")
+        level = int(raw_level) if raw_level is not None else None
+        if level is None or not 0 <= level <= top:
+            return top, float(self.alpha)
+        if level == 0:
+            return 0, 1.0
+        if raw_alpha is None:
+            return level, float(self.alpha) if level == top else 1.0
+        return level, float(raw_alpha)
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,39 @@ class Capabilities:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @property
+    def renders_latent(self) -> bool:
+        """Whether frames render from a latent: a z, or a W space (not so for translators)."""
+        return self.w_space is not None or self.z_dim > 0
+
+    def layer_resolution(self, index: int, kind: str = "style") -> int | None:
+        """The resolution a style layer (``kind="style"``) or noise layer (``"noise"``) acts on.
+
+        The per-layer resolutions the model declares (``w_space.layer_resolutions`` /
+        ``noise_resolutions``, e.g. StyleGAN v1 where both are two per resolution), else the
+        StyleGAN2 layout where style layers ``2k-1, 2k`` (and noise layers alike) belong to
+        resolution ``4 * 2**k``; None when the counts match neither.
+        """
+        if kind not in ("style", "noise"):
+            raise ValueError(f"kind must be 'style' or 'noise', got {kind!r}")
+        if kind == "style":
+            declared = self.w_space.layer_resolutions if self.w_space else ()
+        else:
+            declared = self.noise_resolutions
+        if declared:
+            return declared[index] if 0 <= index < len(declared) else None
+        res = self.resolution
+        if res < 4 or res & (res - 1):
+            return None
+        levels = res.bit_length() - 2  # 4 → 1 level, 8 → 2, ...
+        if kind == "style":
+            if self.w_space is None or self.w_space.num_ws != 2 * levels:
+                return None
+        elif self.noise_layers != 2 * levels - 1:
+            return None
+        k = (index + 1) // 2
+        return min(4 * 2**k, res)
 
 
 class LoadedModel(ABC, Generic[C]):
@@ -172,6 +220,18 @@ class LoadedModel(ABC, Generic[C]):
     @property
     def w_avg(self) -> torch.Tensor:
         raise NotImplementedError(f"{self.family} has no w_avg")
+
+    def truncate(self, ws: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
+        """ws [N, num_ws, w_dim] pulled toward :attr:`w_avg`: ``w_avg + psi (w - w_avg)`` on the first
+        ``cutoff`` style layers (all when None). Models with ``w_space.has_w_avg``."""
+        if ws.ndim != 3:
+            raise ValueError(f"ws must be [N, num_ws, w_dim], got {tuple(ws.shape)}")
+        w_avg = self.w_avg.to(ws.dtype)
+        if cutoff is None:
+            return w_avg.lerp(ws, psi)
+        ws = ws.clone()
+        ws[:, :cutoff] = w_avg.lerp(ws[:, :cutoff], psi)
+        return ws
 
     def translate(
         self, image: torch.Tensor, direction: str | None = None, target: torch.Tensor | None = None

@@ -396,8 +396,8 @@ def test_finetune_cyclegan_from_one_direction_generator(fixtures_dir, tmp_path, 
 
 def test_init_mismatches_fail_with_one_line(tmp_path, capsys):
     from engine.checkpoints.native import save_native
+    from engine.errors import CheckpointMismatchError
     from engine.families import get_family
-    from training.data import DataError
 
     dcgan = get_family("dcgan")
     path = save_native(dcgan.new(dcgan.tiny_config()), tmp_path / "dcgan.safetensors")
@@ -406,11 +406,11 @@ def test_init_mismatches_fail_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--init holds a dcgan model; it cannot start a cyclegan run" in err
     cyclegan = make_trainer("cyclegan", {"resolution": 16, "img_channels": 3, "ngf": 4}, {}, torch.device("cpu"))
-    with pytest.raises(DataError, match="is a dcgan model, not cyclegan"):
+    with pytest.raises(CheckpointMismatchError, match="is a dcgan model, not cyclegan"):
         cyclegan.init_from(str(path))
     cfg = dcgan.config_to_dict(dcgan.tiny_config())
     wider = make_trainer("dcgan", {**cfg, "ngf": cfg["ngf"] * 2}, {}, torch.device("cpu"))
-    with pytest.raises(DataError, match="does not match the run's architecture: .* is \\("):
+    with pytest.raises(CheckpointMismatchError, match="does not match the run's architecture: .* is \\("):
         wider.init_from(str(path))
 
 
