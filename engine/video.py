@@ -4,13 +4,18 @@ and a writer thread), as a stepwise job with progress and cancel."""
 
 from __future__ import annotations
 
+import math
 import os
 import queue
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+
+from engine.fileio import TEMP_MARK, atomic_output, output_error, output_mode
 
 VIDEO_SUFFIXES = (".gif", ".mp4", ".webm")
 
@@ -44,30 +49,34 @@ def upscale(frame: np.ndarray, factor: int) -> np.ndarray:
 def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24.0) -> list[Path]:
     """Write uint8 HWC frames to ``path`` (see :func:`output_kind`); returns the files written.
 
-    Frames are consumed one at a time (the writer never holds the whole sequence, except for GIF).
+    Frames are consumed one at a time (the writer never holds the whole sequence, except for GIF,
+    whose encoder needs them all). Every file goes to a temporary name first (see
+    :mod:`engine.fileio`) and is renamed into place only when the last frame is written: if ``frames``
+    raises (a failed render, a cancel), or the writer fails (a full disk), nothing at ``path`` is
+    touched and no partial file is left under the final name. A folder's frames are written into a
+    hidden temporary folder inside it and moved into place at the end.
     """
     import imageio.v2 as imageio
 
-    if fps <= 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a positive number, got {fps}")
     kind = output_kind(path)
     p = Path(path)
     if kind == "dir":
-        p.mkdir(parents=True, exist_ok=True)
-        written = []
-        for i, f in enumerate(frames):
-            f = _check(f)
-            out = p / f"frame_{i:05d}.png"
-            imageio.imwrite(out, f[:, :, 0] if f.shape[2] == 1 else f)
-            written.append(out)
-        return written
-    p.parent.mkdir(parents=True, exist_ok=True)
+        return _write_folder(frames, p)
     if kind == "gif":
-        seq = [(_check(f)[:, :, 0] if f.shape[2] == 1 else f) for f in frames]
-        imageio.mimsave(p, seq, duration=1000.0 / fps, loop=0)
+        with atomic_output(p) as tmp, imageio.get_writer(tmp, mode="I", duration=1000.0 / fps, loop=0) as writer:
+            for f in frames:
+                f = _check(f)
+                writer.append_data(f[:, :, 0] if f.shape[2] == 1 else f)
         return [p]
     codec = "libx264" if kind == "mp4" else "libvpx-vp9"
-    with imageio.get_writer(p, fps=fps, codec=codec, quality=8, macro_block_size=2) as writer:
+    with (
+        atomic_output(p) as tmp,
+        imageio.get_writer(
+            tmp, fps=fps, codec=codec, quality=8, macro_block_size=2, ffmpeg_log_level="error"
+        ) as writer,
+    ):
         for f in frames:
             f = _check(f)
             if f.shape[2] == 1:
@@ -78,7 +87,47 @@ def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24
     return [p]
 
 
+def _write_folder(frames: Iterable[np.ndarray], folder: Path) -> list[Path]:
+    """``frame_00000.png`` … into ``folder``: written into a hidden temporary folder inside it, then
+    each moved into place once all are written (a cancel or failure leaves ``folder`` as it was)."""
+    import imageio.v2 as imageio
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder, prefix=".frames.", suffix=TEMP_MARK))
+    except OSError as e:
+        raise output_error(folder, e) from e
+    try:
+        names = []
+        for i, f in enumerate(frames):
+            f = _check(f)
+            name = f"frame_{i:05d}.png"
+            imageio.imwrite(staging / name, f[:, :, 0] if f.shape[2] == 1 else f, format="PNG")
+            names.append(name)
+        mode = output_mode(folder / "frame_00000.png")
+        for name in names:
+            os.chmod(staging / name, mode)
+            os.replace(staging / name, folder / name)
+    except OSError as e:
+        raise output_error(folder, e) from e
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [folder / n for n in names]
+
+
+class ExportCancelled(RuntimeError):
+    """The export was cancelled; nothing at the output path was changed."""
+
+    def __init__(self) -> None:
+        super().__init__("export cancelled")
+
+
+class _Abort(Exception):
+    """Raised inside the writer to stop it without finishing the file."""
+
+
 _END = object()
+_ABORT = object()
 
 
 def export_job(
@@ -94,10 +143,13 @@ def export_job(
     caller's thread — the engine thread, which owns the model) and hands it to a writer thread
     through a bounded queue, so encoding overlaps rendering. Yields ``(done, count, message)``;
     returns the files written. Cancelling (``cancel()`` true, or closing the generator) stops both
-    and removes a partly written video file."""
+    and raises :class:`ExportCancelled`; the partly written temporary file is removed, and a file
+    that was already at ``path`` is left untouched."""
     output_kind(path)
     if count < 1:
         raise ValueError(f"need at least one frame, got {count}")
+    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a positive number, got {fps}")
     cancel = cancel or (lambda: False)
     q: queue.Queue = queue.Queue(maxsize=buffer)
     result: dict[str, object] = {}
@@ -107,18 +159,23 @@ def export_job(
     def consume() -> Iterator[np.ndarray]:
         while True:
             item = q.get()
-            if item is _END:
+            if item is _END or item is _ABORT:
                 ended.set()
+                if item is _ABORT:
+                    raise _Abort
                 return
             yield item
 
     def writer() -> None:
         try:
             result["files"] = write_frames(consume(), path, fps)
+        except _Abort:
+            pass
         except BaseException as e:  # reported to the producer
             result["error"] = e
             while not ended.is_set():  # drain until the end marker, so the producer never blocks
-                if q.get() is _END:
+                item = q.get()
+                if item is _END or item is _ABORT:
                     ended.set()
 
     thread = threading.Thread(target=writer, name="latentlab-video-writer", daemon=True)
@@ -136,14 +193,16 @@ def export_job(
             yield done, count, f"frame {done}/{count}"
             if done >= count:
                 break
-        finished = done >= count and not cancel()
+        finished = done >= count and not cancel() and "error" not in result
     finally:
-        q.put(_END)
+        # The writer finishes the file only on _END; on _ABORT (cancel, error, fewer frames, the
+        # generator closed) it drops its temporary file and the output path is left as it was.
+        q.put(_END if finished else _ABORT)
         thread.join()
-        if not finished and output_kind(path) != "dir":
-            Path(path).unlink(missing_ok=True)
     if "error" in result:
         raise result["error"]  # type: ignore[misc]
     if not finished:
-        raise RuntimeError("export cancelled")
+        if done < count and not cancel():
+            raise RuntimeError(f"export stopped: the frames ended after {done} of {count}")
+        raise ExportCancelled()
     return result["files"]  # type: ignore[return-value]

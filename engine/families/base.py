@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.config_schema import check_config
+
 TASKS = ("unconditional", "conditional", "image-to-image", "multi-domain", "autoencoder", "encoder")
 
 
@@ -233,6 +235,7 @@ class ModelFamily(ABC):
         return dataclasses.asdict(config)
 
     def config_from_dict(self, d: dict[str, Any]) -> Any:
+        check_config(self.config_cls, d)  # types and bounds before anything is built (engine.config_schema)
         fields = {f.name: f for f in dataclasses.fields(self.config_cls)}
         unknown = set(d) - set(fields)
         if unknown:

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.config_schema import check_config
 from engine.families.base import Capabilities, ImageInput, ModelFamily, WSpace
 from engine.families.stylegan2 import StyleGAN2Model
 from engine.models.psp_encoder import PSP, PSPConfig
@@ -76,6 +77,7 @@ class PSPFamily(ModelFamily):
         )
 
     def config_from_dict(self, d: dict[str, Any]) -> PSPConfig:
+        check_config(PSPConfig, d)  # types and bounds before anything is built (engine.config_schema)
         fields = {f.name for f in dataclasses.fields(PSPConfig)}
         unknown = set(d) - fields
         if unknown:
