@@ -4,7 +4,6 @@ and a writer thread), as a stepwise job with progress and cancel."""
 
 from __future__ import annotations
 
-import math
 import os
 import queue
 import shutil
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.fileio import TEMP_MARK, atomic_output, output_error, output_mode
+from engine.limits import check_fps
 
 VIDEO_SUFFIXES = (".gif", ".mp4", ".webm")
 
@@ -58,8 +58,7 @@ def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24
     """
     import imageio.v2 as imageio
 
-    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
-        raise ValueError(f"fps must be a positive number, got {fps}")
+    fps = check_fps(fps)
     kind = output_kind(path)
     p = Path(path)
     if kind == "dir":
@@ -148,8 +147,7 @@ def export_job(
     output_kind(path)
     if count < 1:
         raise ValueError(f"need at least one frame, got {count}")
-    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
-        raise ValueError(f"fps must be a positive number, got {fps}")
+    fps = check_fps(fps)
     cancel = cancel or (lambda: False)
     q: queue.Queue = queue.Queue(maxsize=buffer)
     result: dict[str, object] = {}

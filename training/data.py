@@ -248,7 +248,7 @@ def _npz_labels(path: Path, labels: np.ndarray | None, names: tuple[str, ...], n
     limit = len(names) if names else MAX_CLASSES
     if top >= limit:
         what = f"the {len(names)} class names" if names else f"the limit of {MAX_CLASSES} classes"
-        raise DataError(f"{path}: label {top:g} is outside {what} (labels must be 0..{limit - 1})")
+        raise DataError(f"{path}: label {int(top)} is outside {what} (labels must be 0..{limit - 1})")
     return labels.astype(np.int64)
 
 

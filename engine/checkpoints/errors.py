@@ -12,4 +12,4 @@ class CheckpointError(FileError):
 
     def __init__(self, path: str | Path, reason: str) -> None:
         super().__init__(path, reason)
-        self.args = (f"{shown(Path(path).name)}: {reason}",)
+        self.args = (f"{shown(Path(path).name or str(path))}: {reason}",)

@@ -16,9 +16,10 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from engine.alloc_budget import AllocationBudget
 from engine.checkpoints.errors import CheckpointError
 from engine.checkpoints.safetensors_header import SafetensorsHeader, read_header
-from engine.errors import FileError
+from engine.errors import FileError, LimitError
 from engine.families import LoadedModel, UnknownFamilyError, get_family
 from engine.fileio import atomic_write, read_json_file
 from engine.limits import MAX_SIDECAR_BYTES
@@ -123,14 +124,20 @@ def check_description(path: str | Path, doc: Any) -> None:
         raise CheckpointError(path, "bad model description: 'classes' must be a list of names")
 
 
-def _check_tensors_fit(st_path: Path, family: Any, config: Any, header: SafetensorsHeader, name: str) -> None:
-    """Compare the module the config describes (built on the meta device: no memory) with the file's
-    tensors, so a config that promises more than the file holds is refused before the real build."""
+BUILD_SLACK_BYTES = 64 << 20
+"""Memory a module may take beyond twice its file's tensor bytes while it is built (buffers, temporaries)."""
+
+
+def _build_within(st_path: Path, family: Any, config: Any, header: SafetensorsHeader, name: str) -> Any:
+    """Build the module under a memory budget derived from the file (a description that promises far
+    more than the file holds stops at the budget), then compare its tensors with the file's."""
+    budget = AllocationBudget(2 * header.data_bytes + BUILD_SLACK_BYTES, f"the {name} model its description describes")
     try:
-        with torch.device("meta"):
-            expected = {k: tuple(v.shape) for k, v in family.build(config).state_dict().items()}
-    except (ValueError, TypeError, RuntimeError, NotImplementedError) as e:
-        raise CheckpointError(st_path, f"bad model description: {e}") from e
+        with budget:
+            module = family.build(config)
+    except LimitError as e:
+        raise CheckpointError(st_path, f"bad model description: {e}") from None
+    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     stored = {k: t.shape for k, t in header.tensors.items()}
     missing = sorted(set(expected) - set(stored))
     extra = sorted(set(stored) - set(expected))
@@ -145,14 +152,16 @@ def _check_tensors_fit(st_path: Path, family: Any, config: Any, header: Safetens
             k = wrong[0]
             parts.append(f"{len(wrong)} of another shape (e.g. {k}: {stored[k]} vs {expected[k]})")
         raise CheckpointError(st_path, f"tensors do not match the {name} config: {'; '.join(parts)}")
+    return module
 
 
 def load_native(path: str | Path, device: torch.device | str = "cpu") -> LoadedModel:
     """Load a native checkpoint; raises :class:`CheckpointError` naming the file and the reason.
 
     Everything is checked before memory is allocated for the model: the safetensors header (see
-    :mod:`engine.checkpoints.safetensors_header`), the description, the config's schema and the
-    shapes the config implies against the stored tensors."""
+    :mod:`engine.checkpoints.safetensors_header`), the description and the config's schema; the
+    module is then built within a memory budget derived from the file's size, and its tensor
+    shapes are compared with the stored ones before any tensor is read."""
     st_path, _ = _paths(path)
     if not os.path.lexists(st_path):
         raise CheckpointError(st_path, "file not found")
@@ -164,8 +173,7 @@ def load_native(path: str | Path, device: torch.device | str = "cpu") -> LoadedM
     except (KeyError, UnknownFamilyError, TypeError, ValueError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         raise CheckpointError(st_path, f"bad model description: {msg}") from e
-    _check_tensors_fit(st_path, family, config, header, doc["family"])
-    module = family.build(config)
+    module = _build_within(st_path, family, config, header, doc["family"])
     try:
         tensors: dict[str, torch.Tensor] = {}
         with safe_open(str(st_path), framework="pt", device="cpu") as f:
