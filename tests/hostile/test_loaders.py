@@ -39,10 +39,15 @@ def test_sidecar_with_a_million_mapping_layers_is_refused_before_building(tmp_pa
 
 
 def test_config_that_promises_more_than_the_file_holds_is_refused(tmp_path: Path, tiny: Path) -> None:
-    # Within every bound, but the file's tensors are those of the tiny model: caught on the meta device.
-    st = hf.native_with_description(tmp_path, tiny, {"config.resolution": 2048, "config.channels": [], "config.d_channels": []})
-    r = hf.probe(_load(st), LOAD)
+    # Within every bound, but the file's tensors are those of the tiny model.
+    change = {"config.resolution": 2048, "config.channels": [], "config.d_channels": []}
+    r = hf.probe(_load(hf.native_with_description(tmp_path, tiny, change)), LOAD)
     hf.assert_refused_cheaply(r, "model.safetensors", "tensors do not match the stylegan2 config")
+    # A config of ~2 billion parameters (each value within its bound) stops at the allocation budget.
+    huge = {**change, "config.resolution": 4096, "config.channel_max": 4096, "config.channel_base": 1 << 18}
+    huge.update({"config.z_dim": 4096, "config.w_dim": 4096})
+    r = hf.probe(_load(hf.native_with_description(tmp_path, tiny, huge)), LOAD)
+    hf.assert_refused_cheaply(r, "model.safetensors", "needs more than", "far more than its file holds")
 
 
 def test_stride0_tensor_in_a_tiny_torch_zip_is_refused(tmp_path: Path) -> None:
