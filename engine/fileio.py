@@ -153,15 +153,49 @@ def atomic_write(path: str | Path, write: Callable[[str], object]) -> Path:
     return Path(path)
 
 
+class _RecordingFile:
+    """A binary/text file whose failed writes are remembered: writers such as ``torch.save`` turn an
+    ``OSError`` from ``write`` into their own error ("inline_container.cc …"); :func:`atomic_open`
+    raises the remembered ``OSError`` instead (as an :class:`OutputError` naming the final file)."""
+
+    def __init__(self, raw: IO[Any]) -> None:
+        self._raw = raw
+        self.error: OSError | None = None
+
+    def write(self, data: Any) -> int:
+        try:
+            return self._raw.write(data)
+        except OSError as e:
+            self.error = e
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._raw.flush()
+        except OSError as e:
+            self.error = e
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path`` for writing; it replaces ``path`` when the block ends
-    without an exception (``mode`` is ``"wb"`` or ``"w"``)."""
+    without an exception (``mode`` is ``"wb"`` or ``"w"``). A write that failed inside a library that
+    hides the ``OSError`` (``torch.save``) is still reported as the ``OSError``."""
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open writes only ('wb' or 'w'), got {mode!r}")
-    with atomic_output(path) as tmp, open(tmp, mode, encoding=encoding if mode == "w" else None) as f:
-        yield f
-        f.flush()
+    with atomic_output(path) as tmp, open(tmp, mode, encoding=encoding if mode == "w" else None) as raw:
+        f = _RecordingFile(raw)
+        try:
+            yield f  # type: ignore[misc]
+            f.flush()
+        except BaseException as e:
+            if f.error is not None and not isinstance(e, OSError):
+                raise f.error from e
+            raise
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

@@ -4,9 +4,11 @@ and a writer thread), as a stepwise job with progress and cancel."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import OutputError
 from engine.fileio import TEMP_MARK, atomic_output, output_error, output_mode
 from engine.limits import check_fps
 
@@ -64,26 +67,95 @@ def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24
     if kind == "dir":
         return _write_folder(frames, p)
     if kind == "gif":
-        with atomic_output(p) as tmp, imageio.get_writer(tmp, mode="I", duration=1000.0 / fps, loop=0) as writer:
+        # imageio's writers close themselves only when their block ends without an exception;
+        # closing() makes sure they (and ffmpeg) are done before the temporary file is removed.
+        with (
+            atomic_output(p) as tmp,
+            contextlib.closing(imageio.get_writer(tmp, mode="I", duration=1000.0 / fps, loop=0)) as writer,
+        ):
             for f in frames:
                 f = _check(f)
                 writer.append_data(f[:, :, 0] if f.shape[2] == 1 else f)
         return [p]
-    codec = "libx264" if kind == "mp4" else "libvpx-vp9"
-    with (
-        atomic_output(p) as tmp,
-        imageio.get_writer(
-            tmp, fps=fps, codec=codec, quality=8, macro_block_size=2, ffmpeg_log_level="error"
-        ) as writer,
-    ):
+    with atomic_output(p) as tmp, contextlib.closing(_FfmpegWriter(tmp, p, fps, kind)) as writer:
         for f in frames:
             f = _check(f)
             if f.shape[2] == 1:
                 f = np.repeat(f, 3, axis=2)
             if f.shape[0] % 2 or f.shape[1] % 2:  # yuv420p needs even sides
                 f = upscale(f, 2)
-            writer.append_data(f)
+            writer.append(f)
+        writer.finish()
     return [p]
+
+
+_CODEC_ARGS = {
+    "mp4": ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", "10"],
+    "webm": ["-vcodec", "libvpx-vp9", "-pix_fmt", "yuv420p", "-qscale:v", "6"],
+}
+
+
+class _FfmpegWriter:
+    """Frames piped into ffmpeg (the binary imageio-ffmpeg ships), with its messages captured and its
+    exit status checked: a failed encode (a full disk) raises :class:`OutputError` naming the final
+    file and ffmpeg's reason instead of leaving a truncated video; :meth:`close` without
+    :meth:`finish` (a cancel, an error) kills ffmpeg at once."""
+
+    def __init__(self, tmp: Path, final: Path, fps: float, kind: str) -> None:
+        self.tmp, self.final, self.fps, self.kind = tmp, final, fps, kind
+        self.proc: subprocess.Popen | None = None
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        self.size: tuple[int, int] | None = None
+
+    def _start(self, h: int, w: int) -> None:
+        import imageio_ffmpeg
+
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-f", "rawvideo", "-vcodec", "rawvideo"]
+        cmd += ["-s", f"{w}x{h}", "-pix_fmt", "rgb24", "-r", f"{self.fps:g}", "-i", "-", "-an"]
+        cmd += _CODEC_ARGS[self.kind] + ["-v", "error", str(self.tmp)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.size = (h, w)
+
+    def _failure(self) -> OutputError:
+        assert self.proc is not None
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        self.proc.wait()
+        self.log.seek(0)
+        lines = [ln.strip() for ln in self.log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        reason = lines[-1] if lines else f"exit status {self.proc.returncode}"
+        return OutputError(self.final, f"cannot write (video encoder: {reason[:200]})")
+
+    def append(self, frame: np.ndarray) -> None:
+        h, w = frame.shape[:2]
+        if self.proc is None:
+            self._start(h, w)
+        elif (h, w) != self.size:
+            raise ValueError(f"all frames must have one size; got {w}×{h} after {self.size[1]}×{self.size[0]}")
+        try:
+            self.proc.stdin.write(np.ascontiguousarray(frame).tobytes())  # type: ignore[union-attr]
+        except (BrokenPipeError, OSError):
+            raise self._failure() from None
+
+    def finish(self) -> None:
+        """All frames are in: let ffmpeg write the file, and raise if it failed."""
+        if self.proc is None:
+            raise ValueError("no frames to write")
+        try:
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        except OSError:
+            raise self._failure() from None
+        if self.proc.wait() != 0:
+            raise self._failure()
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc is not None and self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        self.log.close()
 
 
 def _write_folder(frames: Iterable[np.ndarray], folder: Path) -> list[Path]:
