@@ -14,14 +14,14 @@ from typing import Any
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
 from engine.alloc_budget import AllocationBudget
 from engine.checkpoints.errors import CheckpointError
 from engine.checkpoints.safetensors_header import SafetensorsHeader, read_header
 from engine.errors import FileError, LimitError
 from engine.families import LoadedModel, UnknownFamilyError, get_family
-from engine.fileio import atomic_write, read_json_file
+from engine.fileio import atomic_write_bytes, atomic_write_text, read_json_file
 from engine.limits import MAX_SIDECAR_BYTES
 
 FORMAT = "latentlab"
@@ -71,8 +71,9 @@ def save_native(
     doc = describe(model, provenance, metrics)
     text = json.dumps(doc, indent=2, sort_keys=False)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.module.state_dict().items()}
-    atomic_write(st_path, lambda tmp: save_file(tensors, tmp, metadata={FORMAT: text}))
-    atomic_write(json_path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
+    # Serialised in memory, then written by Python: a full disk is an OSError naming the file.
+    atomic_write_bytes(st_path, save(tensors, metadata={FORMAT: text}))
+    atomic_write_text(json_path, text + "\n")
     return st_path
 
 

@@ -193,7 +193,7 @@ def _scan_zip(f: IO[bytes], size: int) -> None:
     try:
         zf = zipfile.ZipFile(f)
     except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise ScanError(f"not a readable zip archive ({e})") from e
+        raise ScanError(f"file is truncated or corrupt (not a readable zip archive: {e})") from e
     with zf:
         infos = zf.infolist()
         total = 0

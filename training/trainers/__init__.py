@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from engine.config_schema import check_dataclass_values
 from training.trainers.base import Trainer
 
 TRAINABLE = ("stylegan2", "stylegan", "pggan", "gan", "dcgan", "vae", "pix2pix", "cyclegan", "stargan", "psp")
@@ -80,4 +81,5 @@ def _dataclass_from(cls: type, d: dict[str, Any]) -> Any:
     unknown = set(d) - names
     if unknown:
         raise ValueError(f"unknown hyper-parameters: {sorted(unknown)} (known: {sorted(names)})")
+    check_dataclass_values(cls, d, "hparams")  # types and finite numbers: {"lr": "abc"} is one line
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
