@@ -41,10 +41,8 @@ def open_image(path: str | Path) -> Iterator[Image.Image]:
         raise DataError(e.reason, p) from None
     try:
         im = Image.open(p)
-    except Image.DecompressionBombError as e:
-        raise DataError(
-            f"image is too large ({e.__class__.__name__}); the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels", p
-        ) from None
+    except Image.DecompressionBombError:  # PIL's own check (at twice the limit) came first
+        raise DataError(f"image exceeds the limit of {MAX_IMAGE_PIXELS // 1_000_000} megapixels", p) from None
     except _OPEN_ERRORS as e:
         raise DataError(f"not a readable image ({e.__class__.__name__})", p) from None
     with im:
@@ -86,7 +84,7 @@ def read_image(path: str | Path, max_side: int | None = None) -> Image.Image:
             if out is im:
                 out = im.copy()
         except Image.DecompressionBombError:
-            raise DataError(f"image is too large; the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels", p) from None
+            raise DataError(f"image exceeds the limit of {MAX_IMAGE_PIXELS // 1_000_000} megapixels", p) from None
         except _OPEN_ERRORS + (MemoryError,) as e:
             raise DataError(f"not a readable image ({e.__class__.__name__})", p) from None
     if max_side is not None and max(out.size) > max_side:

@@ -31,7 +31,8 @@ import json, os, re, resource, sys, traceback
 {setup}
 
 def _status(key):
-    m = re.search(key + r":\s+(\d+)", open("/proc/self/status").read())
+    with open("/proc/self/status") as f:
+        m = re.search(key + r":\s+(\d+)", f.read())
     return int(m.group(1)) if m else 0
 
 try:
