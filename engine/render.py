@@ -250,3 +250,20 @@ def render_frame(
 
         img, act = capture(model, req.feature_layer, lambda: render_tensor(model, req, cache))
         return to_uint8(img)[0], feature_image(act, req.feature_channel, float(req.feature_scale))
+
+
+def render_frame_checked(
+    model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None
+) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """:func:`render_frame` plus whether the image was finite before its uint8 conversion (NaN/inf
+    weights or settings render black; see :mod:`engine.finite`)."""
+    from engine.finite import all_finite
+
+    with torch.inference_mode():
+        if req.feature_layer is None:
+            img = render_tensor(model, req, cache)
+            return to_uint8(img)[0], None, all_finite(img)
+        from engine.features import capture, feature_image
+
+        img, act = capture(model, req.feature_layer, lambda: render_tensor(model, req, cache))
+        return to_uint8(img)[0], feature_image(act, req.feature_channel, float(req.feature_scale)), all_finite(img)
