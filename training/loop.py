@@ -81,7 +81,7 @@ def check_train_options(opts: TrainOptions) -> None:
         limits.check_resolution(opts.resolution, "--resolution")
         limits.check_int(opts.channels, "--channels", 1, limits.MAX_IMAGE_CHANNELS)
         limits.check_int(opts.batch, "--batch", 1, MAX_BATCH)
-        limits.check_int(opts.max_steps, "--max-steps", 1, MAX_STEPS)
+        limits.check_int(opts.max_steps, "--max-steps", 0, MAX_STEPS)
         limits.check_int(opts.checkpoint_every, "--checkpoint-every", 0, MAX_STEPS)
         limits.check_int(opts.sample_every, "--sample-every", 0, MAX_STEPS)
         limits.check_int(opts.log_every, "--log-every", 1, MAX_STEPS)

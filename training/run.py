@@ -11,6 +11,8 @@ from pathlib import Path
 
 import torch
 
+from engine.errors import FileError
+from engine.fileio import read_json_file
 from training.control import RunControl, fd_lines
 from training.data import DataError
 from training.events import EventWriter
@@ -73,7 +75,12 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
         run_json = Path(args.resume) / "run.json"
         if not run_json.exists():
             raise DataError(f"cannot resume: {run_json} not found")
-        base = json.loads(run_json.read_text())
+        try:
+            base = read_json_file(run_json, what="run settings")
+        except FileError as e:
+            raise DataError(f"cannot resume: {e}") from None
+        if not isinstance(base, dict):
+            raise DataError(f"cannot resume: {run_json}: run settings are not a JSON object")
         base["out"] = args.resume
     elif args.preset:
         pr = get_preset(args.preset)

@@ -153,6 +153,24 @@ def test_a_folder_or_fifo_at_the_output_path_is_never_replaced(tmp_path: Path) -
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
+def test_sigterm_inside_sigterm_as_exit_leaves_no_temp_file(tmp_path: Path) -> None:
+    old = tmp_path / "walk.mp4"
+    old.write_bytes(OLD)
+    script = "from engine.signals import sigterm_as_exit\nwith sigterm_as_exit():\n" + "".join(
+        f"    {line}\n" for line in _EXPORT.strip().splitlines()
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(old)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode == 143
+    assert old.read_bytes() == OLD
+    _no_temp_files(tmp_path)
+
+
 # --- finding 3: kill -9, SIGTERM and a full disk leave no partial file under the final name --------
 _EXPORT = """
 import sys, time, numpy as np

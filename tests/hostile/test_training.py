@@ -218,7 +218,7 @@ def test_resume_with_no_readable_checkpoint_is_one_line(tmp_path: Path, tiny_npz
     ("args", "needle"),
     [
         (["--batch", "0"], "--batch must be in 1..65536, got 0"),
-        (["--max-steps", "-1"], "--max-steps must be in 1.."),
+        (["--max-steps", "-1"], "--max-steps must be in 0.."),
         (["--resolution", "1048576"], "--resolution must be a power of two from 4 to 4096, got 1048576"),
         (["--hparams", '{"lr": "abc"}'], "hparams.lr must be a number, got 'abc'"),
         (["--hparams", '{"lr": NaN}'], "hparams.lr must be a finite number"),
