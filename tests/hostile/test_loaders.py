@@ -148,7 +148,7 @@ def test_fifo_named_safetensors_is_refused_without_blocking(tmp_path: Path) -> N
     hf.assert_refused_cheaply(r, "x.safetensors", "named pipe")
 
 
-@pytest.mark.parametrize("name", ["x.pt", "x.json", "x.npz", "x.png", "x.latentlab.json"])
+@pytest.mark.parametrize("name", ["x.pt", "x.json", "x.npz", "x.png", "x.latentlab.json", "keys.npz"])
 def test_fifo_is_refused_by_every_reader(tmp_path: Path, name: str) -> None:
     p = hf.fifo(tmp_path / name)
     code = {
@@ -157,10 +157,11 @@ def test_fifo_is_refused_by_every_reader(tmp_path: Path, name: str) -> None:
         "x.npz": f"load_latent({str(p)!r})",
         "x.png": f"read_image({str(p)!r})",
         "x.latentlab.json": f"load_project({str(p)!r})",
+        "keys.npz": f"load_keyframes({str(p)!r})",
     }[name]
     setup = (
         LOAD + "from engine.latent.invert import load_latent\nfrom engine.images import read_image\n"
-        "from engine.latent.gallery import load_project\n"
+        "from engine.latent.gallery import load_project\nfrom engine.latent.keyframe_files import load_keyframes\n"
     )
     r = hf.probe(code, setup, timeout=30)
     hf.assert_refused_cheaply(r, "named pipe")
