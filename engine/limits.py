@@ -74,7 +74,7 @@ MAX_SEEDS = 1_000_000
 """Images of one ``generate`` run."""
 MAX_OUTPUT_SIDE = 16384
 """Width or height of an output frame or grid, in pixels."""
-MAX_OUTPUT_FRAME_BYTES = 1 << 30
+MAX_OUTPUT_FRAME_BYTES = 512 << 20
 """Bytes of one output frame or grid (uint8, before encoding)."""
 MAX_FPS = 1000.0
 MIN_FPS = 0.01
