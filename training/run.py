@@ -18,6 +18,7 @@ from training.data import DataError
 from training.events import EventWriter
 from training.loop import TrainingError, TrainOptions, run
 from training.presets import PRESETS, get_preset
+from training.run_lock import RunLock
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -188,7 +189,8 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
                 raise DataError("the classifier trainer does not resume; start it again (it takes minutes)")
             from training.classifier import run as run_classifier
 
-            run_classifier(opts, ev)
+            with RunLock(opts.out):  # one process per run folder, as for the other families
+                run_classifier(opts, ev)
         else:
             control = RunControl()
             if args.control == "stdin":
