@@ -351,6 +351,8 @@ class RenderResult:
     features: np.ndarray | None = None
     error: str | None = None
     render_ms: float = 0.0
+    finite: bool = True
+    """False when the model produced NaN/inf values (the frame shows them black): warn the user."""
 
     @property
     def ok(self) -> bool:

@@ -1,25 +1,95 @@
-"""Reading image files and fitting them to a model's input: square crop, size, channels, [-1, 1]."""
+"""Reading image files and fitting them to a model's input: square crop, size, channels, [-1, 1].
+
+Every image LatentLab reads goes through :func:`open_image` / :func:`read_image`: the file type and
+the pixel count (from the header) are checked before anything is decoded, EXIF orientation is
+applied, and the mode is normalised. A bad file raises :class:`~engine.errors.DataError` naming it;
+folder jobs and datasets skip and count such files.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from engine.errors import DataError, FileError, LimitError
+from engine.limits import MAX_IMAGE_PIXELS, check_image_size, check_regular_file
+
+# LatentLab checks every image's pixel count itself (open_image, before decoding) and says so in one
+# line; PIL's own bomb check is aligned with that limit and its warning is not printed.
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+_OPEN_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 
-def read_image(path: str | Path) -> Image.Image:
-    """Open an image file fully (raises ValueError with a one-line reason when it is not one)."""
+@contextlib.contextmanager
+def open_image(path: str | Path) -> Iterator[Image.Image]:
+    """Open an image lazily (its header only) after refusing what must not be decoded: anything but a
+    regular file (folders, FIFOs, devices), a file that is not an image, and an image of more than
+    :data:`engine.limits.MAX_IMAGE_PIXELS` pixels. Raises :class:`~engine.errors.DataError` naming the
+    file; decode errors inside the block are the caller's (see :func:`read_image`)."""
     p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"'{p.name}' is not a file")
     try:
-        with Image.open(p) as im:
+        check_regular_file(p, what="image file")
+    except FileError as e:
+        raise DataError(e.reason, p) from None
+    try:
+        im = Image.open(p)
+    except Image.DecompressionBombError:  # PIL's own check (at twice the limit) came first
+        raise DataError(f"image exceeds the limit of {MAX_IMAGE_PIXELS // 1_000_000} megapixels", p) from None
+    except _OPEN_ERRORS as e:
+        raise DataError(f"not a readable image ({e.__class__.__name__})", p) from None
+    with im:
+        try:
+            check_image_size(*im.size)
+        except LimitError as e:
+            raise DataError(str(e), p) from None
+        yield im
+
+
+def normalize_mode(image: Image.Image) -> Image.Image:
+    """Any PIL mode → ``L``, ``LA``, ``RGB`` or ``RGBA`` (16-bit and float scaled, CMYK/YCbCr/LAB →
+    RGB, palette → RGBA or RGB, 1-bit → L)."""
+    im = to_8bit(image)
+    if im.mode in ("L", "LA", "RGB", "RGBA"):
+        return im
+    if im.mode in ("P", "PA"):
+        return im.convert("RGBA" if "transparency" in im.info or im.mode == "PA" else "RGB")
+    if im.mode in ("La", "RGBa"):
+        return im.convert("RGBA")
+    if im.mode == "1":
+        return im.convert("L")
+    return im.convert("RGB")
+
+
+def read_image(path: str | Path, max_side: int | None = None) -> Image.Image:
+    """Read an image file fully: checked and opened by :func:`open_image`, decoded, turned upright by
+    its EXIF orientation, its mode normalised (:func:`normalize_mode`), and, with ``max_side``,
+    shrunk so that neither side exceeds it (JPEGs are decoded at a reduced scale directly). Raises
+    :class:`~engine.errors.DataError` (a ``ValueError``) with a one-line reason naming the file."""
+    p = Path(path)
+    with open_image(p) as im:
+        try:
+            if max_side is not None and im.format == "JPEG":
+                im.draft("RGB" if im.mode not in ("L", "1") else "L", (max_side, max_side))
             im.load()
-            return im.copy()
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
-        raise ValueError(f"'{p.name}' is not a readable image ({e.__class__.__name__})") from e
+            out = ImageOps.exif_transpose(im)
+            out = normalize_mode(out)
+            if out is im:
+                out = im.copy()
+        except Image.DecompressionBombError:
+            raise DataError(f"image exceeds the limit of {MAX_IMAGE_PIXELS // 1_000_000} megapixels", p) from None
+        except _OPEN_ERRORS + (MemoryError,) as e:
+            raise DataError(f"not a readable image ({e.__class__.__name__})", p) from None
+    if max_side is not None and max(out.size) > max_side:
+        out.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return out
 
 
 FITS = ("crop", "pad")

@@ -254,11 +254,23 @@ def render_frame(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The uint8 HWC frame for ``req`` and, when it names a ``feature_layer``, that layer's
     activations as a uint8 HW1 image (the hook exists only during this call)."""
+    image, features, _finite = render_frame_checked(model, req, cache)
+    return image, features
+
+
+def render_frame_checked(
+    model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None
+) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """:func:`render_frame` plus whether the image was finite before its uint8 conversion (NaN/inf
+    weights or settings render black; see :mod:`engine.finite`)."""
+    from engine.finite import all_finite
+
     view = req.view
     with torch.inference_mode():
         if view.feature_layer is None:
-            return to_uint8(render_tensor(model, req, cache))[0], None
+            img = render_tensor(model, req, cache)
+            return to_uint8(img)[0], None, all_finite(img)
         from engine.features import capture, feature_image
 
         img, act = capture(model, view.feature_layer, lambda: render_tensor(model, req, cache))
-        return to_uint8(img)[0], feature_image(act, view.feature_channel, float(view.feature_scale))
+        return to_uint8(img)[0], feature_image(act, view.feature_channel, float(view.feature_scale)), all_finite(img)

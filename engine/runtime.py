@@ -39,7 +39,7 @@ from engine.api import (
 )
 from engine.device import choose_device, configure_cpu_threads, policy_for
 from engine.families import Capabilities, LoadedModel
-from engine.render import LRUCache, render_frame
+from engine.render import LRUCache, render_frame_checked
 
 log = logging.getLogger(__name__)
 
@@ -301,9 +301,9 @@ class Engine:
                 else contextlib.nullcontext()
             )
             with autocast:
-                image, features = render_frame(model, req, self._caches.get(req.model_id))
+                image, features, finite = render_frame_checked(model, req, self._caches.get(req.model_id))
             ms = (time.perf_counter() - t0) * 1000
-            result = RenderResult(req, gen, image=image, features=features, render_ms=ms)
+            result = RenderResult(req, gen, image=image, features=features, render_ms=ms, finite=finite)
         except Exception as e:  # errors are values
             log.error("render failed for %s:\n%s", req, traceback.format_exc())
             result = RenderResult(req, gen, error=_describe(e), render_ms=(time.perf_counter() - t0) * 1000)

@@ -110,12 +110,14 @@ def translate_array(
 
 
 def collect_inputs(items: Sequence[str | Path]) -> list[Path]:
-    """Files as given, and every non-hidden file inside given folders (sorted, not recursive)."""
+    """Files as given, and every non-hidden entry inside given folders that is not a folder (sorted,
+    not recursive). FIFOs and devices are listed too, so that :func:`translate_files` reports them as
+    skipped (the image reader refuses them without opening them)."""
     out: list[Path] = []
     for it in items:
         p = Path(it).expanduser()
         if p.is_dir():
-            out += sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
+            out += sorted(f for f in p.iterdir() if not f.is_dir() and not f.name.startswith("."))
         else:
             out.append(p)
     return out
@@ -166,7 +168,9 @@ def translate_files(
 ) -> Iterator[FileResult]:
     """Translate each file into ``out_dir`` (created); yields one :class:`FileResult` per input.
 
-    Bad files (not images, unreadable) yield a result with ``error`` and the batch continues.
+    Bad files (not images, unreadable, too many pixels, FIFOs, devices) yield a result with
+    ``error`` (one line naming the file and the reason) and the batch continues; see
+    :func:`summarize` for the count.
     """
     direction, target = check_request(model, direction, target)
     out = Path(out_dir).expanduser()
@@ -184,3 +188,27 @@ def translate_files(
         im = Image.fromarray(y[:, :, 0] if y.shape[2] == 1 else y)
         atomic_write(dst, lambda tmp, im=im: im.save(tmp, format="PNG"))
         yield FileResult(i, n, src, dst)
+
+
+@dataclass(frozen=True)
+class FolderSummary:
+    """The outcome of a folder job: files translated, and ``(file, reason)`` for each skipped one."""
+
+    translated: int
+    skipped: tuple[tuple[Path, str], ...]
+
+    @property
+    def total(self) -> int:
+        return self.translated + len(self.skipped)
+
+    def line(self) -> str:
+        """One summary line, e.g. ``translated 17 of 20 files; skipped 3 (see above)``."""
+        if not self.skipped:
+            return f"translated {self.translated} of {self.total} files"
+        return f"translated {self.translated} of {self.total} files; skipped {len(self.skipped)}"
+
+
+def summarize(results: Sequence[FileResult]) -> FolderSummary:
+    """Count the results of :func:`translate_files`."""
+    done = sum(1 for r in results if r.output is not None)
+    return FolderSummary(done, tuple((r.source, r.error or "") for r in results if r.output is None))

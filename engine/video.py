@@ -4,13 +4,21 @@ and a writer thread), as a stepwise job with progress and cancel."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import shutil
+import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+
+from engine.errors import OutputError
+from engine.fileio import TEMP_MARK, atomic_output, output_error, output_mode
+from engine.limits import check_fps
 
 VIDEO_SUFFIXES = (".gif", ".mp4", ".webm")
 
@@ -44,41 +52,153 @@ def upscale(frame: np.ndarray, factor: int) -> np.ndarray:
 def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24.0) -> list[Path]:
     """Write uint8 HWC frames to ``path`` (see :func:`output_kind`); returns the files written.
 
-    Frames are consumed one at a time (the writer never holds the whole sequence, except for GIF).
+    Frames are consumed one at a time (the writer never holds the whole sequence, except for GIF,
+    whose encoder needs them all). Every file goes to a temporary name first (see
+    :mod:`engine.fileio`) and is renamed into place only when the last frame is written: if ``frames``
+    raises (a failed render, a cancel), or the writer fails (a full disk), nothing at ``path`` is
+    touched and no partial file is left under the final name. A folder's frames are written into a
+    hidden temporary folder inside it and moved into place at the end.
     """
     import imageio.v2 as imageio
 
-    if fps <= 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+    fps = check_fps(fps)
     kind = output_kind(path)
     p = Path(path)
     if kind == "dir":
-        p.mkdir(parents=True, exist_ok=True)
-        written = []
-        for i, f in enumerate(frames):
-            f = _check(f)
-            out = p / f"frame_{i:05d}.png"
-            imageio.imwrite(out, f[:, :, 0] if f.shape[2] == 1 else f)
-            written.append(out)
-        return written
-    p.parent.mkdir(parents=True, exist_ok=True)
+        return _write_folder(frames, p)
     if kind == "gif":
-        seq = [(_check(f)[:, :, 0] if f.shape[2] == 1 else f) for f in frames]
-        imageio.mimsave(p, seq, duration=1000.0 / fps, loop=0)
+        # imageio's writers close themselves only when their block ends without an exception;
+        # closing() makes sure they (and ffmpeg) are done before the temporary file is removed.
+        with (
+            atomic_output(p) as tmp,
+            contextlib.closing(imageio.get_writer(tmp, mode="I", duration=1000.0 / fps, loop=0)) as writer,
+        ):
+            for f in frames:
+                f = _check(f)
+                writer.append_data(f[:, :, 0] if f.shape[2] == 1 else f)
         return [p]
-    codec = "libx264" if kind == "mp4" else "libvpx-vp9"
-    with imageio.get_writer(p, fps=fps, codec=codec, quality=8, macro_block_size=2) as writer:
+    with atomic_output(p) as tmp, contextlib.closing(_FfmpegWriter(tmp, p, fps, kind)) as writer:
         for f in frames:
             f = _check(f)
             if f.shape[2] == 1:
                 f = np.repeat(f, 3, axis=2)
             if f.shape[0] % 2 or f.shape[1] % 2:  # yuv420p needs even sides
                 f = upscale(f, 2)
-            writer.append_data(f)
+            writer.append(f)
+        writer.finish()
     return [p]
 
 
+_CODEC_ARGS = {
+    "mp4": ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", "10"],
+    "webm": ["-vcodec", "libvpx-vp9", "-pix_fmt", "yuv420p", "-qscale:v", "6"],
+}
+
+
+class _FfmpegWriter:
+    """Frames piped into ffmpeg (the binary imageio-ffmpeg ships), with its messages captured and its
+    exit status checked: a failed encode (a full disk) raises :class:`OutputError` naming the final
+    file and ffmpeg's reason instead of leaving a truncated video; :meth:`close` without
+    :meth:`finish` (a cancel, an error) kills ffmpeg at once."""
+
+    def __init__(self, tmp: Path, final: Path, fps: float, kind: str) -> None:
+        self.tmp, self.final, self.fps, self.kind = tmp, final, fps, kind
+        self.proc: subprocess.Popen | None = None
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        self.size: tuple[int, int] | None = None
+
+    def _start(self, h: int, w: int) -> None:
+        import imageio_ffmpeg
+
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-f", "rawvideo", "-vcodec", "rawvideo"]
+        cmd += ["-s", f"{w}x{h}", "-pix_fmt", "rgb24", "-r", f"{self.fps:g}", "-i", "-", "-an"]
+        cmd += _CODEC_ARGS[self.kind] + ["-v", "error", str(self.tmp)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.size = (h, w)
+
+    def _failure(self) -> OutputError:
+        assert self.proc is not None
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        self.proc.wait()
+        self.log.seek(0)
+        lines = [ln.strip() for ln in self.log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        reason = lines[-1] if lines else f"exit status {self.proc.returncode}"
+        return OutputError(self.final, f"cannot write (video encoder: {reason[:200]})")
+
+    def append(self, frame: np.ndarray) -> None:
+        h, w = frame.shape[:2]
+        if self.proc is None:
+            self._start(h, w)
+        elif (h, w) != self.size:
+            raise ValueError(f"all frames must have one size; got {w}×{h} after {self.size[1]}×{self.size[0]}")
+        try:
+            self.proc.stdin.write(np.ascontiguousarray(frame).tobytes())  # type: ignore[union-attr]
+        except (BrokenPipeError, OSError):
+            raise self._failure() from None
+
+    def finish(self) -> None:
+        """All frames are in: let ffmpeg write the file, and raise if it failed."""
+        if self.proc is None:
+            raise ValueError("no frames to write")
+        try:
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        except OSError:
+            raise self._failure() from None
+        if self.proc.wait() != 0:
+            raise self._failure()
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc is not None and self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        self.log.close()
+
+
+def _write_folder(frames: Iterable[np.ndarray], folder: Path) -> list[Path]:
+    """``frame_00000.png`` … into ``folder``: written into a hidden temporary folder inside it, then
+    each moved into place once all are written (a cancel or failure leaves ``folder`` as it was)."""
+    import imageio.v2 as imageio
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder, prefix=".frames.", suffix=TEMP_MARK))
+    except OSError as e:
+        raise output_error(folder, e) from e
+    try:
+        names = []
+        for i, f in enumerate(frames):
+            f = _check(f)
+            name = f"frame_{i:05d}.png"
+            imageio.imwrite(staging / name, f[:, :, 0] if f.shape[2] == 1 else f, format="PNG")
+            names.append(name)
+        mode = output_mode(folder / "frame_00000.png")
+        for name in names:
+            os.chmod(staging / name, mode)
+            os.replace(staging / name, folder / name)
+    except OSError as e:
+        raise output_error(folder, e) from e
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [folder / n for n in names]
+
+
+class ExportCancelled(RuntimeError):
+    """The export was cancelled; nothing at the output path was changed."""
+
+    def __init__(self) -> None:
+        super().__init__("export cancelled")
+
+
+class _Abort(Exception):
+    """Raised inside the writer to stop it without finishing the file."""
+
+
 _END = object()
+_ABORT = object()
 
 
 def export_job(
@@ -94,10 +214,12 @@ def export_job(
     caller's thread — the engine thread, which owns the model) and hands it to a writer thread
     through a bounded queue, so encoding overlaps rendering. Yields ``(done, count, message)``;
     returns the files written. Cancelling (``cancel()`` true, or closing the generator) stops both
-    and removes a partly written video file."""
+    and raises :class:`ExportCancelled`; the partly written temporary file is removed, and a file
+    that was already at ``path`` is left untouched."""
     output_kind(path)
     if count < 1:
         raise ValueError(f"need at least one frame, got {count}")
+    fps = check_fps(fps)
     cancel = cancel or (lambda: False)
     q: queue.Queue = queue.Queue(maxsize=buffer)
     result: dict[str, object] = {}
@@ -107,18 +229,23 @@ def export_job(
     def consume() -> Iterator[np.ndarray]:
         while True:
             item = q.get()
-            if item is _END:
+            if item is _END or item is _ABORT:
                 ended.set()
+                if item is _ABORT:
+                    raise _Abort
                 return
             yield item
 
     def writer() -> None:
         try:
             result["files"] = write_frames(consume(), path, fps)
+        except _Abort:
+            pass
         except BaseException as e:  # reported to the producer
             result["error"] = e
             while not ended.is_set():  # drain until the end marker, so the producer never blocks
-                if q.get() is _END:
+                item = q.get()
+                if item is _END or item is _ABORT:
                     ended.set()
 
     thread = threading.Thread(target=writer, name="latentlab-video-writer", daemon=True)
@@ -136,14 +263,16 @@ def export_job(
             yield done, count, f"frame {done}/{count}"
             if done >= count:
                 break
-        finished = done >= count and not cancel()
+        finished = done >= count and not cancel() and "error" not in result
     finally:
-        q.put(_END)
+        # The writer finishes the file only on _END; on _ABORT (cancel, error, fewer frames, the
+        # generator closed) it drops its temporary file and the output path is left as it was.
+        q.put(_END if finished else _ABORT)
         thread.join()
-        if not finished and output_kind(path) != "dir":
-            Path(path).unlink(missing_ok=True)
     if "error" in result:
         raise result["error"]  # type: ignore[misc]
     if not finished:
-        raise RuntimeError("export cancelled")
+        if done < count and not cancel():
+            raise RuntimeError(f"export stopped: the frames ended after {done} of {count}")
+        raise ExportCancelled()
     return result["files"]  # type: ignore[return-value]

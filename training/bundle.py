@@ -17,6 +17,7 @@ import torch
 
 from engine import zoo
 from engine.checkpoints.native import load_native, read_description
+from engine.fileio import atomic_write, atomic_write_text
 from training.data import open_dataset
 from training.loop import save_grid
 from training.quality import sample_quality
@@ -147,7 +148,7 @@ def bundle(
     shutil.copyfile(src, dst)
     doc["name"] = name
     doc["description"] = description or doc.get("description", "")
-    dst.with_suffix(".json").write_text(json.dumps(doc, indent=2) + "\n")
+    atomic_write_text(dst.with_suffix(".json"), json.dumps(doc, indent=2) + "\n")
     model = load_native(dst)
     extra: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
@@ -210,7 +211,7 @@ def bundle(
     manifest.setdefault("models", {})[name] = entry
     if default or "default" not in manifest:
         manifest["default"] = name
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
     return entry
 
 
@@ -234,7 +235,8 @@ def _translation_samples(model: Any, run: dict[str, Any], assets: Path, name: st
         for i, x in enumerate(((batch.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)):
             path = assets / "samples" / f"{name}-input{side}-{i}.png"
             a = x.permute(1, 2, 0).numpy()
-            Image.fromarray(a[:, :, 0] if a.shape[2] == 1 else a).save(path)
+            im = Image.fromarray(a[:, :, 0] if a.shape[2] == 1 else a)
+            atomic_write(path, lambda tmp, im=im: im.save(tmp, format="PNG"))
             written.append(str(path.relative_to(assets)))
     quality = translation_quality(model, data)
     if str(run["data"]).startswith("fmnist:"):
@@ -261,7 +263,7 @@ def remeasure(name: str) -> dict[str, Any]:
     metrics = measure(load_native(assets / entry["path"]), entry["data"], ppl_n=ppl_n)
     metrics["command"] = metrics["command"].format(name=name)
     entry["metrics"] = metrics
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
     return metrics
 
 

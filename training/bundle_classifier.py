@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import zoo
+from engine.fileio import atomic_write_text
 from engine.metrics.classifier import load_classifier
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def bundle_classifier(
     manifest_path = assets / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
     manifest.setdefault("feature_networks", {})[name] = entry
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
     return entry
 
 

@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 
 from engine.device import choose_device, configure_cpu_threads
+from engine.fileio import atomic_write_text
 from engine.metrics.classifier import FEATURE_LAYER, Classifier, ClassifierConfig, calibrate_features, save_classifier
-from training.data import ImageDataset, open_dataset
+from training.data import DataError, ImageDataset, open_dataset
 from training.events import EventWriter
 from training.loop import TrainOptions
 from training.trainers.base import TrainerSpec
@@ -122,6 +123,8 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
     if test is None and hp.holdout > 0:
         train, test = split_holdout(train, float(hp.holdout), opts.seed)
         eval_spec = f"{opts.data}: {hp.holdout:.0%} of each class held out (seed {opts.seed})"
+    if opts.max_steps < 1:
+        raise DataError("--max-steps must be at least 1 for the classifier")
     cfg = ClassifierConfig.from_dict(
         {
             **opts.model,
@@ -137,7 +140,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
         opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, opts.max_steps) / opts.max_steps))
     )
     ev.also_to(str(run_dir / "events.jsonl"))
-    (run_dir / "run.json").write_text(json.dumps(dataclasses.asdict(opts), indent=2) + "\n")
+    atomic_write_text(run_dir / "run.json", json.dumps(dataclasses.asdict(opts), indent=2) + "\n")
     steps_per_epoch = math.ceil(len(train) / opts.batch)
     ev.emit(
         "start",

@@ -14,17 +14,16 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from engine import zoo
-from engine.errors import LatentLabError
+from engine.errors import DataError
+from engine.images import read_image
+from engine.limits import MAX_CLASSES
+from engine.npz import check_npz, read_npz
 from training import fashion_mnist, zip_data
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 DEMO_DATASETS = {"emoji": "emoji64.npz"}
-
-
-class DataError(LatentLabError, ValueError):
-    """The training data cannot be used (missing, empty, wrong)."""
 
 
 @dataclass(frozen=True)
@@ -36,25 +35,28 @@ class DataSummary:
     channels: int
     skipped_files: tuple[str, ...] = ()
     """Names of the unreadable files (the first 100)."""
+    skipped_reasons: tuple[str, ...] = ()
+    """Why each of ``skipped_files`` was skipped (same order)."""
 
 
 def load_image(path: Path, resolution: int, channels: int) -> np.ndarray:
-    """Read one image, convert to RGB/L, resize the short side to ``resolution`` and centre-crop."""
-    with Image.open(path) as im:
-        im.load()
-        if im.mode in ("RGBA", "LA", "P") and channels == 3:
-            im = im.convert("RGBA")
-            bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
-            bg.alpha_composite(im)
-            im = bg
-        im = im.convert("RGB" if channels == 3 else "L")
-        w, h = im.size
-        s = resolution / min(w, h)
-        nw, nh = max(resolution, round(w * s)), max(resolution, round(h * s))
-        im = im.resize((nw, nh), Image.Resampling.LANCZOS)
-        left, top = (nw - resolution) // 2, (nh - resolution) // 2
-        im = im.crop((left, top, left + resolution, top + resolution))
-        arr = np.asarray(im, dtype=np.uint8)
+    """Read one image (checked, upright, any mode: :func:`engine.images.read_image`), convert to
+    RGB/L, resize the short side to ``resolution`` and centre-crop. Raises :class:`DataError` naming
+    a file that is not a usable image."""
+    im = read_image(path)
+    if im.mode in ("RGBA", "LA") and channels == 3:
+        im = im.convert("RGBA")
+        bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        bg.alpha_composite(im)
+        im = bg
+    im = im.convert("RGB" if channels == 3 else "L")
+    w, h = im.size
+    s = resolution / min(w, h)
+    nw, nh = max(resolution, round(w * s)), max(resolution, round(h * s))
+    im = im.resize((nw, nh), Image.Resampling.LANCZOS)
+    left, top = (nw - resolution) // 2, (nh - resolution) // 2
+    im = im.crop((left, top, left + resolution, top + resolution))
+    arr = np.asarray(im, dtype=np.uint8)
     return arr if arr.ndim == 3 else arr[:, :, None]
 
 
@@ -189,10 +191,12 @@ def _open(spec: str, resolution: int, channels: int, xflip: bool) -> ImageDatase
             ds.summary = dataclasses.replace(ds.summary, source=str(path))
             return ds
         raise DataError(f"'{path}' is a file; give a folder of images, a .zip, an .npz, fmnist:train or demo:emoji")
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    # Every entry with an image suffix that is not a folder: FIFOs and devices are listed, then
+    # refused (and counted as skipped) by the image reader, never opened.
+    files = sorted(p for p in path.rglob("*") if not p.is_dir() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError(f"folder '{path}' contains no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    arrays, kept, skipped, bad = [], [], 0, []
+    arrays, kept, skipped, bad, reasons = [], [], 0, [], []
     for f in files:
         try:
             arrays.append(load_image(f, resolution, channels))
@@ -201,12 +205,13 @@ def _open(spec: str, resolution: int, channels: int, xflip: bool) -> ImageDatase
             skipped += 1
             if len(bad) < 100:
                 bad.append(str(f.relative_to(path)))
+                reasons.append(getattr(e, "reason", None) or f"{type(e).__name__}: {e}"[:200])
             log.debug("skipping %s: %s", f, e)
     if skipped:
         log.warning("skipped %d unreadable image file(s) in %s", skipped, path)
     if not arrays:
         raise DataError(f"none of the {len(files)} image files in '{path}' could be read")
-    summary = DataSummary(str(path), len(arrays), skipped, resolution, channels, tuple(bad))
+    summary = DataSummary(str(path), len(arrays), skipped, resolution, channels, tuple(bad), tuple(reasons))
     labels, names = _folder_labels(path, kept)
     return ImageDataset(np.stack(arrays), summary, xflip, labels, names)
 
@@ -223,26 +228,54 @@ def _folder_labels(root: Path, files: list[Path]) -> tuple[np.ndarray | None, tu
     return np.array([index[p[0]] for p in parts], dtype=np.int64), names
 
 
+def _npz_labels(path: Path, labels: np.ndarray | None, names: tuple[str, ...], n: int) -> np.ndarray | None:
+    """Labels as int64 in ``0..K-1`` (K = number of class names, or max + 1 up to
+    :data:`engine.limits.MAX_CLASSES`); NaN, fractions, negatives and huge values are refused."""
+    if labels is None:
+        return None
+    if labels.shape != (n,):
+        raise DataError(f"{path}: 'labels' has shape {tuple(labels.shape)}; expected one label per image ({n})")
+    if labels.dtype.kind == "f":
+        if not np.isfinite(labels).all():
+            raise DataError(f"{path}: 'labels' holds NaN or infinite values; expected class indices 0, 1, 2, …")
+        if not (labels == np.round(labels)).all():
+            raise DataError(f"{path}: 'labels' holds fractions; expected whole class indices")
+    elif labels.dtype.kind not in "iub":
+        raise DataError(f"{path}: 'labels' is {labels.dtype}; expected integer class indices")
+    if n and labels.min() < 0:
+        raise DataError(f"{path}: 'labels' holds a negative class index ({labels.min()})")
+    top = labels.max() if n else 0
+    limit = len(names) if names else MAX_CLASSES
+    if top >= limit:
+        what = f"the {len(names)} class names" if names else f"the limit of {MAX_CLASSES} classes"
+        raise DataError(f"{path}: label {int(top)} is outside {what} (labels must be 0..{limit - 1})")
+    return labels.astype(np.int64)
+
+
 def _from_npz(path: Path, source: str, resolution: int, channels: int, xflip: bool) -> ImageDataset:
-    with np.load(path, allow_pickle=False) as d:
-        if "images" not in d:
-            raise DataError(f"{path} has no 'images' array; expected 'images' (uint8 N×H×W×C), optional 'labels'")
-        images = d["images"]
-        labels = d["labels"].astype(np.int64) if "labels" in d else None
-        names = tuple(str(n) for n in d["class_names"]) if "class_names" in d else ()
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.dtype != np.uint8:
+    declared = check_npz(path)  # headers, object arrays, inflation and total size, before any array is read
+    if "images" not in declared:
+        raise DataError(f"{path} has no 'images' array; expected 'images' (uint8 N×H×W×C), optional 'labels'")
+    names_decl = declared.get("class_names")
+    if names_decl is not None and (len(names_decl[0]) != 1 or names_decl[0][0] > MAX_CLASSES):
+        raise DataError(f"{path}: 'class_names' must be a list of at most {MAX_CLASSES} names")
+    shape, dtype = declared["images"]
+    if len(shape) == 3:
+        shape = (*shape, 1)
+    if len(shape) != 4 or shape[-1] not in (1, 3) or dtype != np.uint8:
         raise DataError(
-            f"{path}: 'images' is {images.dtype} {tuple(images.shape)}; expected uint8 N×H×W×C "
+            f"{path}: 'images' is {dtype} {tuple(declared['images'][0])}; expected uint8 N×H×W×C "
             "(C = 1 or 3) or N×H×W (grey)"
         )
+    arrays = read_npz(path, ("images", "labels", "class_names"))
+    images = arrays["images"]
+    labels = arrays.get("labels")
+    names = tuple(str(n) for n in arrays["class_names"]) if "class_names" in arrays else ()
+    if images.ndim == 3:
+        images = images[..., None]
     if len(images) == 0:
         raise DataError(f"{path}: 'images' holds no images; expected at least one N×H×W×C uint8 image")
-    if labels is not None and labels.shape != (len(images),):
-        raise DataError(
-            f"{path}: 'labels' has shape {tuple(labels.shape)}; expected one label per image ({len(images)})"
-        )
+    labels = _npz_labels(path, labels, names, len(images))
     images = _resize_array(images, resolution, channels)
     if labels is not None and not names:
         names = tuple(f"class {i}" for i in range(int(labels.max()) + 1))

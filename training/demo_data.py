@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from engine.fileio import atomic_open
+
 log = logging.getLogger(__name__)
 
 NOTO_EMOJI = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
@@ -129,7 +131,8 @@ def build_emoji_dataset(out: Path, size: int = 64, font_path: Path = NOTO_EMOJI)
     images = np.stack(images)
     names = np.array(["-".join(f"{ord(ch):04X}" for ch in s) for s in seqs])
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, images=images, names=names)
+    with atomic_open(out) as f:
+        np.savez_compressed(f, images=images, names=names)
     log.info("wrote %d emoji at %dx%d to %s", len(seqs), size, size, out)
     return len(seqs)
 

@@ -18,7 +18,6 @@ that differs.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from engine.errors import CheckpointMismatchError
+from engine.checkpoints.safe_unpickle import load_torch
+from engine.errors import CheckpointMismatchError, FileError
+from engine.fileio import read_json_file
 from training.data import DataError
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def _training_checkpoint(path: Path) -> dict[str, Any] | None:
     if path.suffix != ".pt":
         return None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_torch(path)  # structure and sizes checked before anything is allocated
     except Exception:  # noqa: BLE001 - not ours (a foreign pickle); the model loader decides
         return None
     return state if isinstance(state, dict) and "trainer" in state and "step" in state else None
@@ -64,7 +65,13 @@ def _run_settings(path: Path) -> dict[str, Any]:
     run_json = path.parent / "run.json"
     if not run_json.exists():
         raise DataError(f"--init: {run_json} (the run's settings) is missing next to the checkpoint")
-    return json.loads(run_json.read_text())
+    try:
+        run = read_json_file(run_json, what="run settings")
+    except FileError as e:
+        raise DataError(f"--init: {e}") from None
+    if not isinstance(run, dict):
+        raise DataError(f"--init: {run_json}: run settings are not a JSON object")
+    return run
 
 
 def init_spec(source: str) -> dict[str, Any]:

@@ -16,14 +16,17 @@ import numpy as np
 import torch
 from PIL import Image
 
+from engine import limits
 from engine.checkpoints.native import save_native
 from engine.device import choose_device, configure_cpu_threads
-from engine.errors import LatentLabError
-from engine.fileio import atomic_write
+from engine.errors import DataError, LatentLabError, LimitError
+from engine.fileio import atomic_open, atomic_write, atomic_write_text
 from training import distributed
 from training.control import RunControl, Stopwatch
 from training.data import open_dataset
 from training.events import EventWriter, NullEvents
+from training.resume import load_newest_readable, tidy_run_folder
+from training.run_lock import RunLock
 from training.trainers import make_trainer
 from training.translation_data import KINDS as TRANSLATION_KINDS
 from training.translation_data import open_translation_dataset
@@ -66,6 +69,36 @@ class TrainOptions:
     fits the data (Fashion-MNIST, against its test split) and the model generates from a latent; 0 = off."""
     model: dict[str, Any] = field(default_factory=dict)
     hparams: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_train_options(self)
+
+
+def check_train_options(opts: TrainOptions) -> None:
+    """Refuse option values that cannot make a run, before anything is built or written (one line
+    each: ``--batch 0``, ``--max-steps -1``, ``--resolution 1048576`` …)."""
+    try:
+        limits.check_resolution(opts.resolution, "--resolution")
+        limits.check_int(opts.channels, "--channels", 1, limits.MAX_IMAGE_CHANNELS)
+        limits.check_int(opts.batch, "--batch", 1, MAX_BATCH)
+        limits.check_int(opts.max_steps, "--max-steps", 0, MAX_STEPS)
+        limits.check_int(opts.checkpoint_every, "--checkpoint-every", 0, MAX_STEPS)
+        limits.check_int(opts.sample_every, "--sample-every", 0, MAX_STEPS)
+        limits.check_int(opts.log_every, "--log-every", 1, MAX_STEPS)
+        limits.check_int(opts.keep, "keep", 1, 1_000_000)
+        limits.check_int(opts.seed, "--seed", 0, limits.MAX_SEED)
+        limits.check_int(opts.metrics_n, "--metrics-n", 0, 10_000_000)
+    except LimitError as e:
+        raise DataError(str(e)) from None
+    for name in ("model", "hparams"):
+        if not isinstance(getattr(opts, name), dict):
+            raise DataError(f"{name} must be a JSON object")
+    if not isinstance(opts.out, str) or not opts.out.strip():
+        raise DataError("--out must name a run folder")
+
+
+MAX_BATCH = 1 << 16
+MAX_STEPS = 10**12
 
 
 def checkpoint_metrics(model_path: Path, data: str, n: int) -> dict[str, Any] | None:
@@ -154,6 +187,14 @@ def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     return sorted(out)
 
 
+def prune_checkpoints(run_dir: Path, keep: int) -> list[Path]:
+    """Remove all but the newest ``keep`` checkpoints (``ckpt-*.pt``) of a run; returns those removed."""
+    removed = [p for _, p in checkpoints(run_dir)[: -max(keep, 1)]]
+    for p in removed:
+        p.unlink(missing_ok=True)
+    return removed
+
+
 def save_grid(images: torch.Tensor, path: Path, nrow: int = 4) -> Path:
     """Save images in [-1, 1] (NCHW) as one PNG grid."""
     x = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
@@ -163,9 +204,8 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 4) -> Path:
     for i in range(n):
         r, q = divmod(i, nrow)
         grid[r * h : (r + 1) * h, q * w : (q + 1) * w] = x[i].transpose(1, 2, 0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid[:, :, 0] if c == 1 else grid).save(path)
-    return path
+    image = Image.fromarray(grid[:, :, 0] if c == 1 else grid)
+    return atomic_write(path, lambda tmp: image.save(tmp, format="PNG"))
 
 
 def run(
@@ -180,9 +220,19 @@ def run(
     dinfo = distributed.from_env()
     if dinfo.enabled and control is not None and control.channel is not None:
         raise ValueError("--control works in a single-process run only (not under torchrun)")
+    # One process owns the run folder (rank 0 writes every file): a second run with the same --out
+    # is refused at once, naming the holder; a lock left by a dead process is taken over.
+    lock = RunLock(opts.out).acquire() if dinfo.is_main else None
     try:
         return _run(opts, events, resume, dinfo, control or RunControl())
+    except BaseException:
+        if lock is not None:
+            lock.discard()  # e.g. unusable data: the folder goes only if this run created it and it is empty
+            lock = None
+        raise
     finally:
+        if lock is not None:
+            lock.release()
         distributed.shutdown(dinfo)
 
 
@@ -213,22 +263,27 @@ def _run(
         run_dir.mkdir(parents=True, exist_ok=True)  # only once the data is known to be usable
         if hasattr(ev, "also_to"):
             ev.also_to(str(run_dir / "events.jsonl"))
-        (run_dir / "run.json").write_text(json.dumps(dataclasses.asdict(opts), indent=2) + "\n")
+        atomic_write_text(run_dir / "run.json", json.dumps(dataclasses.asdict(opts), indent=2) + "\n")
 
     step = 0
     seconds_before = 0.0
+    if main:
+        tidy_run_folder(run_dir)  # temporary files of writes a kill interrupted
     ckpts = checkpoints(run_dir)
     if resume and ckpts:
-        last_step, last = ckpts[-1]
-        state = torch.load(last, map_location="cpu", weights_only=True)
-        trainer.load_state_dict(state["trainer"])
+        # Newest first; unreadable ones (truncated, corrupt) are set aside with a warning naming each.
+        found = load_newest_readable(ckpts, lambda st: trainer.load_state_dict(st["trainer"]), set_aside=main)
+        state = found.state
         rng = state.get("rng_ranks") or [(state["rng_torch"], state["rng_data"])]
         if len(rng) == dinfo.world_size:  # else (a different process count) keep the rank-offset seeds
             torch.set_rng_state(rng[dinfo.rank][0])
             data_gen.set_state(rng[dinfo.rank][1])
-        step = int(state["step"])
+        step = found.step
         seconds_before = float(state.get("train_seconds", 0.0))
-        ev.emit("resumed", step=step, checkpoint=str(last))
+        skipped = [{"checkpoint": n, "reason": r} for n, r in found.skipped]
+        ev.emit("resumed", step=step, checkpoint=str(found.path), skipped=skipped)
+        if main:
+            prune_checkpoints(run_dir, opts.keep)  # a kill between writing and pruning left more than keep
     elif opts.init:
         ev.emit("init", source=opts.init, **trainer.init_from(opts.init))
     last_ckpt = {"step": step if resume and ckpts else -1}
@@ -289,16 +344,17 @@ def _run(
                 "train_seconds": seconds_before + clock.elapsed,
             }
             try:
-                atomic_write(path, lambda tmp: torch.save(state, tmp))
+                with atomic_open(path) as f:  # a full disk is an OSError here, not torch's RuntimeError
+                    torch.save(state, f)
                 model_path = export()
             except OSError as e:  # a full disk, a lost mount: the previous checkpoint is left as it was
                 error = e
         if agree(error is not None):
-            message = f"could not write checkpoint {path.name} at step {step}: {error or 'failed on rank 0'}"
+            reason = getattr(error, "reason", None) or error or "failed on rank 0"
+            message = f"could not write checkpoint {path.name} at step {step}: {reason}"
             raise fail(message, path=str(path)) from error
         if main:
-            for _, old_path in checkpoints(run_dir)[: -opts.keep]:
-                old_path.unlink(missing_ok=True)
+            prune_checkpoints(run_dir, opts.keep)
             ev.emit("checkpoint", step=step, path=str(path), model=str(model_path))
             if opts.metrics_n > 0 and measure:
                 measured = checkpoint_metrics(model_path, opts.data, opts.metrics_n)
@@ -307,11 +363,16 @@ def _run(
 
     def diverged(values: dict[str, float]) -> TrainingError:
         bad = ", ".join(f"{k}={v}" for k, v in values.items() if not math.isfinite(v)) or "a loss"
-        return fail(
-            f"training diverged: non-finite loss ({bad}) by step {step}; the run stopped and kept its last good "
-            "checkpoint (try a lower learning rate, or resume from that checkpoint)",
-            losses=values,
-        )
+        if checkpoints(run_dir):
+            kept = (
+                "the run stopped and kept its last good checkpoint (try a lower learning rate, or resume from "
+                "that checkpoint)"
+            )
+        else:
+            kept = (
+                "the run stopped before its first checkpoint, so there is nothing to resume (try a lower learning rate)"
+            )
+        return fail(f"training diverged: non-finite loss ({bad}) by step {step}; {kept}", losses=values)
 
     def export() -> Path:
         provenance = {
@@ -336,7 +397,11 @@ def _run(
         if main:
             grid = trainer.sample(SAMPLE_SEEDS)
             cols = int(getattr(trainer, "sample_columns", 4))
-            path = save_grid(grid, run_dir / "samples" / f"step-{step:07d}.png", nrow=cols)
+            target = run_dir / "samples" / f"step-{step:07d}.png"
+            try:
+                path = save_grid(grid, target, nrow=cols)
+            except OSError as e:  # a full disk: one error event and line, like a checkpoint
+                raise fail(f"could not write sample {target.name} at step {step}: {getattr(e, 'reason', e)}") from e
             ev.emit("sample", step=step, path=str(path))
 
     def between_steps() -> None:

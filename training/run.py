@@ -9,12 +9,14 @@ import logging
 import sys
 from pathlib import Path
 
-from engine.errors import CheckpointMismatchError
+from engine.errors import CheckpointMismatchError, FileError
+from engine.fileio import read_json_file
 from training.control import RunControl, fd_lines
 from training.data import DataError
 from training.events import EventWriter
 from training.loop import TrainingError, TrainOptions, run
 from training.presets import PRESETS, get_preset
+from training.run_lock import RunLock
 from training.trainers import get_trainer
 
 
@@ -75,7 +77,12 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
         run_json = Path(args.resume) / "run.json"
         if not run_json.exists():
             raise DataError(f"cannot resume: {run_json} not found")
-        base = json.loads(run_json.read_text())
+        try:
+            base = read_json_file(run_json, what="run settings")
+        except FileError as e:
+            raise DataError(f"cannot resume: {e}") from None
+        if not isinstance(base, dict):
+            raise DataError(f"cannot resume: {run_json}: run settings are not a JSON object")
         base["out"] = args.resume
     elif args.preset:
         pr = get_preset(args.preset)
@@ -179,7 +186,8 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
                 raise DataError(f"--control is not available for the {spec.name} trainer")
             if resume:
                 raise DataError(f"the {spec.name} trainer does not resume; start it again")
-            spec.run(opts, ev)
+            with RunLock(opts.out):  # one process per run folder, as for the other families
+                spec.run(opts, ev)
         else:
             control = RunControl()
             if args.control == "stdin":

@@ -30,6 +30,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from engine import zoo
+from engine.images import open_image
 from training import zip_data
 from training.data import IMAGE_SUFFIXES, DataError, DataSummary, load_image
 
@@ -164,7 +165,7 @@ def _stack(arrays: list[np.ndarray], where: Path) -> np.ndarray:
 
 
 def _split_side_by_side(path: Path, resolution: int, channels: int) -> tuple[np.ndarray, np.ndarray]:
-    with Image.open(path) as im:
+    with open_image(path) as im:  # file type and pixel count checked before decoding
         im.load()
         w, h = im.size
         if w < 2 or w % 2:

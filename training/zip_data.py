@@ -6,7 +6,7 @@ unpacked into ``$LATENTLAB_CACHE/datasets/<key>/`` (key: the archive's resolved 
 modification time), so a changed archive is unpacked again and an unchanged one is reused. A folder
 is only used once a ``.complete`` marker says unpacking finished. Members with absolute paths or
 ``..`` components are refused (no writing outside the cache folder), and so are archives whose
-unpacked size exceeds :data:`MAX_UNPACKED_BYTES`.
+unpacked size exceeds :data:`MAX_UNPACKED_BYTES` or a multiple of the archive's own size (a zip bomb).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from engine.errors import LatentLabError
+from engine.limits import DATA_ZIP_MAX_BYTES, DATA_ZIP_MAX_RATIO, ZIP_SMALL_BYTES, expansion_ok, size_text
 
 log = logging.getLogger(__name__)
 
-MAX_UNPACKED_BYTES = 8 << 30
-"""Refuse archives that would unpack to more than this (8 GiB)."""
+MAX_UNPACKED_BYTES = DATA_ZIP_MAX_BYTES
+"""Refuse archives that would unpack to more than this (see :mod:`engine.limits`)."""
 IGNORED_PREFIXES = ("__MACOSX/",)
 
 
@@ -44,7 +45,11 @@ def _key(path: Path) -> str:
 
 
 def _safe_members(zf: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
+    """The members to unpack; refuses paths outside the folder, and archives that would unpack to
+    more than :data:`engine.limits.DATA_ZIP_MAX_RATIO` times their size (a zip bomb) or
+    :data:`MAX_UNPACKED_BYTES` in all, before anything is written."""
     members, total = [], 0
+    archive_bytes = path.stat().st_size
     for info in zf.infolist():
         name = info.filename
         if info.is_dir() or name.startswith(IGNORED_PREFIXES) or PurePosixPath(name).name.startswith("._"):
@@ -56,6 +61,12 @@ def _safe_members(zf: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
         if total > MAX_UNPACKED_BYTES:
             raise ZipDataError(f"{path}: unpacks to more than {MAX_UNPACKED_BYTES >> 30} GiB; unpack it yourself")
         members.append(info)
+    if not expansion_ok(total, archive_bytes, DATA_ZIP_MAX_RATIO, ZIP_SMALL_BYTES):
+        raise ZipDataError(
+            f"{path}: a {size_text(archive_bytes)} archive that unpacks to {size_text(total)} "
+            f"({total / max(archive_bytes, 1):.0f}× its size, limit {DATA_ZIP_MAX_RATIO:g}×) looks like a zip bomb; "
+            "refusing it (unpack it yourself if it is genuine)"
+        )
     return members
 
 

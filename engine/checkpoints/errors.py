@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.errors import LatentLabError
+from engine.errors import FileError, shown
 
 
-class CheckpointError(LatentLabError, ValueError):
+class CheckpointError(FileError):
     """A checkpoint could not be read: names the file and the reason."""
 
     def __init__(self, path: str | Path, reason: str) -> None:
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{Path(path).name}: {reason}")
+        super().__init__(path, reason)
+        self.args = (f"{shown(Path(path).name or str(path))}: {reason}",)

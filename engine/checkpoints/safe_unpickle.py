@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from engine.checkpoints.errors import CheckpointError
+from engine.checkpoints.torch_scan import ScanError, check_tensors, check_view, scan_torch_bytes, scan_torch_file
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,18 @@ def _int_tuple(x: Any, what: str) -> tuple[int, ...]:
     return tuple(x)
 
 
+def _storage_numel(storage: Any) -> int:
+    if isinstance(storage, torch.storage.TypedStorage):  # elements of its dtype (no deprecated accessors)
+        return storage._untyped_storage.nbytes() // torch._utils._element_size(storage.dtype)
+    return storage.nbytes()
+
+
 def _rebuild_tensor(storage: Any, storage_offset: Any, size: Any, stride: Any) -> torch.Tensor:
     """Replacement for ``torch._utils._rebuild_tensor`` with type checks (torch checks the bounds)."""
     _check_storage(storage)
     if not isinstance(storage_offset, int):
         raise pickle.UnpicklingError("tensor storage offset must be an int")
+    check_view(storage_offset, _int_tuple(size, "size"), _int_tuple(stride, "stride"), _storage_numel(storage))
     return torch._utils._rebuild_tensor(storage, storage_offset, _int_tuple(size, "size"), _int_tuple(stride, "stride"))
 
 
@@ -134,6 +142,7 @@ def _load_from_bytes(b: Any) -> Any:
     """Replacement for ``torch.storage._load_from_bytes``: a weights-only load of the nested file."""
     if not isinstance(b, (bytes, bytearray)):
         raise pickle.UnpicklingError("storage bytes expected")
+    scan_torch_bytes(bytes(b))  # declared sizes vs the bytes present, before torch allocates
     storage = torch.load(io.BytesIO(b), weights_only=True, map_location="cpu")
     _check_storage(storage)
     return storage
@@ -204,6 +213,8 @@ def _reason(exc: BaseException) -> str:
         return f"{exc} — the file may be malicious, or it is a kind of pickle LatentLab does not read"
     if isinstance(exc, EOFError):
         return "file is truncated (unexpected end of data)"
+    if isinstance(exc, ScanError):
+        return f"refused: {exc}"
     text = " ".join(str(exc).split())
     return f"file is corrupt or not a readable checkpoint ({type(exc).__name__}: {text[:200]})"
 
@@ -217,7 +228,7 @@ def load_pickle(path: str | Path) -> Any:
     except OSError as e:
         raise CheckpointError(p, f"cannot read file ({e.strerror or e})") from e
     except RefusedGlobalError as e:
-        log.warning("refused global %s while reading %s", e.global_name, p)
+        log.info("refused global %s while reading %s", e.global_name, p)
         raise CheckpointError(p, _reason(e)) from e
     except Exception as e:  # corrupt data surfaces as many exception types
         raise CheckpointError(p, _reason(e)) from e
@@ -250,15 +261,20 @@ def _weights_only_detail(text: str) -> str:
 def load_torch(path: str | Path) -> Any:
     """``torch.load`` a zip or legacy PyTorch file weights-only (plus :data:`TORCH_EXTRA_GLOBALS`)."""
     p = Path(path)
+    scan_torch_file(p)  # structure and sizes first: nothing is allocated for a hostile file
     try:
         with torch.serialization.safe_globals(TORCH_EXTRA_GLOBALS):
-            return torch.load(p, map_location="cpu", weights_only=True)
+            obj = torch.load(p, map_location="cpu", weights_only=True)
+        check_tensors(obj, p)
+        return obj
+    except CheckpointError:
+        raise
     except OSError as e:
         raise CheckpointError(p, f"cannot read file ({e.strerror or e})") from e
     except pickle.UnpicklingError as e:
         m = _UNSUPPORTED_GLOBAL.search(str(e))
         if m:
-            log.warning("refused global %s while reading %s", m.group(1), p)
+            log.info("refused global %s while reading %s", m.group(1), p)
             raise CheckpointError(
                 p,
                 f"refused global {m.group(1)} (not on LatentLab's allow-list) — the file may be malicious, "

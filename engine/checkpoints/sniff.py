@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 from engine.checkpoints.errors import CheckpointError
+from engine.errors import FileError
+from engine.limits import check_regular_file
 
 NATIVE = "native"
 TORCH_ZIP = "torch-zip"  # torch.save since 1.6: a zip archive with <stem>/data.pkl
@@ -35,6 +37,10 @@ def sniff(path: str | Path) -> str:
     Raises :class:`CheckpointError` for files that are no checkpoint container we know.
     """
     p = Path(path)
+    try:  # FIFOs, devices and folders are refused before anything opens them
+        check_regular_file(p, what="checkpoint file")
+    except FileError as e:
+        raise CheckpointError(p, e.reason) from None
     try:
         with open(p, "rb") as f:
             head = f.read(len(_LEGACY_MAGIC))

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.config_schema import check_config
+
 C = TypeVar("C")
 """A family's frozen config dataclass."""
 T = TypeVar("T")
@@ -321,7 +323,9 @@ class ModelFamily(Generic[C]):
 
 def config_from_dict(cls: type[T], d: dict[str, Any], what: str) -> T:
     """``cls(**d)`` for a frozen config dataclass: lists become tuples and a dict for a field whose type is
-    itself a dataclass (pSp's ``decoder``) becomes that dataclass; ``what`` names the config in errors."""
+    itself a dataclass (pSp's ``decoder``) becomes that dataclass; ``what`` names the config in errors.
+    Types and bounds are checked first, before anything is built (:func:`engine.config_schema.check_config`)."""
+    check_config(cls, d, f"{what} ")
     fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = set(d) - fields
     if unknown:

@@ -23,9 +23,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.errors import LatentLabError
+from engine.errors import DataError, LatentLabError
 from engine.families import LoadedModel
 from engine.families.base import Capabilities
+from engine.fileio import atomic_open
+from engine.limits import MAX_LATENT_FILE_BYTES, ZIP_MAX_RATIO
+from engine.npz import read_npz
 
 METHODS = ("sefa", "pca")
 Progress = tuple[int, int, str]
@@ -88,17 +91,25 @@ class Directions:
     def save(self, path: str | Path) -> Path:
         """Write an ``.npz`` (plain arrays and a JSON header; loading executes nothing)."""
         path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
         header = {"method": self.method, "space": self.space, "layers": self.layers, "model": self.model}
-        np.savez(path, vectors=self.vectors, scales=self.scales, header=np.array(json.dumps(header)))
-        return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+        arrays = {"vectors": self.vectors, "scales": self.scales, "header": np.array(json.dumps(header))}
+        with atomic_open(path, "wb") as f:
+            np.savez(f, **arrays)
+        return path
 
     @classmethod
     def load(cls, path: str | Path) -> Directions:
         try:
-            with np.load(path, allow_pickle=False) as d:
-                header = json.loads(str(d["header"]))
-                vectors, scales = d["vectors"].astype(np.float32), d["scales"].astype(np.float32)
-        except (OSError, KeyError, ValueError) as e:
+            d = read_npz(path, ("header", "vectors", "scales"), MAX_LATENT_FILE_BYTES, ZIP_MAX_RATIO)
+            header = json.loads(str(d["header"]))
+            vectors, scales = d["vectors"].astype(np.float32), d["scales"].astype(np.float32)
+            if not isinstance(header, dict):
+                raise ValueError("its header is not an object")
+        except DataError as e:
+            raise DirectionsError(f"{path}: not a LatentLab directions file ({e.reason})") from None
+        except (KeyError, ValueError, TypeError, RecursionError) as e:
             raise DirectionsError(f"{path}: not a LatentLab directions file ({e})") from e
         layers = tuple(header["layers"]) if header.get("layers") is not None else None
         return cls(header.get("method", "?"), header["space"], vectors, scales, layers, header.get("model", ""))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,15 +24,32 @@ import numpy as np
 import torch
 from PIL import Image
 
-from engine.errors import LatentLabError
+from engine.errors import FileError, LatentLabError
 from engine.families import LoadedModel
+from engine.fileio import atomic_write_text, read_json_file
+from engine.limits import MAX_SIDECAR_BYTES
+
+log = logging.getLogger(__name__)
 
 PROJECT_FORMAT = "latentlab-project"
 PROJECT_VERSION = 1
+MAX_THUMBNAIL_PIXELS = 1024 * 1024
+"""Thumbnails are small (96 px a side when LatentLab writes them); larger ones are not shown."""
 
 
 class GalleryError(LatentLabError, ValueError):
     """A project file or a pick cannot be used (the message says why)."""
+
+
+def _thumbnail_bytes(text: object) -> bytes:
+    """The PNG bytes of a stored thumbnail; a malformed one becomes "no thumbnail" (logged)."""
+    if not text:
+        return b""
+    try:
+        return base64.b64decode(str(text), validate=True)
+    except (ValueError, TypeError) as e:
+        log.info("ignoring a malformed bookmark thumbnail (%s)", e)
+        return b""
 
 
 @dataclass(frozen=True)
@@ -57,15 +76,24 @@ class Bookmark:
             seed=int(d["seed"]),
             z=tuple(float(v) for v in z) if z is not None else None,
             class_index=None if d.get("class_index") is None else int(d["class_index"]),
-            thumbnail=base64.b64decode(d.get("thumbnail", "") or b""),
+            thumbnail=_thumbnail_bytes(d.get("thumbnail")),
         )
 
     def thumbnail_array(self) -> np.ndarray | None:
-        """The thumbnail as uint8 HWC (None when there is none)."""
+        """The thumbnail as uint8 HWC (None when there is none, or it is not a readable small image:
+        one bad thumbnail never breaks a gallery)."""
         if not self.thumbnail:
             return None
-        with Image.open(io.BytesIO(self.thumbnail)) as im:
-            a = np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(io.BytesIO(self.thumbnail)) as im:
+                    if im.width * im.height > MAX_THUMBNAIL_PIXELS:
+                        raise ValueError(f"thumbnail of {im.width}×{im.height} pixels is too large")
+                    a = np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
+        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
+            log.info("bookmark %r has an unreadable thumbnail (%s); showing none", self.name, e)
+            return None
         return a[:, :, None] if a.ndim == 2 else a
 
 
@@ -89,24 +117,27 @@ def save_project(path: str | Path, model: str, bookmarks: Sequence[Bookmark]) ->
         "model": model,
         "bookmarks": [b.to_json() for b in bookmarks],
     }
-    path = Path(path)
-    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    return path
+    return atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
 
 
 def load_project(path: str | Path) -> tuple[str, list[Bookmark]]:
     """(model, bookmarks) of a project file; :class:`GalleryError` when it is not one."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise GalleryError(f"{Path(path).name}: not a readable LatentLab project ({e})") from e
+        doc = read_json_file(path, MAX_SIDECAR_BYTES, "project file")
+    except FileError as e:
+        raise GalleryError(f"{Path(path).name}: not a readable LatentLab project ({e.reason})") from e
     if not isinstance(doc, dict) or doc.get("format") != PROJECT_FORMAT:
         raise GalleryError(f"{Path(path).name}: not a LatentLab project file")
-    if int(doc.get("version", 0)) > PROJECT_VERSION:
+    version = doc.get("version", 1)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise GalleryError(f"{Path(path).name}: project version must be an integer, got {str(version)[:40]!r}")
+    if not isinstance(doc.get("bookmarks", []), list):
+        raise GalleryError(f"{Path(path).name}: 'bookmarks' must be a list")
+    if version > PROJECT_VERSION:
         raise GalleryError(f"{Path(path).name}: project version {doc['version']} is newer than this LatentLab")
     try:
         marks = [Bookmark.from_json(b) for b in doc.get("bookmarks", [])]
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise GalleryError(f"{Path(path).name}: a bookmark is malformed ({e})") from e
     return str(doc.get("model", "")), marks
 

@@ -9,7 +9,6 @@ maps (projection with optimised noise) and ``header`` (space, method, model name
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +17,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.errors import DataError
 from engine.families import LoadedModel
 from engine.fileio import atomic_write
 from engine.latent.project import ProjectConfig, project_steps
+from engine.limits import MAX_LATENT_FILE_BYTES, ZIP_MAX_RATIO
+from engine.npz import read_npz
 from engine.render import to_uint8
 
 METHODS = ("project", "encoder")
@@ -145,10 +147,13 @@ def load_latent(path: str | Path) -> tuple[str, np.ndarray, dict[str, Any]]:
     """Read a latent file: ``(space, latent array, header)``; ValueError with a reason when it is not one."""
     p = Path(path)
     try:
-        with np.load(p, allow_pickle=False) as f:
-            header = json.loads(str(f["header"]))
-            latent = np.asarray(f["latent"], dtype=np.float32)
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        arrays = read_npz(p, ("header", "latent"), MAX_LATENT_FILE_BYTES, ZIP_MAX_RATIO)  # checked headers first
+    except DataError as e:
+        raise DataError(f"not a LatentLab latent file ({e.reason})", p) from None
+    try:
+        header = json.loads(str(arrays["header"]))
+        latent = np.asarray(arrays["latent"], dtype=np.float32)
+    except (KeyError, ValueError, TypeError, RecursionError) as e:
         raise ValueError(f"'{p.name}' is not a LatentLab latent file ({e.__class__.__name__})") from e
     if not isinstance(header, dict) or header.get("format") != LATENT_FORMAT:
         raise ValueError(f"'{p.name}' is not a LatentLab latent file")

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import FileError, shown
 from engine.latent.keyframes import Keyframe
+from engine.limits import check_regular_file
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -69,8 +71,11 @@ def load_keyframes(path: str | Path, index: int | None = None) -> list[Keyframe]
     """Keyframes from a latent file or a project file (by content); ``index`` picks one entry."""
     p = Path(path)
     try:
+        check_regular_file(p, what="keyframe file")  # a FIFO or device would block the read below
         with open(p, "rb") as f:
             head = f.read(4)
+    except FileError as e:
+        raise ValueError(f"cannot read keyframe file '{shown(p)}': {e.reason}") from None
     except OSError as e:
         raise ValueError(f"cannot read keyframe file '{p}': {e.strerror or e}") from e
     if head != ZIP_MAGIC and p.suffix.lower() == ".npz":

@@ -207,6 +207,9 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
 
             state = load_file(str(path))
         else:
+            from engine.checkpoints.torch_scan import scan_torch_file
+
+            scan_torch_file(path)  # declared sizes and views checked before torch allocates
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # corrupt or foreign files raise many error types
         raise MetricError(f"cannot read Inception weights '{path}': {e}") from e

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from engine.config_schema import check_dataclass_values
 from engine.families import LoadedModel, get_family
 
 Batch = dict[str, torch.Tensor]
@@ -172,6 +173,7 @@ class TrainerSpec:
                     f"{self.name} training has no discriminator, so {' and '.join(given)} {verb} not apply"
                 )
             raise ValueError(f"unknown hyper-parameters: {sorted(unknown)} (known: {sorted(names)})")
+        check_dataclass_values(self.hparams_cls, d, "hparams")  # types and finite numbers: {"lr": "abc"} is one line
         return self.hparams_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
     def create(self, model: dict[str, Any], hparams: Mapping[str, Any], device: torch.device) -> Trainer:
