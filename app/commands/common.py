@@ -225,6 +225,7 @@ def drive(job: Any, unit: str = "") -> Any:
             if tty:
                 sys.stderr.write(f"\r{done}/{total} {unit or msg:<40}")
     finally:
+        job.close()  # an exception here (SIGTERM as SystemExit, Ctrl-C) cancels the job: its temp files go
         if tty:
             sys.stderr.write("\n")
 

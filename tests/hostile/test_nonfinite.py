@@ -3,6 +3,8 @@ passed off as a valid black image."""
 
 from __future__ import annotations
 
+import threading
+
 import torch
 
 from engine.api import RenderRequest
@@ -35,14 +37,20 @@ def test_engine_flags_nan_weights_and_nan_psi() -> None:
         engine.call(lambda ctx: ctx.add_model("good", _model(False)))
         engine.call(lambda ctx: ctx.add_model("bad", _model(True)))
         results = {}
+        arrived = {key: threading.Event() for key in ("good", "bad", "psi")}
 
         def done(key):
-            return lambda r: results.__setitem__(key, r)
+            def store(r):
+                results[key] = r
+                arrived[key].set()
+
+            return store
 
         engine.submit("a", RenderRequest("good", seed=1), done("good"))
         engine.submit("b", RenderRequest("bad", seed=1), done("bad"))
         engine.submit("c", RenderRequest("good", seed=1, psi=float("nan")), done("psi"))
-        engine.call(lambda ctx: None)  # the renders before this call have been served
+        for key, event in arrived.items():  # the engine interleaves channels: wait for each result
+            assert event.wait(60), f"no result for {key}"
     assert results["good"].ok and results["good"].finite
     assert results["bad"].ok and not results["bad"].finite  # rendered (black) but flagged
     assert not results["psi"].finite

@@ -173,16 +173,16 @@ def test_sigterm_inside_sigterm_as_exit_leaves_no_temp_file(tmp_path: Path) -> N
 
 # --- finding 3: kill -9, SIGTERM and a full disk leave no partial file under the final name --------
 _EXPORT = """
-import sys, time, numpy as np
+import contextlib, sys, time, numpy as np
 from engine.video import export_job
 def frames():
     for i in range(600):
         time.sleep(0.02)
         yield np.full((32, 32, 3), i % 256, np.uint8)
-job = export_job(frames(), 600, sys.argv[1], fps=30)
-for done, total, _ in job:
-    if done == 12:
-        print("started", flush=True)
+with contextlib.closing(export_job(frames(), 600, sys.argv[1], fps=30)) as job:  # as app.commands.common.drive
+    for done, total, _ in job:
+        if done == 12:
+            print("started", flush=True)
 """
 
 
