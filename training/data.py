@@ -23,7 +23,7 @@ from training import fashion_mnist, zip_data
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-DEMO_DATASETS = {"emoji": "emoji64.npz"}
+DEMO_DATASETS = {"emoji": "emoji64.npz", "emoji-faces-hands-hearts": "emoji-fhh64.npz"}
 
 
 @dataclass(frozen=True)

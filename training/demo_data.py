@@ -2,12 +2,16 @@
 
 ``python -m training.demo_data --out assets/data/emoji64.npz`` needs Debian's
 ``fonts-noto-color-emoji``; the result is bundled so that training needs no font.
+``python -m training.demo_data --subset`` selects the default model's data from it
+(``assets/data/emoji-fhh64.npz``, ``demo:emoji-faces-hands-hearts``: faces, hands, hearts).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -137,13 +141,70 @@ def build_emoji_dataset(out: Path, size: int = 64, font_path: Path = NOTO_EMOJI)
     return len(seqs)
 
 
+SUBSET_NAME = "emoji-faces-hands-hearts"
+"""The default model's data: the emoji that share a structure a person reads at a glance (smiley and
+animal faces, hand gestures in every skin tone, hearts in every colour), where "coarse styles change
+the shape, fine styles the colour" can be seen."""
+
+SUBSET_CATEGORIES = ("face", "hand", "heart")
+
+_SUBSET_EXCLUDE = re.compile(
+    r"PERSON|\bMAN\b|WOMAN|\bMEN\b|WOMEN|FAMILY|COUPLE|\bKISS\b|HOLDING HANDS|HANDBALL|WRITING|PALM TREE|FLAG|"
+    r"MAILBOX|FACE PALM|MASSAGE|CLOCK|SUIT|HANDSHAKE|CARD|\bBAG\b|HANDSAW|HANDLE|GESTURE|MIDDLE FINGER|HANDBAG|"
+    r"TRIANGLE|ARROW|MAGNIFYING"
+)
+_SUBSET_PATTERNS = (
+    ("face", re.compile(r"\bFACE\b")),
+    ("hand", re.compile(r"HAND|FINGER|THUMBS|FIST|PALM|CLAPPING|WAVING|SIGN OF THE HORNS|PINCH|RAISED|POINTING INDEX")),
+    ("heart", re.compile(r"HEART")),
+)
+
+
+def subset_category(name: str) -> str | None:
+    """The category of :data:`SUBSET_CATEGORIES` of one dataset entry (named by its code points, e.g.
+    ``"1F44D-1F3FD"``: the base code point decides), or None when it is not in the subset."""
+    try:
+        cp = int(name.split("-")[0], 16)
+    except ValueError as e:
+        raise ValueError(f"not an emoji code-point name: {name!r}") from e
+    if 0x1F1E6 <= cp <= 0x1F1FF:
+        return None
+    uname = unicodedata.name(chr(cp), "")
+    if not uname or _SUBSET_EXCLUDE.search(uname):
+        return None
+    return next((cat for cat, pat in _SUBSET_PATTERNS if pat.search(uname)), None)
+
+
+def build_subset(src: Path, out: Path) -> dict[str, int]:
+    """Select the :data:`SUBSET_NAME` emoji of the full set ``src`` (``emoji64.npz``) into ``out``
+    (``images``, ``names``); returns the count per category."""
+    with np.load(src, allow_pickle=False) as d:
+        images, names = d["images"], d["names"]
+    cats = [subset_category(str(n)) for n in names]
+    keep = np.array([c is not None for c in cats])
+    counts = {c: sum(1 for x in cats if x == c) for c in SUBSET_CATEGORIES}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(out) as f:
+        np.savez_compressed(f, images=images[keep], names=names[keep])
+    log.info("wrote %d of %d emoji (%s) to %s", int(keep.sum()), len(names), counts, out)
+    return counts
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", type=Path, default=Path("assets/data/emoji64.npz"))
+    ap.add_argument("--out", type=Path, help="output .npz (default assets/data/emoji64.npz, or the subset's file)")
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument(
+        "--subset",
+        action="store_true",
+        help=f"select {SUBSET_NAME} (faces, hands, hearts) from assets/data/emoji64.npz instead of rendering the font",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    build_emoji_dataset(args.out, args.size)
+    if args.subset:
+        build_subset(Path("assets/data/emoji64.npz"), args.out or Path("assets/data/emoji-fhh64.npz"))
+    else:
+        build_emoji_dataset(args.out or Path("assets/data/emoji64.npz"), args.size)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from engine.errors import DataError, LatentLabError, LimitError
 from engine.fileio import atomic_open, atomic_write, atomic_write_text
 from training import distributed
 from training.control import RunControl, Stopwatch
-from training.data import open_dataset
+from training.data import DEMO_DATASETS, open_dataset
 from training.events import EventWriter, NullEvents
 from training.resume import load_newest_readable, tidy_run_folder
 from training.run_lock import RunLock
@@ -104,12 +104,12 @@ MAX_STEPS = 10**12
 def checkpoint_metrics(model_path: Path, data: str, n: int) -> dict[str, Any] | None:
     """FID and KID of the exported model with the bundled feature network for its data (KID alone, FID
     None, when fewer images than the 129 that FID needs with its 128-d features are available): against
-    Fashion-MNIST's test split for ``fmnist:train``, against the whole emoji set for ``demo:emoji``
+    Fashion-MNIST's test split for ``fmnist:train``, against the whole demo set for ``demo:emoji`` and its subsets
     (None when they do not apply: other data, no latent, or the feature network is missing)."""
     data = str(data)
     if data.startswith("fmnist:train") or data == "fmnist":
         against = "fmnist:test"
-    elif data == "demo:emoji":
+    elif data.startswith("demo:") and data[5:] in DEMO_DATASETS:
         against = data
     else:
         return None
