@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
@@ -26,6 +27,15 @@ class Trainer(ABC):
     family: str
     data_kind: ClassVar[str] = "images"
     """What ``training.data.open_dataset`` must deliver: images, labelled, paired, unpaired, multi-domain."""
+
+    lap_timer: Callable[[str], None] | None = None
+    """Set by ``latentlab bench train --breakdown``; see :meth:`lap`."""
+
+    def lap(self, name: str) -> None:
+        """Mark the end of one part of a step (G, D, D_r1, ...): the time since the previous mark (or the
+        step's start) is that part's, when a benchmark asks for the breakdown; otherwise nothing."""
+        if self.lap_timer is not None:
+            self.lap_timer(name)
 
     def attach_data(self, dataset: Any) -> None:  # noqa: B027 - an optional hook, not abstract
         """Called once with the opened ``training.data.ImageDataset`` before the first step (class names,
