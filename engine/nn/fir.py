@@ -74,9 +74,13 @@ def upfirdn2d(
         return x[:, :, ::down, ::down] if down > 1 else x
     if px0 < 0 or px1 < 0 or py0 < 0 or py1 < 0:
         x = x[:, :, max(-py0, 0) : h - max(-py1, 0), max(-px0, 0) : w - max(-px1, 0)]
-    if max(px0, px1, py0, py1) > 0:
-        x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
-    return F.conv2d(x, _depthwise(f, c, x, gain, flip=True), stride=down, groups=c)
+        px0, px1, py0, py1 = max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)
+    conv_pad = (0, 0)
+    if px0 == px1 and py0 == py1:  # symmetric: the convolution pads (no padded copy of x)
+        conv_pad = (py0, px0)
+    elif max(px0, px1, py0, py1) > 0:
+        x = F.pad(x, [px0, px1, py0, py1])
+    return F.conv2d(x, _depthwise(f, c, x, gain, flip=True), stride=down, padding=conv_pad, groups=c)
 
 
 def upsample2d(x: torch.Tensor, f: torch.Tensor, up: int = 2) -> torch.Tensor:

@@ -47,7 +47,10 @@ class StyleGAN2Hparams:
     channels_last: bool = False
     """NHWC weights and activations (faster convolutions on CPU, most of all with few channels)."""
     bf16: bool = False
-    """bfloat16 autocast in the main G and D passes; weights, Adam and the R1/path-length passes stay fp32."""
+    """bfloat16 autocast in the main G and D passes; weights and Adam stay float32."""
+    bf16_reg: bool = False
+    """With ``bf16``: the R1 and path-length passes under bfloat16 autocast too (as NVlabs runs its regularisers
+    in the same mixed precision as the main passes); off, they run in float32."""
     compile: bool = False
     """``torch.compile`` G's synthesis and D in the main passes (R1 and path length, which differentiate
     twice, run eagerly); the first steps of a run (or of a resumed run) take a while longer."""
@@ -112,17 +115,18 @@ class StyleGAN2Trainer(Trainer):
     def augment(self) -> tuple[str, ...]:
         return parse_policy(self.hp.diffaugment)
 
-    def _d(self, img: torch.Tensor, c: torch.Tensor | None, fast: bool = False) -> torch.Tensor:
-        """D's logits (float32) for ``img`` after the DiffAugment policy (if any); ``fast``: through the
-        compiled D under autocast (the main passes), else eager float32 (R1, which differentiates twice)."""
+    def _bf16(self, main: bool) -> bool:
+        return self.hp.bf16 and (main or self.hp.bf16_reg)
+
+    def _d(self, img: torch.Tensor, c: torch.Tensor | None, main: bool = False) -> torch.Tensor:
+        """D's logits (float32) for ``img`` after the DiffAugment policy (if any); ``main``: a main pass (through
+        the compiled D, if compiling), else R1's pass, which differentiates twice (eager)."""
         policy = self.augment
         if policy:
             img = diff_augment(img, policy, self.ada.p if self.ada is not None else None)
         img = as_channels_last(img, self.hp.channels_last)
-        if not fast:
-            return self.D(img, c)
-        with autocast(self.device, self.hp.bf16):
-            return self._D(img, c).float()
+        with autocast(self.device, self._bf16(main)):
+            return (self._D if main else self.D)(img, c).float()
 
     def _labels(self, n: int) -> torch.Tensor | None:
         if self.cfg.c_dim == 0:
@@ -142,14 +146,13 @@ class StyleGAN2Trainer(Trainer):
             ws = torch.where(later.reshape(1, n, 1), ws2, ws)
         return ws
 
-    def _gen(self, n: int, c: torch.Tensor | None, fast: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images (float32) and their ws; ``fast``: synthesis compiled and under autocast (the main passes)."""
+    def _gen(self, n: int, c: torch.Tensor | None, main: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images (float32) and their ws (the mapping runs in float32); ``main``: a main pass (compiled synthesis,
+        if compiling), else the path-length pass, which differentiates twice (eager)."""
         z = torch.randn(n, self.cfg.z_dim, device=self.device)
         ws = self._mapping(z, c)
-        if not fast:
-            return self.G.synthesis(ws, noise_mode="random"), ws
-        with autocast(self.device, self.hp.bf16):
-            return self._synthesis(ws, noise_mode="random").float(), ws
+        with autocast(self.device, self._bf16(main)):
+            return (self._synthesis if main else self.G.synthesis)(ws, noise_mode="random").float(), ws
 
     def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
         hp = self.hp
@@ -166,8 +169,8 @@ class StyleGAN2Trainer(Trainer):
         self.D.requires_grad_(False)
         self.G.requires_grad_(True)
         c_fake = self._labels(n)
-        fake, _ = self._gen(n, c_fake, fast=True)
-        g_loss = g_nonsaturating(self._d(fake, c_fake, fast=True))
+        fake, _ = self._gen(n, c_fake, main=True)
+        g_loss = g_nonsaturating(self._d(fake, c_fake, main=True))
         self.opt_G.zero_grad(set_to_none=True)
         g_loss.backward()
         losses["G"] = g_loss.detach()
@@ -189,9 +192,9 @@ class StyleGAN2Trainer(Trainer):
         self.D.requires_grad_(True)
         with torch.no_grad():
             c_fake = self._labels(n)
-            fake, _ = self._gen(n, c_fake, fast=True)
-        real_logits = self._d(real, c_real, fast=True)
-        d_loss = d_logistic(real_logits, self._d(fake, c_fake, fast=True))
+            fake, _ = self._gen(n, c_fake, main=True)
+        real_logits = self._d(real, c_real, main=True)
+        d_loss = d_logistic(real_logits, self._d(fake, c_fake, main=True))
         self.opt_D.zero_grad(set_to_none=True)
         d_loss.backward()
         losses["D"] = d_loss.detach()
