@@ -6,11 +6,17 @@ Policies (comma-separated): ``color`` (brightness, saturation, contrast), ``tran
 up to 1/8 of the size, zero fill) and ``cutout`` (a zeroed square of half the size). Images are
 NCHW in [-1, 1]; random numbers come from torch's global generator (saved in checkpoints, so a
 resumed run draws the same transforms).
+
+ADA-style adaptive probability (Karras et al., "Training Generative Adversarial Networks with Limited
+Data", 2020): with ``p`` given, each transform is applied to each image with probability ``p``, and
+:class:`AdaptiveAugment` raises ``p`` while D is over-confident on the real images (the mean sign of
+its real logits, r_t, above a target, 0.6 in the paper) and lowers it otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -85,15 +91,69 @@ def parse_policy(policy: str) -> tuple[str, ...]:
     return names
 
 
-def diff_augment(x: torch.Tensor, policy: str | tuple[str, ...]) -> torch.Tensor:
-    """Apply the transforms of ``policy`` to a batch of NCHW images (differentiable in ``x``)."""
+def diff_augment(x: torch.Tensor, policy: str | tuple[str, ...], p: float | torch.Tensor | None = None) -> torch.Tensor:
+    """Apply the transforms of ``policy`` to a batch of NCHW images (differentiable in ``x``).
+
+    ``p``: the probability (a float or a 0-dim tensor, e.g. :attr:`AdaptiveAugment.p`) with which each
+    transform is applied to each image, drawn independently; None applies every transform to every image."""
     if x.ndim != 4:
         raise ValueError(f"expected NCHW images, got shape {tuple(x.shape)}")
     names = parse_policy(policy) if isinstance(policy, str) else policy
     for name in names:
         for fn in POLICIES[name]:
-            x = fn(x)
+            if p is None:
+                x = fn(x)
+            else:
+                chosen = torch.rand(x.shape[0], 1, 1, 1, device=x.device) < p
+                x = torch.where(chosen, fn(x), x)
     return x.contiguous()
+
+
+class AdaptiveAugment:
+    """The augmentation probability ``p`` of ADA, tuned from D's outputs on real images.
+
+    :meth:`observe` adds the signs of D's real logits (on the device: no host sync); every ``interval``
+    steps :meth:`update` moves ``p`` by ``sign(r_t - target) * images / (speed_kimg * 1000)`` (so ``p`` can
+    go from 0 to 1 in ``speed_kimg`` thousand images), clamped to [0, 1]. The state is saved with the
+    trainer's, so a resumed run continues with the same ``p``."""
+
+    def __init__(self, target: float, speed_kimg: float, interval: int, device: torch.device) -> None:
+        if not 0 < target < 1:
+            raise ValueError(f"the ADA target must be in (0, 1), got {target}")
+        if speed_kimg <= 0 or interval < 1:
+            raise ValueError("ada_kimg must be positive and ada_interval at least 1")
+        self.target, self.speed_kimg, self.interval = target, speed_kimg, interval
+        self.p = torch.zeros([], device=device)
+        self._sign_sum = torch.zeros([], device=device)
+        self._count = 0
+
+    def observe(self, real_logits: torch.Tensor) -> None:
+        """Add D's logits on (augmented) real images to the r_t estimate."""
+        self._sign_sum = self._sign_sum + real_logits.detach().float().sign().sum()
+        self._count += real_logits.numel()
+
+    def update(self, step: int, batch: int) -> None:
+        """After step ``step`` (0-based) of ``batch`` images: adjust ``p`` every ``interval`` steps."""
+        if (step + 1) % self.interval or self._count == 0:
+            return
+        r_t = self._sign_sum / self._count
+        adjust = torch.sign(r_t - self.target) * (batch * self.interval) / (self.speed_kimg * 1000)
+        self.p = (self.p + adjust).clamp(0.0, 1.0)
+        self._sign_sum = torch.zeros_like(self._sign_sum)
+        self._count = 0
+
+    @property
+    def r_t(self) -> torch.Tensor:
+        """The current estimate of r_t = E[sign(D(real))] (0 before any observation)."""
+        return self._sign_sum / max(self._count, 1)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"p": self.p.detach().cpu(), "sign_sum": self._sign_sum.detach().cpu(), "count": self._count}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.p = state["p"].to(self.p.device)
+        self._sign_sum = state["sign_sum"].to(self.p.device)
+        self._count = int(state["count"])
 
 
 def diff_augment_pair(

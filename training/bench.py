@@ -1,14 +1,18 @@
 """Training throughput: images per second of a family's training step on synthetic data.
 
-The step is timed as the loop runs it — losses go into a :class:`training.loop.LossMeter`, so no
-host sync happens inside the timed steps; the device is synchronised once before and once after.
+The step is timed as the loop runs it — a batch drawn from the in-memory uint8 data, then the step,
+its losses going into a :class:`training.loop.LossMeter`, so no host sync happens inside the timed
+steps; the device is synchronised once before and once after. With ``breakdown`` the parts of the
+step that the trainer marks (:meth:`training.trainers.base.Trainer.lap`) are timed too (a sync at
+each mark on an asynchronous device).
 """
 
 from __future__ import annotations
 
 import platform
 import time
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,6 +44,13 @@ class BenchResult:
     ms_per_step: float
     torch_threads: int
     torch_version: str
+    warmup_seconds: float = 0.0
+    """Time of the untimed warm-up steps (includes ``torch.compile``'s compilation when it is on)."""
+    hparams: dict[str, Any] = field(default_factory=dict)
+    """The hyper-parameters the step ran with (the preset's, with the overrides applied)."""
+    breakdown: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per part of the step: ``ms_per_step`` (its time over all timed steps / steps), ``calls`` and
+    ``ms_per_call``; ``data`` is drawing the batch, ``rest`` what the trainer does not mark."""
 
 
 def preset_for(name: str, tiny: bool = False) -> Preset:
@@ -72,7 +83,7 @@ def _synthetic(preset: Preset, kind: str, n: int) -> Any:
     classes = int(preset.model.get("c_dim", 0)) or (10 if labelled else 0)
     labels = rng.integers(0, classes, n).astype(np.int64) if labelled else None
     names = tuple(f"class {i}" for i in range(classes)) if labelled else ()
-    return ImageDataset(images, summary, labels=labels, class_names=names)
+    return ImageDataset(images, summary, xflip=preset.xflip, labels=labels, class_names=names)
 
 
 def _sync(device: torch.device) -> None:
@@ -80,6 +91,44 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
+
+
+class LapTimer:
+    """Time since the previous mark, summed per part name (the ``lap_timer`` of a trainer)."""
+
+    def __init__(self, device: torch.device, enabled: bool) -> None:
+        self.device, self.enabled = device, enabled
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._t = 0.0
+
+    def start(self) -> None:
+        if self.enabled:
+            _sync(self.device)
+            self._t = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        if not self.enabled:
+            return
+        _sync(self.device)
+        now = time.perf_counter()
+        self.seconds[name] += now - self._t
+        self.calls[name] += 1
+        self._t = now
+
+    def clear(self) -> None:
+        self.seconds.clear()
+        self.calls.clear()
+
+    def table(self, steps: int) -> dict[str, dict[str, float]]:
+        return {
+            k: {
+                "ms_per_step": round(1000 * v / steps, 3),
+                "calls": self.calls[k],
+                "ms_per_call": round(1000 * v / self.calls[k], 3),
+            }
+            for k, v in self.seconds.items()
+        }
 
 
 def bench_train(
@@ -90,11 +139,15 @@ def bench_train(
     device: str | None = None,
     tiny: bool = False,
     threads: int | None = None,
+    hparams: dict[str, Any] | None = None,
+    breakdown: bool = False,
 ) -> BenchResult:
     """Time ``steps`` training steps (after ``warmup`` untimed ones) of ``name``'s preset config.
 
     ``threads``: CPU intra-op threads (default ``$LATENTLAB_THREADS`` or all cores; on a machine shared
-    with other work, fewer threads than cores can be many times faster)."""
+    with other work, fewer threads than cores can be many times faster). ``hparams``: hyper-parameters
+    over the preset's (e.g. ``{"bf16": False}`` to time a speed setting off). ``breakdown``: also time
+    the parts of the step (see :class:`BenchResult`)."""
     if steps < 1 or warmup < 0:
         raise ValueError(f"need steps >= 1 and warmup >= 0, got {steps} and {warmup}")
     preset = preset_for(name, tiny)
@@ -111,22 +164,36 @@ def bench_train(
         configure_cpu_threads(threads)
     torch.manual_seed(0)
     model_cfg = {"resolution": preset.resolution, "img_channels": preset.channels, **preset.model}
-    trainer = make_trainer(preset.family, model_cfg, dict(preset.hparams), dev)
+    hp = {**preset.hparams, **(hparams or {})}
+    trainer = make_trainer(preset.family, model_cfg, hp, dev)
     if trainer.data_kind not in ("images", "labelled", *TRANSLATION_KINDS):
         raise ValueError(f"no synthetic data for '{trainer.data_kind}' trainers yet")
     data = _synthetic(preset, trainer.data_kind, max(64, 4 * batch))
     trainer.attach_data(data)
     gen = torch.Generator().manual_seed(0)
-    batches = [data.sample(batch, gen) for _ in range(4)]
+    timer = LapTimer(dev, breakdown)
+    trainer.lap_timer = timer
     meter = LossMeter()
+
+    def one_step(i: int) -> None:
+        timer.start()
+        batch_i = data.sample(batch, gen)
+        timer("data")
+        meter.add(trainer.step(batch_i, i))
+        timer("rest")
+
+    t0 = time.perf_counter()
     for i in range(warmup):
-        meter.add(trainer.step(batches[i % 4], i))
+        one_step(i)
     _sync(dev)
+    warmup_seconds = time.perf_counter() - t0
+    timer.clear()
     t0 = time.perf_counter()
     for i in range(warmup, warmup + steps):
-        meter.add(trainer.step(batches[i % 4], i))
+        one_step(i)
     _sync(dev)
     seconds = time.perf_counter() - t0
+    trainer.lap_timer = None
     meter.pop()
     name_of_device = (
         torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
@@ -145,6 +212,9 @@ def bench_train(
         ms_per_step=round(1000 * seconds / steps, 3),
         torch_threads=torch.get_num_threads(),
         torch_version=torch.__version__,
+        warmup_seconds=round(warmup_seconds, 3),
+        hparams=hp,
+        breakdown=timer.table(steps) if breakdown else {},
     )
 
 

@@ -16,7 +16,7 @@ from torch import nn
 from engine.api import NOISE_MODES
 from engine.nn.equalized import EqualConv2d, EqualLinear, bias_lrelu
 from engine.nn.fir import downsample2d, make_fir, upsample2d
-from engine.nn.modconv import modulated_conv2d
+from engine.nn.modconv import demodulation, modulated_conv2d
 from engine.nn.stddev import MinibatchStdDev
 
 
@@ -153,11 +153,13 @@ class SynthesisLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None, gain: float = 1.0) -> torch.Tensor:
         styles = self.affine(w)
-        x = modulated_conv2d(x, self.weight * self.weight_gain, styles, True, self.up, self.resample_filter)
+        weight = self.weight * self.weight_gain
+        x = modulated_conv2d(x, weight, styles, False, self.up, self.resample_filter)
         if noise is not None:
-            x = x + noise * self.noise_strength
+            noise = noise * self.noise_strength
         clamp = self.clamp * gain if self.clamp is not None else None
-        return bias_lrelu(x, self.bias, clamp)
+        # Demodulation, noise, bias and activation in one fused epilogue (see bias_lrelu).
+        return bias_lrelu(x, self.bias, clamp, scale=demodulation(weight, styles), noise=noise)
 
     def make_noise(self, mode: str, batch: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
         if mode == "none":
@@ -182,8 +184,18 @@ class ToRGB(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain
-        x = modulated_conv2d(x, self.weight, styles, demodulate=False)
-        x = x + self.bias.reshape(1, -1, 1, 1).to(x.dtype)
+        n, i, h, w_ = x.shape
+        o = self.weight.shape[0]
+        if styles.shape != (n, i):
+            raise ValueError(f"toRGB shapes: x {tuple(x.shape)}, styles {tuple(styles.shape)}")
+        # A 1x1 modulated conv is a batched matmul with per-sample weights W * s: one read of x.
+        wmod = (self.weight[:, :, 0, 0].unsqueeze(0) * styles.unsqueeze(1)).to(x.dtype)  # [N, O, I]
+        bias = self.bias.to(x.dtype)
+        if x.stride(1) == 1 and i > 1:  # channels-last: [N, H*W, I] @ [N, I, O], still channels-last
+            y = torch.baddbmm(bias, x.permute(0, 2, 3, 1).reshape(n, h * w_, i), wmod.transpose(1, 2))
+            x = y.reshape(n, h, w_, o).permute(0, 3, 1, 2)
+        else:
+            x = torch.baddbmm(bias.unsqueeze(1), wmod, x.reshape(n, i, h * w_)).reshape(n, o, h, w_)
         if self.clamp is not None:
             x = x.clamp(-self.clamp, self.clamp)
         return x
@@ -298,9 +310,9 @@ class DiscriminatorBlock(nn.Module):
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None) -> torch.Tensor:
         if self.fromrgb is not None:
             x = self.fromrgb(img)
-        y = self.skip(x)
-        x = self.conv1(self.conv0(x))
-        return (x + y) * math.sqrt(0.5)
+        y = self.skip(x, gain=math.sqrt(0.5))
+        x = self.conv1(self.conv0(x), gain=math.sqrt(0.5))
+        return x + y
 
 
 class Discriminator(nn.Module):

@@ -20,7 +20,8 @@ def modulated_conv2d(
 
     ``weight`` is the effective weight (gains already applied). With ``up=2`` the layer is a
     stride-2 transposed convolution followed by the FIR filter (gain 4), as in StyleGAN2.
-    Demodulation scales each output channel by ``rsqrt(sum((W*s)^2) + 1e-8)``.
+    Demodulation scales each output channel by ``rsqrt(sum((W*s)^2) + 1e-8)``, computed as
+    ``s^2 @ sum_k(W^2)`` (the [N, O, I, k, k] modulated weights are never formed), in float32.
     """
     n, i, h, w_ = x.shape
     o, i2, kh, kw = weight.shape
@@ -41,7 +42,13 @@ def modulated_conv2d(
         p1 = pad // 2 + 1
         x = upfirdn2d(x, resample_filter, padding=(p0, p1, p0, p1), gain=up * up)
     if demodulate:
-        wmod = weight.unsqueeze(0) * styles.reshape(n, 1, i, 1, 1)
-        dcoefs = (wmod.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()
-        x = x * dcoefs.reshape(n, o, 1, 1).to(x.dtype)
+        x = x * demodulation(weight, styles).reshape(n, o, 1, 1).to(x.dtype)
     return x
+
+
+def demodulation(weight: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
+    """The demodulation coefficients [N, O] = ``rsqrt(sum_{i,k}(W[o,i,k] * s[n,i])^2 + 1e-8)`` of ``weight``
+    [O, I, k, k] modulated by ``styles`` [N, I], as ``s^2 @ sum_k(W^2)`` (never forming the [N, O, I, k, k]
+    modulated weights), in float32."""
+    wsq = weight.float().square().sum(dim=[2, 3])  # [O, I]
+    return ((styles.float().square().unsqueeze(1) * wsq).sum(dim=2) + 1e-8).rsqrt()

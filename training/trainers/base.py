@@ -40,6 +40,15 @@ class Trainer(ABC):
         trainers whose constructor takes something else override it."""
         return cls(get_family(family).config_from_dict(model), hp, device)  # type: ignore[call-arg]
 
+    lap_timer: Callable[[str], None] | None = None
+    """Set by ``latentlab bench train --breakdown``; see :meth:`lap`."""
+
+    def lap(self, name: str) -> None:
+        """Mark the end of one part of a step (G, D, D_r1, ...): the time since the previous mark (or the
+        step's start) is that part's, when a benchmark asks for the breakdown; otherwise nothing."""
+        if self.lap_timer is not None:
+            self.lap_timer(name)
+
     def attach_data(self, dataset: Any) -> None:  # noqa: B027 - an optional hook, not abstract
         """Called once with the opened ``training.data.ImageDataset`` before the first step (class names,
         data needed at export); the default ignores it."""

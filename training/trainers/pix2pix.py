@@ -14,6 +14,7 @@ from engine.models.pix2pix import PatchDiscriminator, Pix2PixConfig
 from training.augment import diff_augment_pair, parse_policy
 from training.freeze_d import conv_layers, frozen_ids, trainable
 from training.losses import TARGET_LOSSES
+from training.speed import as_channels_last, autocast, channels_last, check_bf16
 from training.trainers.base import Batch, Trainer, TrainerSpec
 from training.trainers.translation_common import apply_decay, linear_decay
 from training.translation_eval import translation_rows
@@ -35,6 +36,10 @@ class Pix2PixHparams:
     """DiffAugment policy; D sees (A, B) pairs, both transformed alike (see ``diff_augment_pair``)."""
     freeze_d: int = 0
     """FreezeD: keep the PatchGAN's first N conv layers (from the image side) fixed."""
+    channels_last: bool = False
+    """NHWC weights and activations (faster convolutions on CPU)."""
+    bf16: bool = False
+    """bfloat16 autocast for G and D (losses, weights and Adam stay float32)."""
 
     def __post_init__(self) -> None:
         if self.gan_loss not in GAN_LOSSES:
@@ -59,6 +64,10 @@ class Pix2PixTrainer(Trainer):
         self.augment = parse_policy(hp.diffaugment)
         self.decay = linear_decay(hp.decay_start, hp.decay_steps)
         self.fixed: Batch | None = None
+        if hp.bf16:
+            check_bf16(device)
+        if hp.channels_last:
+            channels_last(self.G, self.D)
 
     def attach_data(self, dataset: Any) -> None:
         self.fixed = dataset.fixed(4)
@@ -70,12 +79,15 @@ class Pix2PixTrainer(Trainer):
         """PatchGAN logits for the pairs (a, b), after the DiffAugment policy (the same transform on both)."""
         if self.augment:
             a, b = diff_augment_pair(a, b, self.augment)
-        return self.D(torch.cat([a, b], 1))
+        with autocast(self.device, self.hp.bf16):
+            return self.D(as_channels_last(torch.cat([a, b], 1), self.hp.channels_last)).float()
 
     def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
         apply_decay([self.opt_G, self.opt_D], [self.hp.lr, self.hp.lr], self.decay(step))
         a, b = batch["A"].to(self.device), batch["B"].to(self.device)
-        fake = self.G(a)
+        a, b = as_channels_last(a, self.hp.channels_last), as_channels_last(b, self.hp.channels_last)
+        with autocast(self.device, self.hp.bf16):
+            fake = self.G(a).float()
         # discriminator: real pairs → 1, fake pairs → 0
         d_fake = self._d(a, fake.detach())
         d_real = self._d(a, b)

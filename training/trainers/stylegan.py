@@ -47,6 +47,7 @@ class StyleGANTrainer(StyleGAN2Trainer):
         self.opt_D = self._adam(self.D, hp.r1_interval if hp.r1_interval > 1 else 0)
         self.pl_mean = torch.zeros([], device=device)
         self.nimg = 0
+        self._speed_up()
 
     def discriminator_layers(self) -> list[torch.nn.Module]:
         """fromRGB, then D's conv pair of each resolution from the image side (FreezeD)."""

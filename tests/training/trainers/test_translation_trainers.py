@@ -162,3 +162,44 @@ def test_paper_defaults():
     assert (c.lambda_cycle, c.lambda_identity, c.pool_size) == (10, 0.5, 50)
     s = StarGANHparams()
     assert (s.lambda_gp, s.lambda_rec, s.lambda_cls, s.n_critic) == (10, 10, 1, 5)
+
+
+def test_pix2pix_channels_last_bf16_close_to_fp32_and_resume_exact():
+    """The speed settings change one step by rounding only, and a run with them resumes exactly."""
+    from training.data import DataSummary
+    from training.translation_data import TranslationDataset
+
+    p = get_preset("tiny-pix2pix")
+    cfg = {"resolution": p.resolution, "img_channels": 3, **p.model}
+    rng = torch.Generator().manual_seed(3)
+    a = torch.randint(0, 256, (6, p.resolution, p.resolution, 3), generator=rng, dtype=torch.uint8).numpy()
+    ds = TranslationDataset("paired", DataSummary("t", 6, 0, p.resolution, 3), a, a[::-1].copy())
+    batches = [ds.sample(2, torch.Generator().manual_seed(i)) for i in range(4)]
+
+    def trainer(**hp):
+        torch.manual_seed(0)
+        t = make_trainer("pix2pix", cfg, {**p.hparams, **hp}, torch.device("cpu"))
+        t.attach_data(ds)
+        return t
+
+    fp32, fast = trainer(), trainer(channels_last=True, bf16=True)
+    torch.manual_seed(1)
+    l32 = {k: float(v) for k, v in fp32.step(batches[0], 0).items()}
+    torch.manual_seed(1)
+    lbf = {k: float(v) for k, v in fast.step(batches[0], 0).items()}
+    for k in l32:
+        assert lbf[k] == pytest.approx(l32[k], rel=0.05), k
+    full = trainer(channels_last=True, bf16=True)
+    for i, b in enumerate(batches):
+        full.step(b, i)
+    half = trainer(channels_last=True, bf16=True)
+    for i, b in enumerate(batches[:2]):
+        half.step(b, i)
+    state, rng_state = half.state_dict(), torch.get_rng_state()
+    resumed = trainer(channels_last=True, bf16=True)
+    resumed.load_state_dict(state)
+    torch.set_rng_state(rng_state)
+    for i, b in enumerate(batches[2:], start=2):
+        resumed.step(b, i)
+    for k, v in full.G.state_dict().items():
+        torch.testing.assert_close(resumed.G.state_dict()[k], v, rtol=0, atol=0)
