@@ -40,6 +40,7 @@ from engine.api import (
 from engine.device import choose_device, configure_cpu_threads, policy_for
 from engine.families import Capabilities, LoadedModel
 from engine.render import LRUCache, render_frame
+from engine.threads import default_threads
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +89,13 @@ class Engine:
     """One thread that owns the torch device and every loaded model."""
 
     def __init__(self, device: str | None = None, half: bool = True, threads: int | None = None) -> None:
-        """An engine on ``device`` (default: the best available); on the CPU it uses ``threads``
-        intra-op threads (default: ``$LATENTLAB_THREADS`` or every core)."""
+        """An engine on ``device`` (default: the best available); on the CPU its thread uses
+        ``threads`` intra-op threads (default: :func:`engine.threads.default_threads`), which wait
+        passively (see :mod:`engine.threads` for the policy and the measurements behind it)."""
         self.device = choose_device(device)
         self.policy = policy_for(self.device, half=half)
-        if self.device.type == "cpu":
-            configure_cpu_threads(threads)
+        self.threads = max(1, int(threads)) if threads is not None else default_threads()
+        """Intra-op threads of the engine thread (it sets them itself: the count is per thread)."""
         self._cv = threading.Condition()
         self._mail: dict[str, tuple[int, RenderRequest, ResultCallback | None]] = {}
         self._generation: dict[str, int] = {}
@@ -259,6 +261,8 @@ class Engine:
 
     # --- the loop --------------------------------------------------------------------------------
     def _loop(self) -> None:
+        if self.device.type == "cpu":
+            configure_cpu_threads(self.threads)
         served_request = False
         with torch.inference_mode():
             while True:
