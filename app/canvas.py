@@ -73,18 +73,23 @@ class DisplayTarget:
 
 
 def prepare_image(frame: np.ndarray, target: DisplayTarget | None) -> QImage:
-    """``frame`` as a QImage ready to blit: scaled to the size ``target`` draws it at (with its
-    device pixel ratio set), or at its own size without a target. Safe on any thread."""
+    """``frame`` as a QImage ready to blit: in the 32-bit format screens paint fastest, scaled to the
+    size ``target`` draws it at (with its device pixel ratio set), or at its own size without a
+    target. Safe on any thread.
+
+    Converting the small frame first and scaling the 32-bit image is cheaper than scaling the 24-bit
+    frame (0.2–0.8 ms against 0.9–3 ms for 64 → 640 px here), and the result blits without a
+    conversion (0.06 ms against 0.24 ms for 640×640)."""
     view, keep = _as_qimage_view(frame)
+    alpha = view.hasAlphaChannel()
+    image = view.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied if alpha else QImage.Format.Format_RGB32)
+    del keep, view  # ``image`` owns its pixels
     if target is None or target.width <= 0 or target.height <= 0:
-        return view.copy()
-    w, h = target.size_for(view.width(), view.height())
-    if (w, h) == (view.width(), view.height()):
-        image = view.copy()
-    else:
+        return image
+    w, h = target.size_for(image.width(), image.height())
+    if (w, h) != (image.width(), image.height()):
         mode = Qt.TransformationMode.SmoothTransformation if target.smooth else Qt.TransformationMode.FastTransformation
-        image = view.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio, mode)  # a new image: ``keep`` may go
-    del keep
+        image = image.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio, mode)
     image.setDevicePixelRatio(target.dpr)
     return image
 

@@ -63,9 +63,14 @@ class EngineClient(QObject):
 
     # --- rendering -------------------------------------------------------------------------
     def submit(
-        self, request: RenderRequest, channel: str = MAIN_CHANNEL, prepare: Callable[[RenderResult], Any] | None = None
+        self,
+        request: RenderRequest,
+        channel: str = MAIN_CHANNEL,
+        prepare: Callable[[RenderResult], Any] | None = None,
+        priority: int = 0,
     ) -> int:
         """Send ``request`` to ``channel`` (it replaces a request still waiting there); returns its stamp.
+        Waiting requests of a higher ``priority`` are rendered first.
 
         ``prepare(result)``, when given, runs on the engine thread right after the render (e.g. the
         frame's conversion and scaling for display, so the GUI thread only blits); its value comes
@@ -80,7 +85,7 @@ class EngineClient(QObject):
                     log.exception("preparing a frame for display failed")
             self._result_hop.emit(channel, result, prepared)
 
-        return self.engine.submit(channel, request, done)
+        return self.engine.submit(channel, request, done, priority)
 
     def invalidate(self) -> None:
         """Make every result of the requests submitted so far stale, on every channel."""

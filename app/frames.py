@@ -7,9 +7,12 @@ panels. The engine keeps only the newest waiting request per channel and the cli
 a previous model (see :mod:`app.engine_client`), so every frame that comes back is shown: during a
 drag the canvas follows as fast as the engine renders, and there is nothing to time out.
 
-The main frame is prepared for display on the engine thread (:meth:`app.canvas.Display.prepare`),
-so the GUI thread only blits it. A side request that is the main request itself (the Arithmetic
-panel's A while no arithmetic is on) is not rendered twice: the panel gets the main frame.
+The canvas comes first: the main request has the higher priority in the engine, and the side
+requests follow once the parameters have stood still for :data:`SIDE_DELAY_MS` (during a drag the
+thumbnails wait, instead of tripling the work of every frame). A side request that is the main
+request itself (the Arithmetic panel's A while no arithmetic is on) is not rendered twice: the
+panel gets the main frame. The main frame is prepared for display on the engine thread
+(:meth:`app.canvas.Display.prepare`), so the GUI thread only blits it.
 The render time and frame rate reported through :attr:`FrameLoop.timing` are rolling medians
 (:mod:`app.frame_stats`), cleared when no frame came for a while.
 """
@@ -34,6 +37,11 @@ from engine.api import RenderRequest, RenderResult
 from engine.families.base import Capabilities
 
 log = logging.getLogger(__name__)
+
+MAIN_PRIORITY = 1
+"""The engine renders a waiting main frame before waiting side frames (priority 0)."""
+SIDE_DELAY_MS = 150
+"""Side frames (thumbnails) are requested once the parameters stood still this long."""
 
 
 def rendered_size(caps: Capabilities, result: RenderResult) -> tuple[int, int] | None:
@@ -86,6 +94,10 @@ class FrameLoop(QObject):
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
         self._idle.timeout.connect(self._on_idle)
+        self._side_timer = QTimer(self)
+        self._side_timer.setSingleShot(True)
+        self._side_timer.setInterval(SIDE_DELAY_MS)
+        self._side_timer.timeout.connect(self.submit_side_requests)
         session.client.frame.connect(self._on_frame)
         session.model_changed.connect(self._on_model)
         session.params_changed.connect(lambda _p: self.request_render())
@@ -120,7 +132,8 @@ class FrameLoop(QObject):
         return dataclasses.replace(req, view=dataclasses.replace(req.view, **self.features.request_fields()))
 
     def request_render(self) -> None:
-        """Submit the main frame and the visible panels' side frames (each channel keeps only its newest)."""
+        """Submit the main frame now and the visible panels' side frames once the parameters stand
+        still (each channel keeps only its newest)."""
         caps = self.session.caps
         if caps is None or not caps.renders_latent:
             return  # nothing renders from a latent on this model
@@ -128,8 +141,8 @@ class FrameLoop(QObject):
         if shown is None:
             return
         self._main_sent = shown
-        self.session.client.submit(shown, MAIN_CHANNEL, prepare=self._prepare)
-        self.submit_side_requests()
+        self.session.client.submit(shown, MAIN_CHANNEL, prepare=self._prepare, priority=MAIN_PRIORITY)
+        self._side_timer.start()
 
     def _prepare(self, result: RenderResult) -> object:
         """On the engine thread: the main frame converted and scaled for the canvas."""
@@ -138,6 +151,7 @@ class FrameLoop(QObject):
     def submit_side_requests(self) -> None:
         """Submit the side frames of visible panels (thumbnails), each on its channel, when changed.
         A side request equal to the main request waits for the main frame instead."""
+        self._side_timer.stop()
         caps, base = self.session.caps, self.session.request()
         if caps is None or base is None:
             return
@@ -164,6 +178,7 @@ class FrameLoop(QObject):
         self._side_sent.clear()
         self._side_main.clear()
         self._main_sent = None
+        self._side_timer.stop()
         self.stats.reset(skip_first=True)  # the first frame of a model includes its warm-up
         self._idle.stop()
         self.timing.emit(self._timing(None))

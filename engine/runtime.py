@@ -3,6 +3,8 @@
 - Interactive requests go into a per-channel mailbox: a new request replaces the waiting one
   (latest wins) and carries a generation stamp; results of one channel come back in submission
   order, so front ends only drop results older than a point they choose (see app.engine_client).
+  Of the waiting requests the one with the highest priority goes first (the canvas before
+  thumbnails), the longest-waiting channel among equals.
 - Jobs are generators that yield progress; the loop alternates between waiting interactive requests
   and job steps (so a job keeps moving while a slider is dragged), and checks the job's cancel flag.
 - Errors are values (``RenderResult.error``, ``JobResult.error``), logged with their traceback;
@@ -98,6 +100,7 @@ class Engine:
         """Intra-op threads of the engine thread (it sets them itself: the count is per thread)."""
         self._cv = threading.Condition()
         self._mail: dict[str, tuple[int, RenderRequest, ResultCallback | None]] = {}
+        self._priority: dict[str, int] = {}  # of each waiting channel
         self._generation: dict[str, int] = {}
         self._jobs: deque[_Job] = deque()
         self._active: _Job | None = None
@@ -139,12 +142,16 @@ class Engine:
         return self._thread.is_alive()
 
     # --- interactive requests ---------------------------------------------------------------
-    def submit(self, channel: str, request: RenderRequest, on_result: ResultCallback | None = None) -> int:
-        """Put ``request`` in ``channel``'s mailbox (replacing a waiting one); returns its generation."""
+    def submit(
+        self, channel: str, request: RenderRequest, on_result: ResultCallback | None = None, priority: int = 0
+    ) -> int:
+        """Put ``request`` in ``channel``'s mailbox (replacing a waiting one); returns its generation.
+        Waiting requests of a higher ``priority`` are served first."""
         with self._cv:
             gen = self._generation.get(channel, 0) + 1
             self._generation[channel] = gen
             self._mail[channel] = (gen, request, on_result)
+            self._priority[channel] = int(priority)
             self._cv.notify_all()
         return gen
 
@@ -274,7 +281,7 @@ class Engine:
                     item = None
                     job_waiting = self._active is not None or bool(self._jobs)
                     if self._mail and not (served_request and job_waiting):
-                        channel = next(iter(self._mail))
+                        channel = max(self._mail, key=lambda ch: self._priority.get(ch, 0))  # first of equals
                         item = self._mail.pop(channel)
                     elif self._active is None and self._jobs:
                         self._active = self._jobs.popleft()

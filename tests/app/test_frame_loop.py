@@ -55,7 +55,10 @@ def test_a_thumbnail_equal_to_the_main_frame_is_not_rendered_twice(window, wait_
     served: list[str] = []
     engine = window.client.engine
     submit = engine.submit
-    engine.submit = lambda channel, req, cb=None: (served.append(channel), submit(channel, req, cb))[1]
+    engine.submit = lambda channel, req, cb=None, priority=0: (
+        served.append(channel),
+        submit(channel, req, cb, priority),
+    )[1]
     try:
         result = _next_seed(window, wait_current)
     finally:
@@ -113,3 +116,24 @@ def test_status_bar_is_blank_on_a_translation_model(window, wait_current, qtbot,
     window.open_model(str(path))
     qtbot.waitUntil(lambda: window.session.model.name == "cyc", timeout=WAIT_MS)
     assert window.status.ms_label.text() == "" and window.status.fps_label.text() == ""
+
+
+def test_thumbnails_wait_until_the_parameters_stand_still(window, wait_current, qtbot) -> None:
+    wait_current()
+    served: list[str] = []
+    engine = window.client.engine
+    submit = engine.submit
+    engine.submit = lambda channel, req, cb=None, priority=0: (
+        served.append(channel),
+        submit(channel, req, cb, priority),
+    )[1]
+    try:
+        slider = window.styles_panel.sliders[0]
+        for v in (10, 20, 30, 40, 50):  # a drag: B and C (shown with the current style mix) change each time
+            slider.setValue(v)
+        assert served.count("main") == 5 and "arith-b" not in served
+        qtbot.waitUntil(lambda: "arith-b" in served and "arith-c" in served, timeout=WAIT_MS)
+        assert served.count("arith-b") == 1 and served.count("arith-c") == 1
+    finally:
+        engine.submit = submit
+    assert window.frames._side_sent["arith-b"].mix.weights[0] == window.session.params.mix.weights[0]
