@@ -212,6 +212,7 @@ def run_gui_bench(
         "resolution": caps.resolution,
         "device": str(engine.device),
         "threads": int(threads_used),
+        "thread_policy": engine.thread_policy(),
         "wait_policy": wait_policy(),
         "load": load,
         "frames": frames,

@@ -17,6 +17,7 @@ import contextlib
 import inspect
 import itertools
 import logging
+import os
 import threading
 import time
 import traceback
@@ -42,7 +43,7 @@ from engine.api import (
 from engine.device import choose_device, configure_cpu_threads, policy_for
 from engine.families import Capabilities, LoadedModel
 from engine.render import LRUCache, render_frame
-from engine.threads import default_threads
+from engine.threads import THREADS_ENV, ThreadTuner, default_threads, thread_candidates
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,10 @@ class Engine:
         self.device = choose_device(device)
         self.policy = policy_for(self.device, half=half)
         self.threads = max(1, int(threads)) if threads is not None else default_threads()
-        """Intra-op threads of the engine thread (it sets them itself: the count is per thread)."""
+        """The most intra-op threads of the engine thread (it sets them itself: the count is per thread)."""
+        self.adaptive = self.device.type == "cpu" and threads is None and not os.environ.get(THREADS_ENV, "").strip()
+        """Whether interactive renders choose their thread count from measured times (see ThreadTuner)."""
+        self._tuners: dict[str, ThreadTuner] = {}
         self._cv = threading.Condition()
         self._mail: dict[str, tuple[int, RenderRequest, ResultCallback | None]] = {}
         self._priority: dict[str, int] = {}  # of each waiting channel
@@ -261,6 +265,7 @@ class Engine:
 
     def _uninstall(self, model_id: str) -> None:
         self._models.pop(model_id, None)
+        self._tuners.pop(model_id, None)
         self._caches.pop(model_id, None)
         with self._cv:
             self._caps.pop(model_id, None)
@@ -302,7 +307,28 @@ class Engine:
             for job in jobs:
                 self._finish(job, JobResult(job.handle.job_id, cancelled=True))
 
+    def thread_policy(self) -> str:
+        """The CPU thread policy in words (benchmarks report it)."""
+        if self.device.type != "cpu":
+            return f"{self.device.type} device"
+        if not self.adaptive:
+            return f"fixed {self.threads}"
+        return "adaptive " + "/".join(str(c) for c in thread_candidates(self.threads))
+
+    def _tuned_threads(self, model_id: str) -> ThreadTuner | None:
+        """The thread tuner of ``model_id``'s renders, with its count applied (None when fixed)."""
+        if not self.adaptive:
+            return None
+        tuner = self._tuners.get(model_id)
+        if tuner is None:
+            tuner = self._tuners[model_id] = ThreadTuner(thread_candidates(self.threads))
+        if torch.get_num_threads() != tuner.current:
+            torch.set_num_threads(tuner.current)
+        return tuner
+
     def _serve(self, gen: int, req: RenderRequest, cb: ResultCallback | None) -> None:
+        tuner = self._tuned_threads(req.model_id) if req.model_id in self._models else None
+        threads = tuner.current if tuner is not None else 0
         t0 = time.perf_counter()
         try:
             model = self._ctx.model(req.model_id)
@@ -315,6 +341,8 @@ class Engine:
                 image, features = render_frame(model, req, self._caches.get(req.model_id))
             ms = (time.perf_counter() - t0) * 1000
             result = RenderResult(req, gen, image=image, features=features, render_ms=ms)
+            if tuner is not None:
+                tuner.record(threads, ms)
         except Exception as e:  # errors are values
             log.error("render failed for %s:\n%s", req, traceback.format_exc())
             result = RenderResult(req, gen, error=_describe(e), render_ms=(time.perf_counter() - t0) * 1000)

@@ -11,8 +11,10 @@ under load, and the full speed of every core when the machine is quiet. So:
   is loaded with torch, so :func:`prefer_passive_wait` runs when the :mod:`engine` package is
   imported (before any torch import of ours); a process that imported torch earlier keeps the
   spinning default, which :func:`wait_policy_applied` reports.
-- Intra-op threads: ``$LATENTLAB_THREADS`` if set, else torch's own default (the physical cores
-  this process may use).
+- Intra-op threads: ``$LATENTLAB_THREADS`` (or an explicit count) if set, fixed. Otherwise the
+  engine starts with torch's own default (the physical cores this process may use) and a
+  :class:`ThreadTuner` per model chooses among all, half and one of them from the measured render
+  times: which is best depends on what else runs at the moment (see ``docs/PERFORMANCE.md``).
 
 This module imports nothing heavy, so it can run before torch is loaded.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections import deque
 
 log = logging.getLogger(__name__)
 
@@ -77,3 +80,83 @@ def _torch_default_threads() -> int:
 
         _torch_default.append(max(1, int(torch.get_num_threads())))
     return _torch_default[0]
+
+
+def thread_candidates(most: int) -> tuple[int, ...]:
+    """The thread counts the tuner chooses from for up to ``most`` threads: all of them, half of
+    them and one (largest first, without repeats)."""
+    most = max(1, int(most))
+    return tuple(sorted({most, max(1, most // 2), 1}, reverse=True))
+
+
+class ThreadTuner:
+    """Chooses the intra-op thread count of interactive renders from their measured times.
+
+    The best count depends on what else runs: on a quiet machine every core helps; when other
+    processes (or the GUI) want cores, threads that wait for a descheduled sibling at each parallel
+    region can make two threads slower than one. So the tuner measures: it tries each candidate for
+    a few frames, then renders with the one of the lowest mean time over its recent frames (the
+    mean, not the median: stalls are what make a count bad), and every :attr:`explore_every` frames
+    re-measures another candidate for :attr:`probe_len` frames, so it follows a machine whose load
+    changes. One tuner per model: the best count differs with the model's size. Pure bookkeeping:
+    the engine thread applies :attr:`current`.
+    """
+
+    def __init__(
+        self,
+        candidates: tuple[int, ...],
+        window: int = 8,
+        min_samples: int = 3,
+        explore_every: int = 24,
+        probe_len: int = 3,
+    ) -> None:
+        if not candidates or any(c < 1 for c in candidates):
+            raise ValueError(f"thread candidates must be positive, got {candidates}")
+        if min_samples < 1 or window < min_samples or probe_len < 1 or explore_every <= probe_len:
+            raise ValueError("the tuner needs window >= min_samples >= 1 and explore_every > probe_len >= 1")
+        self.candidates = tuple(dict.fromkeys(int(c) for c in candidates))
+        self.min_samples = min_samples
+        self.explore_every = explore_every
+        self.probe_len = probe_len
+        self._samples = {c: deque(maxlen=window) for c in self.candidates}
+        self._since_probe = 0
+        self._probe_left = 0
+        self._probe_next = 0  # which other candidate the next probe measures (round robin)
+        self.current = self.candidates[0]
+
+    def mean_ms(self, threads: int) -> float | None:
+        """The mean time of the recent frames rendered with ``threads`` (None before any)."""
+        s = self._samples.get(threads)
+        return sum(s) / len(s) if s else None
+
+    def best(self) -> int:
+        """The candidate with the lowest recent mean among those measured enough (else the first)."""
+        measured = [c for c in self.candidates if len(self._samples[c]) >= self.min_samples]
+        if not measured:
+            return self.candidates[0]
+        return min(measured, key=lambda c: sum(self._samples[c]) / len(self._samples[c]))
+
+    def record(self, threads: int, ms: float) -> int:
+        """A frame took ``ms`` with ``threads``; returns the count for the next frame (also :attr:`current`)."""
+        if threads in self._samples:
+            self._samples[threads].append(float(ms))
+        unmeasured = [c for c in self.candidates if len(self._samples[c]) < self.min_samples]
+        if unmeasured:  # first, a few frames with each candidate
+            if threads not in unmeasured:
+                self.current = unmeasured[0]
+            return self.current
+        if self._probe_left > 0:
+            self._probe_left -= 1
+            if self._probe_left > 0:
+                return self.current
+        best = self.best()
+        self._since_probe += 1
+        others = [c for c in self.candidates if c != best]
+        if others and self._since_probe >= self.explore_every:
+            self._since_probe = 0
+            self._probe_left = self.probe_len
+            self.current = others[self._probe_next % len(others)]
+            self._probe_next += 1
+            return self.current
+        self.current = best
+        return self.current

@@ -175,6 +175,7 @@ def bench_render(
             ren.append(render_ms)
         dtype = str(engine.policy.dtype).replace("torch.", "")
         threads_used = engine.call(lambda ctx: torch.get_num_threads(), timeout=timeout)
+        thread_policy = engine.thread_policy()
     finally:
         engine.shutdown()
 
@@ -199,6 +200,7 @@ def bench_render(
         **stats,
         "render_median_ms": round(float(np.median(ren)), 4),
         "torch_threads": threads_used,
+        "thread_policy": thread_policy,
         "wait_policy": wait_policy(),
         "torch_version": torch.__version__,
         "python": platform.python_version(),
@@ -273,7 +275,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     rows = [
         ("model", f"{r['model']} ({r['family']}, {r['resolution']}x{r['resolution']}, {r['channels']} ch)"),
         ("device", f"{r['device']} ({r['device_name']}, {r['dtype']}, {r['torch_threads']} threads)"),
-        ("threads", f"wait policy {r['wait_policy']}"),
+        ("threads", f"{r['thread_policy']}, wait policy {r['wait_policy']}"),
         ("torch", r["torch_version"]),
         (
             "vary",
@@ -308,7 +310,7 @@ def cmd_bench_gui(args: argparse.Namespace) -> int:
     out("LatentLab GUI benchmark (control moved → frame painted on the canvas, real window offscreen)")
     rows = [
         ("model", f"{r['model']} ({r['family']}, {r['resolution']}x{r['resolution']})"),
-        ("device", f"{r['device']} ({r['threads']} threads, wait policy {r['wait_policy']})"),
+        ("device", f"{r['device']} ({r['threads']} threads at the end, {r['thread_policy']}, {r['wait_policy']} wait)"),
         ("load", f"{r['load']} busy process(es)"),
         ("frames", f"{r['frames']} (+{r['warmup']} warm-up)"),
         ("median", f"{r['median_ms']:.2f} ms"),

@@ -61,3 +61,68 @@ def test_the_engine_thread_sets_its_own_thread_count() -> None:
         assert eng.threads == 1
         assert eng.call(lambda ctx: torch.get_num_threads(), timeout=60) == 1
     assert torch.get_num_threads() == before  # the caller's thread is left alone
+
+
+def test_candidates() -> None:
+    from engine.threads import thread_candidates
+
+    assert thread_candidates(1) == (1,)
+    assert thread_candidates(2) == (2, 1)
+    assert thread_candidates(8) == (8, 4, 1)
+
+
+def _run(tuner, cost, frames: int) -> list[int]:
+    """Feed ``frames`` renders whose time is ``cost(threads)``; the counts used, in order."""
+    used = []
+    for _ in range(frames):
+        n = tuner.current
+        used.append(n)
+        tuner.record(n, cost(n))
+    return used
+
+
+def test_tuner_measures_each_count_then_keeps_the_fastest() -> None:
+    from engine.threads import ThreadTuner
+
+    t = ThreadTuner((2, 1), min_samples=3, explore_every=10, probe_len=2)
+    used = _run(t, lambda n: {2: 60.0, 1: 25.0}[n], 30)  # two threads stall (a busy machine)
+    assert used[:6] == [2, 2, 2, 1, 1, 1]  # each candidate a few frames first
+    assert t.best() == 1 and used[6:].count(2) <= 4  # then one thread, with short probes of two
+    quiet = _run(t, lambda n: {2: 12.0, 1: 22.0}[n], 60)  # the machine went quiet: two are faster
+    assert t.best() == 2 and quiet[-10:].count(2) >= 8
+
+
+def test_tuner_uses_the_mean_so_stalls_count() -> None:
+    from engine.threads import ThreadTuner
+
+    t = ThreadTuner((2, 1), window=4, min_samples=4)
+    for ms in (10, 10, 10, 400):  # mostly fast, one long stall: mean 107.5
+        t.record(2, ms)
+    for ms in (30, 30, 30, 30):
+        t.record(1, ms)
+    assert t.best() == 1
+    with pytest.raises(ValueError):
+        ThreadTuner(())
+
+
+def test_engine_threads_adapt_unless_fixed(tiny_stylegan2_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.api import RenderRequest
+    from engine.runtime import Engine
+    from engine.threads import thread_candidates
+
+    monkeypatch.delenv("LATENTLAB_THREADS", raising=False)
+    with Engine("cpu") as eng:
+        assert eng.adaptive and eng.thread_policy().startswith("adaptive")
+        eng.load_sync(tiny_stylegan2_path, "tiny", timeout=60)
+        for seed in range(8):
+            done = []
+            eng.submit("main", RenderRequest("tiny", seed=seed), done.append)
+            eng.call(lambda ctx: None, timeout=60)  # the request was served before this job
+        tuner = eng._tuners["tiny"]
+        assert tuner.current in thread_candidates(eng.threads)
+        assert all(tuner.mean_ms(c) is not None for c in tuner.candidates)  # every count was measured
+        assert eng.call(lambda ctx: torch.get_num_threads(), timeout=60) == tuner.current
+    monkeypatch.setenv("LATENTLAB_THREADS", "1")
+    with Engine("cpu") as eng:
+        assert not eng.adaptive and eng.thread_policy() == "fixed 1"
+    assert not Engine("cpu", threads=2).adaptive
