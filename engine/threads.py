@@ -94,9 +94,11 @@ class ThreadTuner:
 
     The best count depends on what else runs: on a quiet machine every core helps; when other
     processes (or the GUI) want cores, threads that wait for a descheduled sibling at each parallel
-    region can make two threads slower than one. So the tuner measures: it tries each candidate for
-    a few frames, then renders with the one of the lowest mean time over its recent frames (the
-    mean, not the median: stalls are what make a count bad), and every :attr:`explore_every` frames
+    region can make two threads slower than one — or faster, when many processes share the cores
+    and each thread gets its share. So the tuner measures: it leaves out the first frame (the
+    model's warm-up), tries each candidate for a few frames, then renders with the one of the lowest
+    mean time over its recent frames without their slowest (a mean, not a median: frequent stalls
+    are what make a count bad; one outlier is not), and every :attr:`explore_every` frames
     re-measures another candidate for :attr:`probe_len` frames, so it follows a machine whose load
     changes. One tuner per model: the best count differs with the model's size. Pure bookkeeping:
     the engine thread applies :attr:`current`.
@@ -105,10 +107,11 @@ class ThreadTuner:
     def __init__(
         self,
         candidates: tuple[int, ...],
-        window: int = 8,
+        window: int = 6,
         min_samples: int = 3,
-        explore_every: int = 24,
+        explore_every: int = 20,
         probe_len: int = 3,
+        skip_first: bool = True,
     ) -> None:
         if not candidates or any(c < 1 for c in candidates):
             raise ValueError(f"thread candidates must be positive, got {candidates}")
@@ -122,11 +125,15 @@ class ThreadTuner:
         self._since_probe = 0
         self._probe_left = 0
         self._probe_next = 0  # which other candidate the next probe measures (round robin)
+        self._skip = 1 if skip_first else 0
         self.current = self.candidates[0]
 
     def mean_ms(self, threads: int) -> float | None:
-        """The mean time of the recent frames rendered with ``threads`` (None before any)."""
-        s = self._samples.get(threads)
+        """The mean time of the recent frames rendered with ``threads``, the slowest left out when
+        there are several (None before any)."""
+        s = sorted(self._samples.get(threads, ()))
+        if len(s) > 2:
+            s = s[:-1]
         return sum(s) / len(s) if s else None
 
     def best(self) -> int:
@@ -134,10 +141,13 @@ class ThreadTuner:
         measured = [c for c in self.candidates if len(self._samples[c]) >= self.min_samples]
         if not measured:
             return self.candidates[0]
-        return min(measured, key=lambda c: sum(self._samples[c]) / len(self._samples[c]))
+        return min(measured, key=lambda c: self.mean_ms(c) or 0.0)
 
     def record(self, threads: int, ms: float) -> int:
         """A frame took ``ms`` with ``threads``; returns the count for the next frame (also :attr:`current`)."""
+        if self._skip:
+            self._skip -= 1
+            return self.current
         if threads in self._samples:
             self._samples[threads].append(float(ms))
         unmeasured = [c for c in self.candidates if len(self._samples[c]) < self.min_samples]
