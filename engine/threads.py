@@ -109,8 +109,8 @@ class ThreadTuner:
         candidates: tuple[int, ...],
         window: int = 6,
         min_samples: int = 3,
-        explore_every: int = 20,
-        probe_len: int = 3,
+        explore_every: int = 40,
+        probe_len: int = 2,
         skip_first: bool = True,
     ) -> None:
         if not candidates or any(c < 1 for c in candidates):

@@ -10,6 +10,8 @@ Each policy is one way to start the benchmark process:
 - ``spin-2``: 2 intra-op threads with libgomp's default wait (threads spin after each parallel
   region before sleeping) — torch is imported before LatentLab sets its wait policy, as before;
 - ``passive-2`` / ``passive-1``: ``OMP_WAIT_POLICY=PASSIVE`` with 2 or 1 threads;
+- ``spin10k-2`` / ``spin10k-app``: libgomp's ``GOMP_SPINCOUNT=10000`` (threads spin ~0.1 ms, then
+  sleep) with 2 threads / the app's thread count;
 - ``app``: whatever the app does by default (the chosen policy).
 
 Prints one table row per policy and load: the medians over the rounds of each run's median and p95
@@ -35,13 +37,15 @@ POLICIES: dict[str, tuple[dict[str, str], bool]] = {
     "passive-2": ({"OMP_WAIT_POLICY": "PASSIVE", "LATENTLAB_THREADS": "2"}, False),
     "passive-1": ({"OMP_WAIT_POLICY": "PASSIVE", "LATENTLAB_THREADS": "1"}, False),
     "spin-1": ({"LATENTLAB_THREADS": "1"}, True),
+    "spin10k-2": ({"GOMP_SPINCOUNT": "10000", "LATENTLAB_THREADS": "2"}, False),
+    "spin10k-app": ({"GOMP_SPINCOUNT": "10000"}, False),
     "app": ({}, False),
 }
 
 
 def run_once(policy: str, bench: str, load: int, frames: int, model: str | None, timeout: float) -> dict:
     env_over, torch_first = POLICIES[policy]
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "LATENTLAB_THREADS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "LATENTLAB_THREADS", "GOMP_SPINCOUNT")}
     env.update(env_over)
     env["PYTHONPATH"] = str(REPO)
     env["QT_QPA_PLATFORM"] = "offscreen"
