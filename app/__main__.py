@@ -9,17 +9,19 @@ import sys
 log = logging.getLogger("app")
 
 
-def _make_engine(device: str | None):  # -> Engine (imported lazily: torch is slow to import)
+def make_engine(device: str | None, threads: int | None = None):  # -> Engine (torch is slow to import)
+    """The engine of the desktop app on ``device`` (falling back to the automatic choice when it is
+    not usable), with the interactive thread policy (see :mod:`engine.device`) unless ``threads``."""
     from engine.device import DeviceError
     from engine.runtime import Engine
 
     try:
-        return Engine(device)
+        return Engine(device, threads=threads)
     except (DeviceError, ValueError) as e:
         if device is None:
             raise
         log.warning("device %r is not usable (%s); choosing one automatically", device, e)
-        return Engine(None)
+        return Engine(None, threads=threads)
 
 
 def run_gui(model: str | None = None, device: str | None = None) -> int:
@@ -41,7 +43,7 @@ def run_gui(model: str | None = None, device: str | None = None) -> int:
     settings = Settings()
     if device:
         settings.device = device
-    engine = _make_engine(device or settings.device).start()
+    engine = make_engine(device or settings.device).start()
     log.info("engine on %s", engine.device)
     try:
         client = EngineClient(engine)

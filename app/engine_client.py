@@ -39,15 +39,16 @@ ErrorFn = Callable[[JobResult], None]
 class EngineClient(QObject):
     """A QObject wrapping an :class:`Engine`; everything it calls back runs on the GUI thread.
 
-    - ``frame(channel, RenderResult)``: a render result (frame or error) that is not stale.
+    - ``frame(channel, RenderResult, prepared)``: a render result (frame or error) that is not stale,
+      with what the submission's ``prepare`` made of it on the engine thread (else None).
     - :meth:`submit_job` / :meth:`load`: the caller's callbacks receive progress, the value
       (``on_done``) or the failed or cancelled :class:`JobResult` (``on_error``).
     """
 
-    frame = Signal(str, object)
+    frame = Signal(str, object, object)
 
     # Private hops from the engine thread (queued because the receiver lives in the GUI thread).
-    _result_hop = Signal(str, object)
+    _result_hop = Signal(str, object, object)
     _progress_hop = Signal(object, object)
     _done_hop = Signal(object, object, object)
 
@@ -61,21 +62,42 @@ class EngineClient(QObject):
         self._done_hop.connect(self._on_done)
 
     # --- rendering -------------------------------------------------------------------------
-    def submit(self, request: RenderRequest, channel: str = MAIN_CHANNEL) -> int:
-        """Send ``request`` to ``channel`` (it replaces a request still waiting there); returns its stamp."""
-        return self.engine.submit(channel, request, lambda r, ch=channel: self._result_hop.emit(ch, r))
+    def submit(
+        self,
+        request: RenderRequest,
+        channel: str = MAIN_CHANNEL,
+        prepare: Callable[[RenderResult], Any] | None = None,
+        priority: int = 0,
+    ) -> int:
+        """Send ``request`` to ``channel`` (it replaces a request still waiting there); returns its stamp.
+        Waiting requests of a higher ``priority`` are rendered first.
+
+        ``prepare(result)``, when given, runs on the engine thread right after the render (e.g. the
+        frame's conversion and scaling for display, so the GUI thread only blits); its value comes
+        with the result as ``frame``'s third argument (None when it raised, logged)."""
+
+        def done(result: RenderResult) -> None:
+            prepared = None
+            if prepare is not None and result.ok:
+                try:
+                    prepared = prepare(result)
+                except Exception:
+                    log.exception("preparing a frame for display failed")
+            self._result_hop.emit(channel, result, prepared)
+
+        return self.engine.submit(channel, request, done, priority)
 
     def invalidate(self) -> None:
         """Make every result of the requests submitted so far stale, on every channel."""
         for channel in self.engine.channels():
             self._floor[channel] = self.engine.generation(channel)
 
-    @Slot(str, object)
-    def _on_result(self, channel: str, result: RenderResult) -> None:
+    @Slot(str, object, object)
+    def _on_result(self, channel: str, result: RenderResult, prepared: object) -> None:
         if result.generation <= self._floor.get(channel, 0):
             log.debug("dropping stale frame %d on %s", result.generation, channel)
             return
-        self.frame.emit(channel, result)
+        self.frame.emit(channel, result, prepared)
 
     # --- models ----------------------------------------------------------------------------
     def load(

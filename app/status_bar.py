@@ -1,10 +1,12 @@
 """The explorer's status bar: messages, the progress and Cancel of long tasks (loads, exports), the
-model's name and resolution, and the render time and frame rate."""
+model's name and resolution (and the resolution actually rendered when it differs), and the rolling
+render time and frame rate of :mod:`app.frame_stats`."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
+from app.frame_stats import FrameTiming
 from app.session import OpenModel, Session, Task
 from engine.api import JobProgress
 
@@ -42,16 +44,28 @@ class StatusBar(QStatusBar):
         session.task_ended.connect(self._task_ended)
         session.model_changed.connect(self._model_changed)
 
-    def show_timing(self, ms: float, fps: float) -> None:
-        """The smoothed render time and frame rate."""
-        self.ms_label.setText(f"{ms:.1f} ms")
-        self.fps_label.setText(f"{fps:.1f} frames/s")
+    def show_timing(self, timing: FrameTiming) -> None:
+        """The rolling render time and frame rate (blank when unknown) and the size of the frame
+        actually rendered next to the model's resolution when they differ (e.g. a PGGAN level)."""
+        self.ms_label.setText("" if timing.render_ms is None else f"{timing.render_ms:.1f} ms")
+        self.ms_label.setToolTip("Median render time of the recent frames" if timing.render_ms is not None else "")
+        self.fps_label.setText("" if timing.fps is None else f"{timing.fps:.1f} frames/s")
+        self.fps_label.setToolTip("Frames shown per second while the picture changes" if timing.fps else "")
+        self._show_resolution(timing.rendered, timing.model_resolution)
+
+    def _show_resolution(self, rendered: tuple[int, int] | None, model_resolution: int) -> None:
+        r = model_resolution
+        if rendered is None or not r or rendered == (r, r):
+            self.resolution_label.setText(f"{r}×{r}" if r else "")
+            self.resolution_label.setToolTip("The model's resolution" if r else "")
+            return
+        w, h = rendered
+        self.resolution_label.setText(f"{w}×{h} of {r}×{r}")
+        self.resolution_label.setToolTip(f"The frame on the canvas was rendered at {w}×{h}; the model's is {r}×{r}")
 
     def _model_changed(self, model: OpenModel) -> None:
         self.model_label.setText(model.name)
-        self.resolution_label.setText(f"{model.caps.resolution}×{model.caps.resolution}")
-        self.ms_label.setText("")
-        self.fps_label.setText("")
+        self.show_timing(FrameTiming(model_resolution=model.caps.resolution))
 
     def _task_started(self, task: Task) -> None:
         self.progress.setRange(0, task.total)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.errors import LatentLabError
+from engine.threads import default_threads
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +70,13 @@ def policy_for(device: torch.device, half: bool = True, prefer_bf16: bool = Fals
 
 
 def configure_cpu_threads(n: int | None = None) -> int:
-    """Use all physical cores for intra-op parallelism unless told otherwise; returns the count."""
-    if n is None:
-        env = os.environ.get("LATENTLAB_THREADS")
-        n = int(env) if env else (os.cpu_count() or 1)
-    n = max(1, n)
+    """Set the calling thread's intra-op thread count: ``n``, else the policy's default
+    (:func:`engine.threads.default_threads`: ``$LATENTLAB_THREADS`` or the physical cores); returns it.
+
+    With torch's OpenMP backend the count belongs to the thread that sets it (and to threads that
+    start later), so the engine thread sets its own."""
+    default = default_threads()  # read torch's own default before changing it
+    n = max(1, int(n if n is not None else default))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n

@@ -3,6 +3,8 @@
 - Interactive requests go into a per-channel mailbox: a new request replaces the waiting one
   (latest wins) and carries a generation stamp; results of one channel come back in submission
   order, so front ends only drop results older than a point they choose (see app.engine_client).
+  Of the waiting requests the one with the highest priority goes first (the canvas before
+  thumbnails), the longest-waiting channel among equals.
 - Jobs are generators that yield progress; the loop alternates between waiting interactive requests
   and job steps (so a job keeps moving while a slider is dragged), and checks the job's cancel flag.
 - Errors are values (``RenderResult.error``, ``JobResult.error``), logged with their traceback;
@@ -15,6 +17,7 @@ import contextlib
 import inspect
 import itertools
 import logging
+import os
 import threading
 import time
 import traceback
@@ -40,6 +43,7 @@ from engine.api import (
 from engine.device import choose_device, configure_cpu_threads, policy_for
 from engine.families import Capabilities, LoadedModel
 from engine.render import LRUCache, render_frame_checked
+from engine.threads import THREADS_ENV, ThreadTuner, default_threads, thread_candidates
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +92,19 @@ class Engine:
     """One thread that owns the torch device and every loaded model."""
 
     def __init__(self, device: str | None = None, half: bool = True, threads: int | None = None) -> None:
-        """An engine on ``device`` (default: the best available); on the CPU it uses ``threads``
-        intra-op threads (default: ``$LATENTLAB_THREADS`` or every core)."""
+        """An engine on ``device`` (default: the best available); on the CPU its thread uses
+        ``threads`` intra-op threads (default: :func:`engine.threads.default_threads`), which wait
+        passively (see :mod:`engine.threads` for the policy and the measurements behind it)."""
         self.device = choose_device(device)
         self.policy = policy_for(self.device, half=half)
-        if self.device.type == "cpu":
-            configure_cpu_threads(threads)
+        self.threads = max(1, int(threads)) if threads is not None else default_threads()
+        """The most intra-op threads of the engine thread (it sets them itself: the count is per thread)."""
+        self.adaptive = self.device.type == "cpu" and threads is None and not os.environ.get(THREADS_ENV, "").strip()
+        """Whether interactive renders choose their thread count from measured times (see ThreadTuner)."""
+        self._tuners: dict[str, ThreadTuner] = {}
         self._cv = threading.Condition()
         self._mail: dict[str, tuple[int, RenderRequest, ResultCallback | None]] = {}
+        self._priority: dict[str, int] = {}  # of each waiting channel
         self._generation: dict[str, int] = {}
         self._jobs: deque[_Job] = deque()
         self._active: _Job | None = None
@@ -137,12 +146,16 @@ class Engine:
         return self._thread.is_alive()
 
     # --- interactive requests ---------------------------------------------------------------
-    def submit(self, channel: str, request: RenderRequest, on_result: ResultCallback | None = None) -> int:
-        """Put ``request`` in ``channel``'s mailbox (replacing a waiting one); returns its generation."""
+    def submit(
+        self, channel: str, request: RenderRequest, on_result: ResultCallback | None = None, priority: int = 0
+    ) -> int:
+        """Put ``request`` in ``channel``'s mailbox (replacing a waiting one); returns its generation.
+        Waiting requests of a higher ``priority`` are served first."""
         with self._cv:
             gen = self._generation.get(channel, 0) + 1
             self._generation[channel] = gen
             self._mail[channel] = (gen, request, on_result)
+            self._priority[channel] = int(priority)
             self._cv.notify_all()
         return gen
 
@@ -252,6 +265,7 @@ class Engine:
 
     def _uninstall(self, model_id: str) -> None:
         self._models.pop(model_id, None)
+        self._tuners.pop(model_id, None)
         self._caches.pop(model_id, None)
         with self._cv:
             self._caps.pop(model_id, None)
@@ -259,6 +273,8 @@ class Engine:
 
     # --- the loop --------------------------------------------------------------------------------
     def _loop(self) -> None:
+        if self.device.type == "cpu":
+            configure_cpu_threads(self.threads)
         served_request = False
         with torch.inference_mode():
             while True:
@@ -270,7 +286,7 @@ class Engine:
                     item = None
                     job_waiting = self._active is not None or bool(self._jobs)
                     if self._mail and not (served_request and job_waiting):
-                        channel = next(iter(self._mail))
+                        channel = max(self._mail, key=lambda ch: self._priority.get(ch, 0))  # first of equals
                         item = self._mail.pop(channel)
                     elif self._active is None and self._jobs:
                         self._active = self._jobs.popleft()
@@ -291,7 +307,28 @@ class Engine:
             for job in jobs:
                 self._finish(job, JobResult(job.handle.job_id, cancelled=True))
 
+    def thread_policy(self) -> str:
+        """The CPU thread policy in words (benchmarks report it)."""
+        if self.device.type != "cpu":
+            return f"{self.device.type} device"
+        if not self.adaptive:
+            return f"fixed {self.threads}"
+        return "adaptive " + "/".join(str(c) for c in thread_candidates(self.threads))
+
+    def _tuned_threads(self, model_id: str) -> ThreadTuner | None:
+        """The thread tuner of ``model_id``'s renders, with its count applied (None when fixed)."""
+        if not self.adaptive:
+            return None
+        tuner = self._tuners.get(model_id)
+        if tuner is None:
+            tuner = self._tuners[model_id] = ThreadTuner(thread_candidates(self.threads))
+        if torch.get_num_threads() != tuner.current:
+            torch.set_num_threads(tuner.current)
+        return tuner
+
     def _serve(self, gen: int, req: RenderRequest, cb: ResultCallback | None) -> None:
+        tuner = self._tuned_threads(req.model_id) if req.model_id in self._models else None
+        threads = tuner.current if tuner is not None else 0
         t0 = time.perf_counter()
         try:
             model = self._ctx.model(req.model_id)
@@ -304,6 +341,8 @@ class Engine:
                 image, features, finite = render_frame_checked(model, req, self._caches.get(req.model_id))
             ms = (time.perf_counter() - t0) * 1000
             result = RenderResult(req, gen, image=image, features=features, render_ms=ms, finite=finite)
+            if tuner is not None:
+                tuner.record(threads, ms)
         except Exception as e:  # errors are values
             log.error("render failed for %s:\n%s", req, traceback.format_exc())
             result = RenderResult(req, gen, error=_describe(e), render_ms=(time.perf_counter() - t0) * 1000)

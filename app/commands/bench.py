@@ -1,5 +1,6 @@
-"""``latentlab bench render|export|train``: interactive render latency through the engine thread, video
-export speed next to render speed, and images/s of a family's training step."""
+"""``latentlab bench render|gui|export|train``: interactive render latency through the engine thread,
+control-to-painted-canvas latency in the real window (optionally with competing busy processes),
+video export speed next to render speed, and images/s of a family's training step."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from app.commands.common import model_name as model_id_name
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure performance", description="Measure performance.")
-    bsub = p.add_subparsers(dest="what", metavar="{render,export,train}", parser_class=Parser, required=True)
+    bsub = p.add_subparsers(dest="what", metavar="{render,gui,export,train}", parser_class=Parser, required=True)
     b = bsub.add_parser(
         "render",
         help="interactive render latency through the engine thread",
@@ -48,6 +49,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one frame (default 120)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(run=cmd_bench)
+    g = bsub.add_parser(
+        "gui",
+        help="control → painted canvas latency in the real window (offscreen), optionally under load",
+        description="Open the real main window offscreen, move a style slider and the seed in turn, and time "
+        "each move to the painted frame on the canvas. --load N runs N busy processes meanwhile (started and "
+        "stopped by the benchmark).",
+    )
+    verbose_arg(g)
+    model_arg(g)
+    device_arg(g)
+    g.add_argument("--frames", type=int, default=60, help="timed frames (default 60)")
+    g.add_argument("--warmup", type=int, default=5, help="untimed warm-up frames (default 5)")
+    g.add_argument("--load", type=int, default=0, metavar="N", help="competing busy processes (default 0)")
+    g.add_argument("--threads", type=int, default=None, help="CPU threads (default: the app's policy)")
+    g.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one frame (default 60)")
+    g.add_argument("--json", action="store_true", help="print one JSON object")
+    g.set_defaults(run=cmd_bench_gui)
     e = bsub.add_parser(
         "export",
         help="video export frames/s next to raw render frames/s",
@@ -104,6 +122,7 @@ def bench_render(
 
     from engine.api import RenderRequest, RenderResult
     from engine.runtime import Engine
+    from engine.threads import wait_policy
 
     if frames < 1:
         raise CliError(f"--frames must be at least 1, got {frames}")
@@ -159,6 +178,8 @@ def bench_render(
             lat.append(total_ms)
             ren.append(render_ms)
         dtype = str(engine.policy.dtype).replace("torch.", "")
+        threads_used = engine.call(lambda ctx: torch.get_num_threads(), timeout=timeout)
+        thread_policy = engine.thread_policy()
     finally:
         engine.shutdown()
 
@@ -182,7 +203,9 @@ def bench_render(
         "vary": vary,
         **stats,
         "render_median_ms": round(float(np.median(ren)), 4),
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": threads_used,
+        "thread_policy": thread_policy,
+        "wait_policy": wait_policy(),
         "torch_version": torch.__version__,
         "python": platform.python_version(),
     }
@@ -256,6 +279,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     rows = [
         ("model", f"{r['model']} ({r['family']}, {r['resolution']}x{r['resolution']}, {r['channels']} ch)"),
         ("device", f"{r['device']} ({r['device_name']}, {r['dtype']}, {r['torch_threads']} threads)"),
+        ("threads", f"{r['thread_policy']}, wait policy {r['wait_policy']}"),
         ("torch", r["torch_version"]),
         (
             "vary",
@@ -300,6 +324,35 @@ def _train_hparams(text: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise CliError("--hparams must be a JSON object, e.g. '{\"bf16\": false}'")
     return value
+
+
+def cmd_bench_gui(args: argparse.Namespace) -> int:
+    """``latentlab bench gui``: control → painted canvas latency in the real window."""
+    try:
+        from app.bench_gui import BenchError, run_gui_bench
+    except ImportError as e:
+        raise CliError(f"the desktop app is not available ({e})") from e
+    try:
+        r = run_gui_bench(args.model, args.frames, args.warmup, args.load, args.threads, args.device, args.timeout)
+    except (BenchError, ValueError) as e:
+        raise CliError(str(e)) from e
+    if args.json:
+        out_json(r)
+        return 0
+    out("LatentLab GUI benchmark (control moved → frame painted on the canvas, real window offscreen)")
+    rows = [
+        ("model", f"{r['model']} ({r['family']}, {r['resolution']}x{r['resolution']})"),
+        ("device", f"{r['device']} ({r['threads']} threads at the end, {r['thread_policy']}, {r['wait_policy']} wait)"),
+        ("load", f"{r['load']} busy process(es)"),
+        ("frames", f"{r['frames']} (+{r['warmup']} warm-up)"),
+        ("median", f"{r['median_ms']:.2f} ms"),
+        ("p95", f"{r['p95_ms']:.2f} ms"),
+        ("max", f"{r['max_ms']:.2f} ms"),
+        ("fps", f"{format_value(r['fps'])} (timed frames / their time)"),
+    ]
+    for k, v in rows:
+        out(f"  {k:<8}{v}")
+    return 0
 
 
 def cmd_bench_train(args: argparse.Namespace) -> int:

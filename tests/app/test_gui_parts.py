@@ -32,7 +32,7 @@ def test_client_frames_follow_the_stamp_rule_on_the_gui_thread(qtbot, client, en
 
     mid, caps, _ = engine.load_sync(model_files["m16"], "m16", timeout=60)
     seen: list[tuple[int, str]] = []
-    client.frame.connect(lambda ch, r: seen.append((r.generation, threading.current_thread().name)))
+    client.frame.connect(lambda ch, r, _prepared: seen.append((r.generation, threading.current_thread().name)))
     gate = threading.Event()
     hold = engine.submit_job("hold", lambda ctx: gate.wait(WAIT_MS / 1000))
     qtbot.waitUntil(lambda: engine.busy, timeout=WAIT_MS)

@@ -34,7 +34,8 @@ def test_window_opens_on_model_and_shows_frame(window, wait_current) -> None:
     assert (img.width(), img.height()) == (16, 16)
     assert window.status.model_label.text() == "m16"
     assert window.status.resolution_label.text() == "16×16"
-    assert "ms" in window.status.ms_label.text() and "frames/s" in window.status.fps_label.text()
+    # One warm-up frame is neither a render time nor a rate (tests/app/test_frame_loop.py).
+    assert window.status.ms_label.text() == "" and window.status.fps_label.text() == ""
     # What is painted in the canvas centre is the frame's centre pixel, not the background.
     grab = window.canvas.grab().toImage()
     c = grab.pixelColor(grab.width() // 2, grab.height() // 2)
@@ -160,7 +161,7 @@ def test_frames_keep_coming_during_a_drag(window, wait_current, qtbot) -> None:
     seen: set[float] = set()
     for i in range(60):  # one drag: a move every few milliseconds
         slider.setValue(slider.to_int(1.0 - i / 100))
-        qtbot.wait(5)
+        qtbot.wait(20)  # long enough for frames to come back on a busy CPU
         if window.session.last_frame is not None:
             seen.add(window.session.last_frame.request.truncation.psi)
     last = wait_current()
