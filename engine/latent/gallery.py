@@ -24,6 +24,7 @@ from PIL import Image
 
 from engine.errors import LatentLabError
 from engine.families import LoadedModel
+from engine.fileio import atomic_write
 
 PROJECT_FORMAT = "latentlab-project"
 PROJECT_VERSION = 1
@@ -90,8 +91,8 @@ def save_project(path: str | Path, model: str, bookmarks: Sequence[Bookmark]) ->
         "bookmarks": [b.to_json() for b in bookmarks],
     }
     path = Path(path)
-    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    return path
+    text = json.dumps(doc, indent=1) + "\n"
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def load_project(path: str | Path) -> tuple[str, list[Bookmark]]:

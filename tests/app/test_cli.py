@@ -315,14 +315,40 @@ def test_train(capsys, tmp_path) -> None:
     assert rc == 0 and "train" in out and "bench" in out
 
 
-def test_gui_default(capsys, monkeypatch) -> None:
+def test_gui_default(capsys, monkeypatch, ckpts) -> None:
     calls: list[tuple] = []
     fake = types.ModuleType("app.__main__")
     fake.run_gui = lambda model, device: calls.append((model, device)) or 0
     monkeypatch.setitem(sys.modules, "app.__main__", fake)
+    model = str(ckpts["uncond"])
     assert main([]) == 0
-    assert main(["gui", "some-model", "--device", "cpu"]) == 0
-    assert calls == [(None, None), ("some-model", "cpu")]
+    assert main(["gui", model, "--device", "cpu"]) == 0
+    assert calls == [(None, None), (model, "cpu")]
+
+
+def test_latentlab_model_opens_the_app_on_it(capsys, monkeypatch, ckpts, tmp_path) -> None:
+    calls: list[tuple] = []
+    fake = types.ModuleType("app.__main__")
+    fake.run_gui = lambda model, device: calls.append((model, device)) or 0
+    monkeypatch.setitem(sys.modules, "app.__main__", fake)
+    model = str(ckpts["uncond"])
+    assert main([model]) == 0 and main(["-v", model, "--device", "cpu"]) == 0
+    assert calls == [(model, None), (model, "cpu")]
+    calls.clear()
+    # A command name is always the command, even with a file of that name here.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").write_text("not a model")
+    rc, out, err = cli(capsys, "models", "--json")
+    assert rc == 0 and json.loads(out) and calls == []
+    # A missing file, a typo of a command, a folder: one error line, and no window.
+    for word, reason in (("nothere.safetensors", "no such file"), ("genrate", "no such file"), (".", "folder")):
+        rc, _, err = cli(capsys, word)
+        assert_one_error_line(rc, err)
+        assert reason in err and f"'{word}' is not a command" in err and "generate" in err
+    rc, _, err = cli(capsys, "gui", "nothere.safetensors")
+    assert_one_error_line(rc, err)
+    assert "no such file" in err
+    assert calls == []
 
 
 def test_directions_command_writes_npz_and_preview(tmp_path, capsys):
