@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.session.settings = self.settings
         self.last_error: QMessageBox | None = None
         self.train_window: Any = None
+        self._quit_agreed = False  # the user chose what happens to a running training run
         self._features_placed = False  # the viewer's dock has been put in its first place
 
         self.setWindowTitle("LatentLab")
@@ -224,12 +225,19 @@ class MainWindow(QMainWindow):
             self.open_model(path)
 
     def show_train_window(self) -> Any:
-        """Open (or raise) the Train window; its "Open in explorer" loads the run's model here."""
+        """Open (or raise) the Train window; its "Open in explorer" loads the run's model here. A new
+        Train window starts from the open model's family and training data."""
         if self.train_window is None:
             from app.train_window import TrainWindow
 
             self.train_window = TrainWindow(self)
             self.train_window.open_model_requested.connect(self.open_model)
+            self.train_window.quit_ready.connect(self._quit_after_training)
+            model = self.session.model
+            if model is not None:
+                data = (model.meta.get("provenance") or {}).get("data")
+                conditional = model.caps.task == "conditional"
+                self.train_window.start_from_model(model.caps.family, data, model.caps.channels, conditional)
         self.train_window.show()
         self.train_window.raise_()
         return self.train_window
@@ -358,11 +366,26 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot open file", "\n".join(drop.rejected))
 
     # --- lifetime ------------------------------------------------------------------------------------------
+    def _quit_after_training(self) -> None:
+        """The training run was stopped (or moved to the background) because the app quits: quit now."""
+        self._quit_agreed = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        train = self.train_window
+        if train is not None and train.training_running() and not self._quit_agreed:
+            event.ignore()  # the Train window asks; quit_ready closes this window once the run is handled
+            if train.quitting is not None:
+                self.status.showMessage("The training run is saving its checkpoint; LatentLab quits then", 0)
+            elif train.quit_box is None:
+                train.ask_quit()
+            return
+        self.state_keeper.save_now()
         self.settings.geometry = self.saveGeometry()
         self.settings.window_state = self.saveState()
         self.settings.sync()
         self.session.cancel_tasks()
         if self.train_window is not None:
             self.train_window.shutdown()
+            self.train_window.close()
         super().closeEvent(event)

@@ -600,3 +600,23 @@ def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise KeyError(f"unknown preset '{name}' (known: {', '.join(sorted(PRESETS))})")
     return PRESETS[name]
+
+
+def preset_kind(preset: Preset) -> str:
+    """``quick`` (a few CPU minutes), ``tiny`` (a seconds-long smoke test) or ``full`` (reproduces a
+    bundled model; hours on a CPU)."""
+    for kind in ("quick", "tiny"):
+        if preset.name.startswith(kind + "-"):
+            return kind
+    return "full"
+
+
+def starting_preset(family: str, conditional: bool = False) -> Preset | None:
+    """The preset to start a new run of ``family`` from: its quick preset, else its first full one (a
+    ``conditional`` model's family: one with classes first, when there is one); None for an unknown family."""
+    candidates = [p for p in PRESETS.values() if p.family == family and preset_kind(p) != "tiny"]
+    if family in ("gan", "dcgan"):  # the families whose presets differ by class conditioning
+        matching = [p for p in candidates if bool(p.model.get("c_dim")) == conditional]
+        candidates = matching or candidates
+    candidates.sort(key=lambda p: preset_kind(p) != "quick")
+    return candidates[0] if candidates else None
