@@ -15,7 +15,7 @@ like one as ``./NAME``). Commands (one module each in :mod:`app.commands`)::
     latentlab convert FOREIGN --out NAME.safetensors
     latentlab bench render [MODEL] [--frames N] [--vary seed|style] [--json]
     latentlab bench train FAMILY [--batch B] [--steps N] [--device D] [--json]
-    latentlab train --preset NAME --out runs/x  (JSON-lines events on stdout)
+    latentlab train --preset NAME [--out DIR]  (JSON-lines events on stdout)
     latentlab metrics MODEL --data D [--metric fid,kid,is,pr] [--n N] [--json]
 
 Expected errors (:class:`engine.errors.LatentLabError`: missing or unreadable files, bad

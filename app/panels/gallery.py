@@ -215,8 +215,13 @@ class GalleryPanel(ParamPanel):
         """Ask for ``mark`` as the walk's next keyframe (its seed, or the encoded z it holds)."""
         self.walk_requested.emit(Keyframe(seed=int(mark.seed), z=mark.z, label=mark.name))
 
+    def _folder(self) -> str:
+        """Where the project dialogs open: the folder projects were last opened from or saved to."""
+        settings = self.session.settings if self.session is not None else None
+        return settings.folder("project") if settings is not None else self.start_dir
+
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", self.start_dir, PROJECT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self._folder(), PROJECT_FILTER)
         if path:
             self.open_file(path)
 
@@ -244,11 +249,12 @@ class GalleryPanel(ParamPanel):
         self._show_bookmarks()
         self.status.setText(f"Opened {len(marks)} bookmark(s) of '{model}'")
         self.project_path = str(Path(path).resolve())
+        self._remember_folder(path)
         self.project_changed.emit()
         return True
 
     def save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save project", self.start_dir, PROJECT_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", self._folder(), PROJECT_FILTER)
         if path:
             self.save_file(path if path.endswith(".json") else path + ".latentlab.json")
 
@@ -260,8 +266,14 @@ class GalleryPanel(ParamPanel):
             return None
         self.status.setText(f"Saved {Path(out).name}")
         self.project_path = str(Path(out).resolve())
+        self._remember_folder(out)
         self.project_changed.emit()
         return out
+
+    def _remember_folder(self, path: str | Path) -> None:
+        self.start_dir = str(Path(path).parent)
+        if self.session is not None and self.session.settings is not None:
+            self.session.settings.set_folder("project", path)
 
     # --- attribute vector ----------------------------------------------------------------------------
     def request_samples(self) -> None:

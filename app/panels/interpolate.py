@@ -193,7 +193,9 @@ class InterpolatePanel(ParamPanel):
         loop and easing follow the dialog. Non-modal: kept in :attr:`dialog` while open."""
         session = self.session
         model = session.model if session is not None else None
-        if model is None or session.settings is None:
+        if model is None or session.settings is None or not self.applies_to(model.caps):
+            if session is not None:
+                session.status("Export video needs a model that generates from a latent")
             return None
         walk = self.walk_settings()
         dialog = ExportVideoDialog(
