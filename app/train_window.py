@@ -42,7 +42,7 @@ from app.qt_none_guard import guard_none_refcount
 from app.train_process import TrainProcess, train_command
 from engine.fileio import atomic_write
 from training.presets import PRESETS, Preset, preset_kind, starting_preset
-from training.run_dirs import new_run_dir
+from training.run_dirs import new_run_dir, runs_root
 from training.trainers import get_trainer
 
 log = logging.getLogger(__name__)
@@ -396,7 +396,8 @@ class TrainWindow(QWidget):
             self.data_box.setCurrentText(path)
 
     def _browse_out(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Run folder", str(Path.cwd()))
+        root = runs_root()
+        path = QFileDialog.getExistingDirectory(self, "Run folder", str(root if root.is_dir() else Path.home()))
         if path:
             self.out_edit.setText(path)
 

@@ -11,6 +11,7 @@ from app.dialogs.base import OutputDialog
 from app.dialogs.output_size import SizeRow
 from app.settings import Settings
 from app.widgets import seed_spin
+from engine.api import MAX_SEED
 from engine.grid import grid_shape
 from engine.video import OutputSize
 
@@ -96,6 +97,7 @@ class SaveGridDialog(OutputDialog):
         self.settings.set_choices(self.dialog_name, {**values, **self.size_row.choices()})
 
     def value(self) -> GridSave:
-        first, n = int(self.first.value()), int(self.count.value())
+        n = int(self.count.value())
+        first = min(int(self.first.value()), MAX_SEED - n + 1)  # every seed in range
         cols = grid_shape(n, int(self.columns.value()) or None)[1]
         return GridSave(self.path(), self.size_row.value(), tuple(range(first, first + n)), cols)
