@@ -24,10 +24,23 @@ def make_engine(device: str | None, threads: int | None = None):  # -> Engine (t
         return Engine(None, threads=threads)
 
 
-def run_gui(model: str | None = None, device: str | None = None) -> int:
-    """Open the main window on ``model`` (a bundled name or a checkpoint path) or the bundled default.
+def _last_model(source: str | None) -> str | None:
+    """The model the app showed when it last closed, if it can still be opened (a bundled name or an
+    existing file)."""
+    from pathlib import Path
 
-    Without either the window opens on an empty canvas with the model panel. Returns the exit code.
+    from engine import zoo
+
+    if source and (zoo.find(source) is not None or Path(source).is_file()):
+        return source
+    return None
+
+
+def run_gui(model: str | None = None, device: str | None = None) -> int:
+    """Open the main window on ``model`` (a bundled name or a checkpoint path), else on the model it
+    showed last time (with that model's saved state), else on the bundled default.
+
+    Without any the window opens on an empty canvas with the model panel. Returns the exit code.
     """
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
@@ -49,6 +62,7 @@ def run_gui(model: str | None = None, device: str | None = None) -> int:
         client = EngineClient(engine)
         window = MainWindow(client, settings)
         window.show()
+        model = model or _last_model(settings.last_model)
         if model:
             window.open_model(model)
         else:

@@ -1,7 +1,8 @@
 """The ``latentlab`` command line: the desktop app, and scriptable access to the engine.
 
-``latentlab`` with no command opens the desktop app. Commands (one module each in
-:mod:`app.commands`)::
+``latentlab`` with no command opens the desktop app, and ``latentlab MODEL`` opens it on MODEL (a
+checkpoint file or a bundled model name; a command name always means the command: open a file called
+like one as ``./NAME``). Commands (one module each in :mod:`app.commands`)::
 
     latentlab gui [MODEL] [--device D]          open the desktop app
     latentlab models [--json]                   bundled models and model families
@@ -14,7 +15,7 @@
     latentlab convert FOREIGN --out NAME.safetensors
     latentlab bench render [MODEL] [--frames N] [--vary seed|style] [--json]
     latentlab bench train FAMILY [--batch B] [--steps N] [--device D] [--json]
-    latentlab train --preset NAME --out runs/x  (JSON-lines events on stdout)
+    latentlab train --preset NAME [--out DIR]  (JSON-lines events on stdout)
     latentlab metrics MODEL --data D [--metric fid,kid,is,pr] [--n N] [--json]
 
 Expected errors (:class:`engine.errors.LatentLabError`: missing or unreadable files, bad
@@ -34,7 +35,7 @@ from collections.abc import Callable, Sequence
 
 from app.commands import COMMANDS, PASSTHROUGH
 from app.commands.common import EXIT_USAGE, PROG, Parser, describe_error, one_line
-from app.commands.gui import cmd_gui
+from app.commands.gui import cmd_gui, gui_model_problem
 from engine.errors import LatentLabError
 
 log = logging.getLogger("latentlab.cli")
@@ -107,11 +108,25 @@ def _command_index(argv: Sequence[str]) -> int | None:
     return None
 
 
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    """The command words ``parser`` knows."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``latentlab`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     idx = _command_index(argv)
+    if idx is not None and argv[idx] not in _command_names(parser):  # latentlab MODEL: the app on MODEL
+        problem = gui_model_problem(argv[idx])
+        if problem is not None:
+            commands = ", ".join(sorted(_command_names(parser)))
+            return _fail(f"'{argv[idx]}' is not a command, and {problem} (commands: {commands})")
+        argv = [*argv[:idx], "gui", *argv[idx:]]
     try:
         if idx is not None and argv[idx] in PASSTHROUGH:
             gargs = parser.parse_args([a for a in argv[:idx] if a != "--"])

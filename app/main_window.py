@@ -11,7 +11,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
@@ -20,7 +19,9 @@ from app.canvas import Canvas
 from app.docks import balance_docks, make_dock
 from app.drops import MODEL_FILTER, sort_drop
 from app.engine_client import EngineClient
+from app.exports import Exports
 from app.frames import FrameLoop
+from app.model_state import ModelStateKeeper
 from app.panels import (
     ArithmeticPanel,
     DirectionsPanel,
@@ -45,6 +46,7 @@ from app.settings import Settings
 from app.status_bar import StatusBar
 from engine.families.base import Capabilities
 from engine.latent.keyframes import Keyframe
+from engine.video import OutputSize
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,10 @@ class MainWindow(QMainWindow):
         self.client = client
         self.settings = settings or Settings()
         self.session = Session(client, self)
+        self.session.settings = self.settings
         self.last_error: QMessageBox | None = None
         self.train_window: Any = None
+        self._quit_agreed = False  # the user chose what happens to a running training run
         self._features_placed = False  # the viewer's dock has been put in its first place
 
         self.setWindowTitle("LatentLab")
@@ -83,6 +87,7 @@ class MainWindow(QMainWindow):
         self.session.model_changed.connect(self._on_model_changed)
         self.session.params_changed.connect(self._on_params_changed)
         self.session.error_raised.connect(self.show_error)
+        self.state_keeper = ModelStateKeeper(self.session, self.settings, self.interpolate_panel, self.gallery_panel)
 
         self.resize(1360, 860)
         if self.settings.geometry is not None:
@@ -147,6 +152,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
+        self.exports = Exports(self.session, self.settings, lambda: self.canvas.frame, self)
         keys = QKeySequence.StandardKey
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action(file_menu, "&Open model…", self.open_model_dialog, keys.Open)
@@ -154,7 +160,9 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Recent &models", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addMenu(self.recent_menu)
-        self.save_action = self._action(file_menu, "&Save image…", lambda: self.save_image(), keys.Save)
+        self.save_action = self._action(file_menu, "&Save image…", self.exports.save_image_dialog, keys.Save)
+        self.save_grid_action = self._action(file_menu, "Save &grid…", self.exports.save_grid_dialog)
+        self.export_action = self._action(file_menu, "&Export video…", self.interpolate_panel.export_dialog)
         file_menu.addSeparator()
         self.quit_action = self._action(file_menu, "&Quit", self.close, keys.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -217,12 +225,19 @@ class MainWindow(QMainWindow):
             self.open_model(path)
 
     def show_train_window(self) -> Any:
-        """Open (or raise) the Train window; its "Open in explorer" loads the run's model here."""
+        """Open (or raise) the Train window; its "Open in explorer" loads the run's model here. A new
+        Train window starts from the open model's family and training data."""
         if self.train_window is None:
             from app.train_window import TrainWindow
 
             self.train_window = TrainWindow(self)
             self.train_window.open_model_requested.connect(self.open_model)
+            self.train_window.quit_ready.connect(self._quit_after_training)
+            model = self.session.model
+            if model is not None:
+                data = (model.meta.get("provenance") or {}).get("data")
+                conditional = model.caps.task == "conditional"
+                self.train_window.start_from_model(model.caps.family, data, model.caps.channels, conditional)
         self.train_window.show()
         self.train_window.raise_()
         return self.train_window
@@ -312,27 +327,12 @@ class MainWindow(QMainWindow):
         if self.smooth_action.isChecked() != smooth:
             self.smooth_action.setChecked(smooth)
 
-    def save_image(self, path: str | None = None) -> bool:
-        """Save the current frame as PNG (asks for a file name when ``path`` is None)."""
-        frame = self.canvas.frame
-        if frame is None:
-            self.status.showMessage("Nothing to save yet", 3000)
-            return False
+    def save_image(self, path: str | None = None, size: OutputSize | None = None) -> bool:
+        """Save the frame on the canvas as a PNG that records how it was made (Save image… when ``path``
+        is None); the file is resized and written by an engine job."""
         if path is None:
-            name = f"{self.session.model.name if self.session.model else 'frame'}-seed{self.session.params.seed}.png"
-            start = Path(self.settings.last_dir or Path.home()) / name
-            path, _ = QFileDialog.getSaveFileName(self, "Save image", str(start), "PNG image (*.png)")
-            if not path:
-                return False
-        if not path.lower().endswith(".png"):
-            path += ".png"
-        try:
-            Image.fromarray(frame[:, :, 0] if frame.ndim == 3 and frame.shape[2] == 1 else frame).save(path)
-        except OSError as e:
-            self.show_error("Cannot save image", f"Could not write “{path}”.\n\n{e.strerror or e}")
-            return False
-        self.status.showMessage(f"Saved {path}", 4000)
-        return True
+            return self.exports.save_image_dialog() is not None
+        return self.exports.save_image(path, size) is not None
 
     # --- drag & drop ---------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -366,11 +366,26 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot open file", "\n".join(drop.rejected))
 
     # --- lifetime ------------------------------------------------------------------------------------------
+    def _quit_after_training(self) -> None:
+        """The training run was stopped (or moved to the background) because the app quits: quit now."""
+        self._quit_agreed = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        train = self.train_window
+        if train is not None and train.training_running() and not self._quit_agreed:
+            event.ignore()  # the Train window asks; quit_ready closes this window once the run is handled
+            if train.quitting is not None:
+                self.status.showMessage("The training run is saving its checkpoint; LatentLab quits then", 0)
+            elif train.quit_box is None:
+                train.ask_quit()
+            return
+        self.state_keeper.save_now()
         self.settings.geometry = self.saveGeometry()
         self.settings.window_state = self.saveState()
         self.settings.sync()
         self.session.cancel_tasks()
         if self.train_window is not None:
             self.train_window.shutdown()
+            self.train_window.close()
         super().closeEvent(event)

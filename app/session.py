@@ -21,6 +21,7 @@ from PySide6.QtGui import QUndoStack
 
 from app.engine_client import DoneFn, EngineClient, ErrorFn, ProgressFn
 from app.params import Params
+from app.settings import Settings
 from app.undo import ParamCommand
 from engine.api import JobHandle, JobProgress, JobResult, RenderRequest, RenderResult
 from engine.families import LoadedModel
@@ -60,12 +61,15 @@ class Task:
 class Session(QObject):
     """One explorer's state, shared by its panels.
 
-    Signals: ``model_changed(OpenModel)`` after a model is open and the parameters are adapted to it;
+    Signals: ``model_changing(OpenModel)`` just before another model replaces the current one (its
+    parameters and panels still show it); ``model_changed(OpenModel)`` after a model is open and the
+    parameters are adapted to it;
     ``params_changed(Params)`` on every edit, undo and redo; ``error_raised(title, text)`` for a
     dialog; ``message(text, ms)`` for the status bar; ``task_started(Task)``,
     ``task_progress(JobProgress)`` and ``task_ended(Task)`` for the status bar's progress and Cancel.
     """
 
+    model_changing = Signal(object)
     model_changed = Signal(object)
     params_changed = Signal(object)
     error_raised = Signal(str, str)
@@ -84,6 +88,8 @@ class Session(QObject):
         self.walk_frame_shown = False  # the canvas shows a frame of the walk, not the current latent
         self.tasks: dict[int, Task] = {}
         self._request: tuple[Params, str, RenderRequest] | None = None
+        self.settings: Settings | None = None
+        """The app's settings (the window sets them): panels remember their dialogs' choices there."""
 
     # --- the model -------------------------------------------------------------------------------
     @property
@@ -121,6 +127,8 @@ class Session(QObject):
     def _install(self, loaded: tuple[str, Capabilities, dict[str, Any]]) -> None:
         model_id, caps, meta = loaded
         previous = self.model_id
+        if self.model is not None:
+            self.model_changing.emit(self.model)
         name = str(meta.get("name") or model_id)
         self.model = OpenModel(model_id, caps, dict(meta), name, str(meta.get("source") or meta.get("path") or name))
         self.client.invalidate()  # frames in flight belong to the previous model

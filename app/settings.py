@@ -1,8 +1,17 @@
-"""Persistent settings (QSettings): window geometry, last model, recent models, device, scaling."""
+"""Persistent settings (QSettings): window geometry, last model, recent models, device, scaling, the
+last folders and dialog choices, and each model's explorer state (:mod:`app.model_state`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
 from PySide6.QtCore import QByteArray, QSettings
+
+log = logging.getLogger(__name__)
 
 ORGANIZATION = "LatentLab"
 APPLICATION = "LatentLab"
@@ -101,6 +110,54 @@ class Settings:
     @window_state.setter
     def window_state(self, value: QByteArray) -> None:
         self.store.setValue("window/state", value)
+
+    # --- folders and dialog choices ------------------------------------------------------------------
+    def folder(self, kind: str) -> str:
+        """The folder a ``kind`` of file dialog ("save", "export", "project", ...) last used, if it still
+        exists; else the one any save dialog last used; else the home folder."""
+        for key in (f"folders/{kind}", "folders/save"):
+            v = str(self.store.value(key) or "")
+            if v and Path(v).is_dir():
+                return v
+        return str(Path.home())
+
+    def set_folder(self, kind: str, path: str | Path) -> None:
+        """Remember ``path``'s folder (``path`` itself when it is a folder) for ``kind`` and any save dialog."""
+        p = Path(path)
+        folder = str(p if p.is_dir() else p.parent)
+        self.store.setValue(f"folders/{kind}", folder)
+        self.store.setValue("folders/save", folder)
+
+    def choices(self, dialog: str) -> dict[str, Any]:
+        """What ``dialog`` was last accepted with (a JSON object; empty when never, or unreadable)."""
+        return self._json(f"dialogs/{dialog}")
+
+    def set_choices(self, dialog: str, values: dict[str, Any]) -> None:
+        self.store.setValue(f"dialogs/{dialog}", json.dumps(values))
+
+    # --- each model's explorer state -------------------------------------------------------------------
+    @staticmethod
+    def _model_key(source: str) -> str:
+        return "model_state/" + hashlib.sha1(source.encode("utf-8")).hexdigest()[:20]
+
+    def model_state(self, source: str) -> dict[str, Any]:
+        """The explorer state saved for the model opened from ``source`` (empty when none)."""
+        state = self._json(self._model_key(source))
+        return state if state.get("source") == source else {}
+
+    def set_model_state(self, source: str, state: dict[str, Any]) -> None:
+        self.store.setValue(self._model_key(source), json.dumps({**state, "source": source}))
+
+    def _json(self, key: str) -> dict[str, Any]:
+        text = self.store.value(key)
+        if not text:
+            return {}
+        try:
+            value = json.loads(str(text))
+        except json.JSONDecodeError:
+            log.warning("ignoring unreadable setting %s", key)
+            return {}
+        return value if isinstance(value, dict) else {}
 
     def sync(self) -> None:
         self.store.sync()

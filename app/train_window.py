@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,9 +37,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.loss_legend import LossLegend
 from app.qt_none_guard import guard_none_refcount
-from app.train_process import TrainProcess
-from training.presets import PRESETS, Preset
+from app.train_process import TrainProcess, train_command
+from engine.fileio import atomic_write
+from training.presets import PRESETS, Preset, preset_kind, starting_preset
+from training.run_dirs import new_run_dir, runs_root
 from training.trainers import get_trainer
 
 log = logging.getLogger(__name__)
@@ -57,11 +63,36 @@ INT_FIELDS = (
 
 PAUSE_TIP = "save a checkpoint, then hold the run between two steps (the process stays; Continue goes on)"
 CONTINUE_TIP = "go on training from the step the run paused at"
+RECHECK_MS = 800
+BACKGROUND_FILE = "background.json"
+"""Written in a run folder whose training goes on in a background process (the app quit)."""
+KIND_ORDER = {"quick": 0, "full": 1, "tiny": 2}
 
 
 def trainable_presets() -> list[Preset]:
-    """Presets whose trainer makes a model the explorer opens (not the metrics' feature network)."""
-    return [p for p in PRESETS.values() if get_trainer(p.family).makes == "model"]
+    """Presets whose trainer makes a model the explorer opens (not the metrics' feature network):
+    the quick ones (a few CPU minutes) first, then the full ones, then the seconds-long smoke tests."""
+    presets = [p for p in PRESETS.values() if get_trainer(p.family).makes == "model"]
+    return sorted(presets, key=lambda p: KIND_ORDER[preset_kind(p)])
+
+
+def background_pid(run_dir: str | Path) -> int | None:
+    """The process id of a background run still training ``run_dir`` (None when there is none, or on
+    a system where that cannot be checked)."""
+    path = Path(run_dir) / BACKGROUND_FILE
+    try:
+        pid = int(json.loads(path.read_text(encoding="utf-8"))["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if os.name != "posix":
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
 
 
 def _format_eta(seconds: float | None) -> str:
@@ -76,9 +107,12 @@ def _format_eta(seconds: float | None) -> str:
 class TrainWindow(QWidget):
     """Set up, run and watch one training run; ``open_model_requested(path)`` asks the explorer to load it.
 
-    Closing the window only hides it (the run goes on); :meth:`shutdown` stops a run with a checkpoint."""
+    Closing the window only hides it (the run goes on). When the app quits during a run, :meth:`ask_quit`
+    asks whether to stop it with a checkpoint, keep it running in the background or not quit; the window
+    never waits for the trainer: ``quit_ready()`` says when the app may close."""
 
     open_model_requested = Signal(str)
+    quit_ready = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -98,12 +132,26 @@ class TrainWindow(QWidget):
         self._mode = "idle"  # idle | checking | training
         self._pause = "running"  # running | pausing | paused | continuing (while training)
         self._hparam_edits: dict[str, QLineEdit] = {}
+        self._suggested_out = ""  # the output folder follows preset and data until the user picks one
+        self._launched_key: tuple | None = None  # what the running data check checks
+        self._checked_key: tuple | None = None  # what the shown data check result is about
+        self._auto_check = False  # re-check the data when the form changes (after a Check data)
+        self._run_dir: str | None = None  # the folder of the training process running now
+        self._quitting: str | None = None  # "stop" | "background" while the app waits to quit
+        self.quit_box: QMessageBox | None = None
+        self.background_pid: int | None = None
+        self.background_proc: subprocess.Popen | None = None
+        self.recheck_timer = QTimer(self)
+        self.recheck_timer.setSingleShot(True)
+        self.recheck_timer.setInterval(RECHECK_MS)
+        self.recheck_timer.timeout.connect(self._recheck)
 
         root = QHBoxLayout(self)
         root.addWidget(self._build_setup(), 0)
         root.addWidget(self._build_live(), 1)
-        self.preset_box.setCurrentIndex(max(0, self.preset_box.findData("tiny-dcgan")))
+        self.preset_box.setCurrentIndex(max(0, self.preset_box.findData("quick-dcgan")))
         self._apply_preset()
+        self._connect_form()
         self._update_buttons()
         self.resize(1100, 640)
 
@@ -146,6 +194,7 @@ class TrainWindow(QWidget):
         form.addRow("", self.data_label)
 
         self.out_edit = QLineEdit(run)
+        self.out_edit.setToolTip("The run's folder (default: a new folder named after preset, data and date)")
         self.out_edit.textChanged.connect(lambda _: self._update_buttons())
         out_row = QHBoxLayout()
         out_row.addWidget(self.out_edit, 1)
@@ -199,8 +248,9 @@ class TrainWindow(QWidget):
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "loss")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
         col.addWidget(self.plot, 3)
+        self.legend = LossLegend(box)  # under the plot, so it never hides a curve
+        col.addWidget(self.legend)
 
         stats = QHBoxLayout()
         self.status_label = QLabel("idle", box)
@@ -269,14 +319,69 @@ class TrainWindow(QWidget):
         self.extra_edit = QLineEdit(self)
         self.extra_edit.setPlaceholderText('more, as JSON: {"lr": 0.001}')
         self.hp_form.addRow("More", self.extra_edit)
-        if not self.out_edit.text() or Path(self.out_edit.text()).name.startswith(tuple(PRESETS)):
-            self.out_edit.setText(str(Path("runs") / p.name))
-        self.data_info = None
-        self.data_label.setText("not checked")
+        self._suggest_out()
+        self._form_changed()
+
+    def _suggest_out(self) -> None:
+        """A new folder named after the preset, the data and the date, unless the user chose one."""
+        text = self.out_edit.text().strip()
+        if not text or text == self._suggested_out:
+            data = self.data_box.currentText().strip() or self.preset.data
+            self._suggested_out = str(new_run_dir(self.preset.name, data))
+            self.out_edit.setText(self._suggested_out)
 
     def _data_changed(self, _text: str) -> None:
+        self._suggest_out()
+        self._form_changed()
+
+    def start_from_model(self, family: str, data: str | None = None, channels: int | None = None,
+                         conditional: bool = False) -> bool:  # fmt: skip
+        """Start the form from an open model: its family's quick preset (else its first full one), its
+        training data when the model records it, its channels. False when the family cannot be trained
+        here (the form is left as it was)."""
+        preset = starting_preset(family, conditional)
+        if preset is None or self.process.running or self.preset_box.findData(preset.name) < 0:
+            return False
+        self.preset_box.setCurrentIndex(self.preset_box.findData(preset.name))
+        self._apply_preset()
+        if data:
+            self.data_box.setCurrentText(data)
+        if channels in (1, 3):
+            self.channels_box.setCurrentIndex(self.channels_box.findData(channels))
+        return True
+
+    # --- the data check follows the form --------------------------------------------------------------
+    def _connect_form(self) -> None:
+        self.int_edits["resolution"].valueChanged.connect(lambda _: self._form_changed())
+        self.channels_box.currentIndexChanged.connect(lambda _: self._form_changed())
+
+    def _form_key(self) -> tuple:
+        """What a data check depends on: family, data, resolution, channels."""
+        return (
+            self.preset.family,
+            self.data_box.currentText().strip(),
+            int(self.int_edits["resolution"].value()),
+            int(self.channels_box.currentData() or 3),
+        )
+
+    def _form_changed(self) -> None:
+        """The data result shown belongs to the form as it was: say so, and check again shortly when the
+        user asked for a check before."""
+        if self._checked_key is not None and self._checked_key == self._form_key():
+            return
         self.data_info = None
+        self._checked_key = None
         self.data_label.setText("not checked")
+        if self.status_label.text() == "data checked":
+            self.status_label.setText("idle")
+        if self._auto_check:
+            self.recheck_timer.start()
+
+    def _recheck(self) -> None:
+        if self.process.running:  # after the process ends (_on_finished)
+            return
+        if self._checked_key != self._form_key() and self.data_box.currentText().strip():
+            self.check_data()
 
     def _browse_data(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Training images", str(Path.home()))
@@ -291,7 +396,8 @@ class TrainWindow(QWidget):
             self.data_box.setCurrentText(path)
 
     def _browse_out(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Run folder", str(Path.cwd()))
+        root = runs_root()
+        path = QFileDialog.getExistingDirectory(self, "Run folder", str(root if root.is_dir() else Path.home()))
         if path:
             self.out_edit.setText(path)
 
@@ -349,9 +455,11 @@ class TrainWindow(QWidget):
             return None
 
     def check_data(self) -> None:
-        """Open the data in a child process (as training would) and show count and skipped files."""
+        """Open the data in a child process (as training would) and show count and skipped files; from
+        now on the check runs again whenever the data, resolution or channels change."""
         args = self._args_or_error()
         if args is not None:
+            self._auto_check = True
             self._launch("checking", [*args, "--check-data"])
 
     def start(self) -> None:
@@ -360,6 +468,8 @@ class TrainWindow(QWidget):
         if args is None:
             return
         out = Path(self.out_edit.text().strip())
+        if self._refuse_background(out):
+            return
         if (out / "run.json").exists():
             self.show_error(
                 "Run folder in use",
@@ -375,6 +485,8 @@ class TrainWindow(QWidget):
         out = Path(self.out_edit.text().strip())
         if not (out / "run.json").exists():
             self.show_error("Nothing to resume", f"{out} holds no run (run.json is missing).")
+            return
+        if self._refuse_background(out):
             return
         self._reset_live()
         self._load_history(out)
@@ -395,12 +507,107 @@ class TrainWindow(QWidget):
             self._pause = "continuing"
         self._update_buttons()
 
+    def _refuse_background(self, out: Path) -> bool:
+        pid = background_pid(out)
+        if pid is None:
+            return False
+        self.show_error(
+            "Run folder in use",
+            f"{out} is being trained in the background (process {pid}, started when the app quit). "
+            "Wait for it to finish, or stop that process, before starting or resuming it here.",
+        )
+        return True
+
     def stop(self) -> None:
         """The trainer writes a checkpoint and stops (paused or not); Resume continues from it."""
         self._pending = None
         if self.process.running:
             self.status_label.setText("stopping (saving a checkpoint)…")
+            self.eta_label.setText("ETA –")
             self.process.stop()
+
+    # --- quitting during a run -----------------------------------------------------------------------
+    @property
+    def quitting(self) -> str | None:
+        """``stop`` or ``background`` while the app waits for the run to stop before it quits."""
+        return self._quitting
+
+    def training_running(self) -> bool:
+        """Whether a training process (not a data check) is running."""
+        return self.process.running and self._mode == "training"
+
+    def ask_quit(self) -> QMessageBox:
+        """Ask what to do with the running training before the app quits (non-modal): stop it with a
+        checkpoint, keep it running in the background, or cancel quitting. ``quit_ready`` follows the
+        first two once the trainer has saved its checkpoint; the window stays responsive meanwhile."""
+        step, total = self.progress.value(), self.progress.maximum()
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Training is running",
+            f"A training run is in progress (step {step} of {total}) in {self._run_dir}.\n\n"
+            "Stop it with a checkpoint (Resume continues it later), or keep it running in the background "
+            "after LatentLab quits?",
+            QMessageBox.StandardButton.NoButton,
+            self.parentWidget() or self,
+        )
+        self.quit_stop_button = box.addButton("Stop with checkpoint", QMessageBox.ButtonRole.AcceptRole)
+        self.quit_background_button = box.addButton("Keep running in background", QMessageBox.ButtonRole.ActionRole)
+        self.quit_cancel_button = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(self.quit_stop_button)
+        box.buttonClicked.connect(self._quit_answered)
+        box.open()
+        self.quit_box = box
+        return box
+
+    def _quit_answered(self, button: QPushButton) -> None:
+        self.quit_box = None
+        if button is self.quit_stop_button:
+            self.quit_with("stop")
+        elif button is self.quit_background_button:
+            self.quit_with("background")
+
+    def quit_with(self, mode: str) -> None:
+        """Stop the run with a checkpoint, then (``background``) start it again from that checkpoint in a
+        detached process; ``quit_ready`` when done. Nothing waits: the trainer's end arrives as an event."""
+        if mode not in ("stop", "background"):
+            raise ValueError(f"unknown quit mode {mode!r}")
+        if not self.training_running():
+            self.quit_ready.emit()
+            return
+        self._quitting = mode
+        self.stop()
+        what = "handing the run to a background process" if mode == "background" else "stopping"
+        self.status_label.setText(f"{what} (saving a checkpoint); LatentLab quits when it is saved…")
+
+    def _start_background(self, run_dir: str) -> int | None:
+        """Resume ``run_dir`` in a process that outlives the app, in a session of its own (its events
+        still go to the run's events.jsonl, its errors to background.log); returns its process id."""
+        program, argv = train_command(["--resume", run_dir])
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if os.name == "nt":
+            flags = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+            detach: dict[str, Any] = {"creationflags": flags}
+        else:
+            detach = {"start_new_session": True}
+        try:
+            with open(Path(run_dir) / "background.log", "ab") as err:
+                self.background_proc = subprocess.Popen(
+                    [program, *argv],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    cwd=os.getcwd(),
+                    env=env,
+                    **detach,
+                )
+        except OSError as e:
+            log.warning("could not start the background run of %s: %s", run_dir, e)
+            return None
+        pid = self.background_proc.pid
+        record = {"pid": pid, "started": time.time(), "command": [program, *argv]}
+        atomic_write(Path(run_dir) / BACKGROUND_FILE, lambda tmp: Path(tmp).write_text(json.dumps(record)))
+        log.info("training %s goes on in the background (process %d)", run_dir, pid)
+        return pid
 
     def open_in_explorer(self) -> None:
         if self.model_path and Path(self.model_path).exists():
@@ -409,15 +616,26 @@ class TrainWindow(QWidget):
             self.show_error("No model yet", "The run has not exported a model yet (it does at each checkpoint).")
 
     def shutdown(self, wait_ms: int = 60_000) -> None:
-        """Stop a running run with a checkpoint (the window or the app is closing)."""
-        if self.process.running:
-            self.process.stop()
-            if not self.process.wait(wait_ms):
-                self.process.kill()
+        """End the child process now (the app is closing): a data check is killed; a training run is
+        stopped with a checkpoint, waiting up to ``wait_ms`` (the app asks first, :meth:`ask_quit`, so
+        it only gets here for a run once the user chose)."""
+        if not self.process.running:
+            return
+        if self._mode != "training":
+            self.process.kill()
+            self.process.wait(5_000)
+            return
+        self.process.stop()
+        if not self.process.wait(wait_ms):
+            self.process.kill()
 
     def _launch(self, mode: str, args: list[str]) -> None:
         self._mode = mode
         self._pause = "running"
+        if mode == "checking":
+            self._launched_key = self._form_key()
+        else:
+            self._run_dir = args[args.index("--resume") + 1] if "--resume" in args else args[args.index("--out") + 1]
         self.status_label.setText("checking the data…" if mode == "checking" else "starting…")
         self.process.start(args, control=mode == "training")
         self._update_buttons()
@@ -428,7 +646,10 @@ class TrainWindow(QWidget):
         self.events.append(ev)
         kind = ev.get("event")
         if kind == "data":
+            if self._launched_key != self._form_key():  # the form changed while checking
+                return
             self.data_info = ev
+            self._checked_key = self._launched_key
             text = f"{ev['images']} images at {ev['resolution']}px"
             if ev.get("classes"):
                 text += f", {len(ev['classes'])} classes"
@@ -469,6 +690,7 @@ class TrainWindow(QWidget):
             self.model_path = ev.get("model") or self.model_path
             self.progress.setValue(int(ev["step"]))
             self.status_label.setText(f"{'stopped' if ev.get('stopped') else 'done'} at step {ev['step']}")
+            self.eta_label.setText("ETA –")
         elif kind == "error":
             self.status_label.setText("error")
             self.show_error("Training error", str(ev.get("message")))
@@ -477,6 +699,10 @@ class TrainWindow(QWidget):
         mode, self._mode = self._mode, "idle"
         self._pause = "running"
         pending, self._pending = self._pending, None
+        self.eta_label.setText("ETA –")
+        if self._quitting is not None and mode == "training":
+            self._finish_quit(code, stderr_tail)
+            return
         errored = any(e.get("event") == "error" for e in self.events[-3:])
         if code != 0 and not errored:
             self.show_error("Training process failed", stderr_tail or f"exit code {code}")
@@ -484,8 +710,23 @@ class TrainWindow(QWidget):
         if mode == "checking" and code == 0 and pending is not None:
             self._launch("training", pending)
         elif mode == "checking" and code == 0:
-            self.status_label.setText("data checked")
+            self.status_label.setText("data checked" if self._checked_key == self._form_key() else "idle")
         self._update_buttons()
+        if mode == "checking" and pending is None and self._auto_check and self._checked_key != self._form_key():
+            self.recheck_timer.start()  # the form changed during the check
+
+    def _finish_quit(self, code: int, stderr_tail: str) -> None:
+        """The trainer stopped because the app quits: hand the run to a background process if asked, then
+        let the app close."""
+        mode, self._quitting = self._quitting, None
+        done = [e for e in self.events if e.get("event") == "done"]
+        if code != 0:
+            log.warning("the training process ended with exit code %d: %s", code, stderr_tail)
+        unfinished = bool(done) and done[-1].get("stopped") and self._run_dir is not None
+        if mode == "background" and unfinished:
+            self.background_pid = self._start_background(str(self._run_dir))
+        self._update_buttons()
+        self.quit_ready.emit()
 
     def _add_losses(self, step: int, losses: dict[str, Any]) -> None:
         for k, v in losses.items():
@@ -495,6 +736,7 @@ class TrainWindow(QWidget):
                 colour = CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
                 self.curves[k] = self.plot.plot([], [], name=k, pen=pg.mkPen(colour, width=2))
                 self.points[k] = ([], [])
+                self.legend.add(k, colour)
             xs, ys = self.points[k]
             xs.append(step)
             ys.append(float(v))

@@ -1,6 +1,11 @@
 """Writing frame sequences: an animated GIF, an MP4 (H.264) or WebM (VP9) through imageio-ffmpeg, or
-a folder of PNGs; and :func:`export_job`, which renders and encodes at the same time (a producer
-and a writer thread), as a stepwise job with progress and cancel."""
+a folder of PNGs; resizing frames to an output size (nearest or smooth); and :func:`export_job`, which
+renders and encodes at the same time (a producer and a writer thread), as a stepwise job with progress
+and cancel.
+
+Every file is written under a temporary name and renamed into place when complete
+(:mod:`engine.fileio`): a cancelled or failed export leaves a file already at the output path as it was.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +27,11 @@ from engine.fileio import TEMP_MARK, atomic_output, output_error, output_mode
 from engine.limits import check_fps
 
 VIDEO_SUFFIXES = (".gif", ".mp4", ".webm")
+SCALES = (1, 2, 4, 8)
+"""The output sizes offered as multiples of the model's resolution."""
+DEFAULT_PIXELS = 512
+"""The output size (longest side) an export aims at by default: a 64 px model exports at 512 px."""
+DEFAULT_QUALITY = 8
 
 
 def output_kind(path: str | Path) -> str:
@@ -36,6 +47,44 @@ def output_kind(path: str | Path) -> str:
     raise ValueError(f"'{p.name}': unknown output type '{suffix}' (use .gif, .mp4, .webm or a folder)")
 
 
+@dataclass(frozen=True)
+class OutputSize:
+    """How big an exported image or video is: ``scale`` × the model's size, or ``pixels`` on the longest
+    side (when set); resampled with nearest neighbours (crisp pixels) or smoothly (Lanczos)."""
+
+    scale: int = 1
+    pixels: int | None = None
+    smooth: bool = False
+
+    def __post_init__(self) -> None:
+        if self.scale < 1:
+            raise ValueError(f"scale must be at least 1, got {self.scale}")
+        if self.pixels is not None and not 1 <= self.pixels <= 16384:
+            raise ValueError(f"output size must be 1..16384 pixels, got {self.pixels}")
+
+    def of(self, height: int, width: int, even: bool = False) -> tuple[int, int]:
+        """The (height, width) of a ``height`` × ``width`` frame at this size (aspect kept; ``even``:
+        rounded up to even sides, as H.264 and VP9 in yuv420p need)."""
+        if height < 1 or width < 1:
+            raise ValueError(f"frame size must be positive, got {height}x{width}")
+        if self.pixels is None:
+            h, w = height * self.scale, width * self.scale
+        else:
+            f = self.pixels / max(height, width)
+            h, w = max(1, round(height * f)), max(1, round(width * f))
+        if even:
+            h, w = h + h % 2, w + w % 2
+        return h, w
+
+
+def default_scale(resolution: int, target: int = DEFAULT_PIXELS) -> int:
+    """The smallest of :data:`SCALES` that brings ``resolution`` to ``target`` pixels (at most the largest)."""
+    for s in SCALES:
+        if resolution * s >= target:
+            return s
+    return SCALES[-1]
+
+
 def _check(frame: np.ndarray) -> np.ndarray:
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] not in (1, 3):
         raise ValueError(f"frames must be uint8 HWC with 1 or 3 channels, got {frame.dtype} {frame.shape}")
@@ -49,8 +98,33 @@ def upscale(frame: np.ndarray, factor: int) -> np.ndarray:
     return frame if factor == 1 else frame.repeat(factor, axis=0).repeat(factor, axis=1)
 
 
-def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24.0) -> list[Path]:
+def resize(frame: np.ndarray, size: tuple[int, int], smooth: bool = False) -> np.ndarray:
+    """``frame`` (uint8 HWC) resized to ``size`` = (height, width): nearest neighbours (an integer factor
+    repeats pixels exactly), or smooth (Lanczos up, area average down)."""
+    _check(frame)
+    h, w = frame.shape[:2]
+    th, tw = int(size[0]), int(size[1])
+    if th < 1 or tw < 1:
+        raise ValueError(f"size must be positive, got {th}x{tw}")
+    if (th, tw) == (h, w):
+        return frame
+    if not smooth and th % h == 0 and tw % w == 0 and th // h == tw // w:
+        return upscale(frame, th // h)
+    import cv2
+
+    if not smooth:
+        interp = cv2.INTER_NEAREST
+    else:
+        interp = cv2.INTER_LANCZOS4 if th * tw >= h * w else cv2.INTER_AREA
+    out = cv2.resize(np.ascontiguousarray(frame), (tw, th), interpolation=interp)
+    return out[:, :, None] if out.ndim == 2 else out
+
+
+def write_frames(
+    frames: Iterable[np.ndarray], path: str | Path, fps: float = 24.0, quality: int = DEFAULT_QUALITY
+) -> list[Path]:
     """Write uint8 HWC frames to ``path`` (see :func:`output_kind`); returns the files written.
+    ``quality``: 1..10 for MP4 and WebM (10 = best; GIF and PNG are lossless).
 
     Frames are consumed one at a time (the writer never holds the whole sequence, except for GIF,
     whose encoder needs them all). Every file goes to a temporary name first (see
@@ -62,6 +136,8 @@ def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24
     import imageio.v2 as imageio
 
     fps = check_fps(fps)
+    if not 1 <= quality <= 10:
+        raise ValueError(f"quality must be 1..10, got {quality}")
     kind = output_kind(path)
     p = Path(path)
     if kind == "dir":
@@ -77,7 +153,7 @@ def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24
                 f = _check(f)
                 writer.append_data(f[:, :, 0] if f.shape[2] == 1 else f)
         return [p]
-    with atomic_output(p) as tmp, contextlib.closing(_FfmpegWriter(tmp, p, fps, kind)) as writer:
+    with atomic_output(p) as tmp, contextlib.closing(_FfmpegWriter(tmp, p, fps, kind, quality)) as writer:
         for f in frames:
             f = _check(f)
             if f.shape[2] == 1:
@@ -89,10 +165,11 @@ def write_frames(frames: Iterable[np.ndarray], path: str | Path, fps: float = 24
     return [p]
 
 
-_CODEC_ARGS = {
-    "mp4": ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", "10"],
-    "webm": ["-vcodec", "libvpx-vp9", "-pix_fmt", "yuv420p", "-qscale:v", "6"],
-}
+def _codec_args(kind: str, quality: int) -> list[str]:
+    """Encoder arguments for ``quality`` 1..10 (10 = best): x264 CRF 32…10, VP9 constant quality 55…10."""
+    if kind == "mp4":
+        return ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(round(35 - 2.5 * quality))]
+    return ["-vcodec", "libvpx-vp9", "-pix_fmt", "yuv420p", "-crf", str(round(60 - 5 * quality)), "-b:v", "0"]
 
 
 class _FfmpegWriter:
@@ -101,8 +178,8 @@ class _FfmpegWriter:
     file and ffmpeg's reason instead of leaving a truncated video; :meth:`close` without
     :meth:`finish` (a cancel, an error) kills ffmpeg at once."""
 
-    def __init__(self, tmp: Path, final: Path, fps: float, kind: str) -> None:
-        self.tmp, self.final, self.fps, self.kind = tmp, final, fps, kind
+    def __init__(self, tmp: Path, final: Path, fps: float, kind: str, quality: int = DEFAULT_QUALITY) -> None:
+        self.tmp, self.final, self.fps, self.kind, self.quality = tmp, final, fps, kind, quality
         self.proc: subprocess.Popen | None = None
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.size: tuple[int, int] | None = None
@@ -112,7 +189,7 @@ class _FfmpegWriter:
 
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-f", "rawvideo", "-vcodec", "rawvideo"]
         cmd += ["-s", f"{w}x{h}", "-pix_fmt", "rgb24", "-r", f"{self.fps:g}", "-i", "-", "-an"]
-        cmd += _CODEC_ARGS[self.kind] + ["-v", "error", str(self.tmp)]
+        cmd += _codec_args(self.kind, self.quality) + ["-v", "error", str(self.tmp)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log)
         self.size = (h, w)
 
@@ -209,20 +286,25 @@ def export_job(
     scale: int = 1,
     cancel: Callable[[], bool] | None = None,
     buffer: int = 8,
+    size: OutputSize | None = None,
+    quality: int = DEFAULT_QUALITY,
 ) -> Generator[tuple[int, int, str], None, list[Path]]:
     """Render and encode at once: this generator pulls one frame from ``frames`` per step (on the
     caller's thread — the engine thread, which owns the model) and hands it to a writer thread
-    through a bounded queue, so encoding overlaps rendering. Yields ``(done, count, message)``;
-    returns the files written. Cancelling (``cancel()`` true, or closing the generator) stops both
-    and raises :class:`ExportCancelled`; the partly written temporary file is removed, and a file
-    that was already at ``path`` is left untouched."""
-    output_kind(path)
+    through a bounded queue, so encoding (and resizing to ``size``, else an integer nearest ``scale``)
+    overlaps rendering. Yields ``(done, count, message)``; returns the files written. Cancelling
+    (``cancel()`` true, or closing the generator) stops both and removes the temporary output; a file
+    already at ``path`` is kept as it was."""
+    kind = output_kind(path)
     if count < 1:
         raise ValueError(f"need at least one frame, got {count}")
+    if size is None:
+        size = OutputSize(scale=scale)
     fps = check_fps(fps)
     cancel = cancel or (lambda: False)
     q: queue.Queue = queue.Queue(maxsize=buffer)
     result: dict[str, object] = {}
+    even = kind in ("mp4", "webm")
 
     ended = threading.Event()
 
@@ -234,11 +316,12 @@ def export_job(
                 if item is _ABORT:
                     raise _Abort
                 return
-            yield item
+            frame = _check(item)
+            yield resize(frame, size.of(*frame.shape[:2], even=even), size.smooth)
 
     def writer() -> None:
         try:
-            result["files"] = write_frames(consume(), path, fps)
+            result["files"] = write_frames(consume(), path, fps, quality)
         except _Abort:
             pass
         except BaseException as e:  # reported to the producer
@@ -258,7 +341,7 @@ def export_job(
                 break
             if "error" in result:
                 break
-            q.put(upscale(_check(frame), scale))
+            q.put(_check(frame))
             done += 1
             yield done, count, f"frame {done}/{count}"
             if done >= count:

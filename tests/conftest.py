@@ -10,6 +10,15 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = (REPO / ".." / "shared" / "fixtures").resolve()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _runs_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Training runs without ``--out`` never go to the user's data folder during tests (child
+    processes inherit the variable)."""
+    import os
+
+    os.environ["LATENTLAB_RUNS_DIR"] = str(tmp_path_factory.mktemp("runs"))
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():

@@ -322,6 +322,134 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+QUICK = "A few minutes on a CPU (one thread): small enough to finish over a coffee, big enough to show {what}"
+"""The description of the ``quick-`` presets: between the seconds-long ``tiny-`` smoke tests and the
+full presets that reproduce the bundled models (hours on a CPU)."""
+
+QUICK_PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            name="quick-gan",
+            family="gan",
+            data="fmnist:train",
+            resolution=32,
+            channels=1,
+            batch=64,
+            max_steps=3000,
+            model={"z_dim": 64, "g_hidden": [128, 256, 512], "d_hidden": [512, 256, 128]},
+            hparams={"loss": "nonsaturating", "ema_beta": 0.99},
+            checkpoint_every=1500,
+            sample_every=500,
+            description=QUICK.format(what="Fashion-MNIST clothes from a fully connected GAN"),
+        ),
+        Preset(
+            name="quick-dcgan",
+            family="dcgan",
+            data="fmnist:train",
+            resolution=32,
+            channels=1,
+            batch=64,
+            max_steps=1500,
+            model={"z_dim": 64, "ngf": 16, "ndf": 16},
+            hparams={"loss": "nonsaturating", "ema_beta": 0.99},
+            checkpoint_every=750,
+            sample_every=250,
+            description=QUICK.format(what="Fashion-MNIST clothes from a DCGAN"),
+        ),
+        Preset(
+            name="quick-vae",
+            family="vae",
+            data="fmnist:train",
+            resolution=32,
+            channels=1,
+            batch=64,
+            max_steps=2500,
+            model={"z_dim": 16, "channels": [16, 32, 64], "recon": "bce", "num_directions": 8},
+            hparams={"lr": 2e-3},
+            checkpoint_every=1250,
+            sample_every=500,
+            description=QUICK.format(what="Fashion-MNIST clothes from a VAE"),
+        ),
+        Preset(
+            name="quick-stylegan2",
+            family="stylegan2",
+            data="fmnist:train",
+            resolution=32,
+            channels=1,
+            batch=16,
+            max_steps=1200,
+            model={
+                "z_dim": 64,
+                "w_dim": 64,
+                "mapping_layers": 2,
+                "channels": [64, 64, 32, 16],
+                "d_channels": [64, 64, 32, 16],
+            },
+            hparams={"r1_gamma": 0.1, "pl_weight": 0.0, "ema_kimg": 1.0},
+            checkpoint_every=600,
+            sample_every=200,
+            description=QUICK.format(what="Fashion-MNIST clothes from StyleGAN2 (styles and noise to explore)"),
+        ),
+        Preset(
+            name="quick-stylegan",
+            family="stylegan",
+            data="fmnist:train",
+            resolution=32,
+            channels=1,
+            batch=16,
+            max_steps=1000,
+            model={
+                "z_dim": 64,
+                "w_dim": 64,
+                "mapping_layers": 2,
+                "channels": [64, 64, 32, 16],
+                "d_channels": [64, 64, 32, 16],
+            },
+            hparams={"r1_gamma": 0.1, "ema_kimg": 1.0},
+            checkpoint_every=500,
+            sample_every=200,
+            description=QUICK.format(what="Fashion-MNIST clothes from StyleGAN (v1, AdaIN)"),
+        ),
+        Preset(
+            name="quick-pggan",
+            family="pggan",
+            data="fmnist:train",
+            resolution=32,
+            channels=1,
+            batch=16,
+            max_steps=2000,
+            model={"z_dim": 64, "channels": [64, 64, 32, 16], "d_channels": [64, 64, 32, 16]},
+            hparams={"stable_images": 4000, "fade_images": 4000, "ema_beta": 0.99},
+            checkpoint_every=1000,
+            sample_every=250,
+            description=QUICK.format(what="Fashion-MNIST clothes from a Progressive GAN grown 4x4 to 32x32"),
+        ),
+        Preset(
+            name="quick-psp",
+            family="psp",
+            data="demo:emoji",
+            resolution=64,
+            batch=8,
+            max_steps=300,
+            model={
+                "decoder": "emoji-stylegan2",
+                "input_size": 64,
+                "stage_channels": [16, 24, 32, 64],
+                "stage_units": [1, 1, 2, 1],
+                "se_reduction": 8,
+            },
+            hparams={"lr": 5e-4, "synthetic_fraction": 0.5, "code": 1.0, "features": 0.0},
+            xflip=True,
+            checkpoint_every=150,
+            sample_every=100,
+            description=QUICK.format(what="emoji encoded into the bundled emoji-stylegan2 (a pSp encoder)"),
+        ),
+    )
+}
+PRESETS.update(QUICK_PRESETS)
+
+
 TRANSLATION_PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
@@ -396,6 +524,48 @@ TRANSLATION_PRESETS: dict[str, Preset] = {
             description="StarGAN: emoji recoloured toward red / yellow / green / blue (dominant-hue domains), 64x64",
         ),
         Preset(
+            name="quick-pix2pix",
+            family="pix2pix",
+            data="demo:emoji-edges",
+            resolution=32,
+            batch=8,
+            max_steps=1500,
+            model={"num_downs": 5, "ngf": 16, "ndf": 16},
+            hparams={"decay_start": 500, "decay_steps": 300},
+            xflip=True,
+            checkpoint_every=750,
+            sample_every=250,
+            description=QUICK.format(what="edges turned into colour emoji (pix2pix)"),
+        ),
+        Preset(
+            name="quick-cyclegan",
+            family="cyclegan",
+            data="fmnist:sneaker,ankle-boot",
+            resolution=32,
+            channels=1,
+            batch=4,
+            max_steps=800,
+            model={"ngf": 8, "n_blocks": 3, "ndf": 16},
+            hparams={"decay_start": 500, "decay_steps": 300},
+            checkpoint_every=400,
+            sample_every=200,
+            description=QUICK.format(what="sneakers turned into ankle boots and back (CycleGAN, unpaired)"),
+        ),
+        Preset(
+            name="quick-stargan",
+            family="stargan",
+            data="fmnist:sneaker,sandal,ankle-boot",
+            resolution=32,
+            channels=1,
+            batch=16,
+            max_steps=800,
+            model={"c_dim": 3, "conv_dim": 16, "repeat_num": 2, "d_conv_dim": 16, "d_repeat_num": 4},
+            hparams={"decay_start": 500, "decay_steps": 300},
+            checkpoint_every=400,
+            sample_every=200,
+            description=QUICK.format(what="footwear moved between sneaker, sandal and ankle boot (StarGAN)"),
+        ),
+        Preset(
             name="tiny-pix2pix",
             family="pix2pix",
             data="demo:emoji-edges",
@@ -442,3 +612,23 @@ def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise KeyError(f"unknown preset '{name}' (known: {', '.join(sorted(PRESETS))})")
     return PRESETS[name]
+
+
+def preset_kind(preset: Preset) -> str:
+    """``quick`` (a few CPU minutes), ``tiny`` (a seconds-long smoke test) or ``full`` (reproduces a
+    bundled model; hours on a CPU)."""
+    for kind in ("quick", "tiny"):
+        if preset.name.startswith(kind + "-"):
+            return kind
+    return "full"
+
+
+def starting_preset(family: str, conditional: bool = False) -> Preset | None:
+    """The preset to start a new run of ``family`` from: its quick preset, else its first full one (a
+    ``conditional`` model's family: one with classes first, when there is one); None for an unknown family."""
+    candidates = [p for p in PRESETS.values() if p.family == family and preset_kind(p) != "tiny"]
+    if family in ("gan", "dcgan"):  # the families whose presets differ by class conditioning
+        matching = [p for p in candidates if bool(p.model.get("c_dim")) == conditional]
+        candidates = matching or candidates
+    candidates.sort(key=lambda p: preset_kind(p) != "quick")
+    return candidates[0] if candidates else None

@@ -16,6 +16,7 @@ from training.data import DataError
 from training.events import EventWriter
 from training.loop import TrainingError, TrainOptions, run
 from training.presets import PRESETS, get_preset
+from training.run_dirs import new_run_dir
 from training.run_lock import RunLock
 from training.trainers import get_trainer
 
@@ -28,7 +29,11 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--data", help="folder of images (sub-folders = classes), an .npz, fmnist:train or demo:emoji")
     p.add_argument("--resolution", type=int)
     p.add_argument("--channels", type=int, choices=(1, 3), help="image channels (1 = grey, 3 = RGB)")
-    p.add_argument("--out", help="run folder (checkpoints, samples, model.safetensors)")
+    p.add_argument(
+        "--out",
+        help="run folder (checkpoints, samples, model.safetensors); default: a new folder named after the preset, "
+        "data and date under the user's data folder ($LATENTLAB_RUNS_DIR overrides it)",
+    )
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR exactly")
     p.add_argument("--max-steps", type=int)
     p.add_argument("--batch", type=int)
@@ -73,6 +78,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
     """Merge preset < saved run < explicit flags into TrainOptions; returns (options, resume)."""
     base: dict = {}
     resume = bool(args.resume)
+    fine_tune_name = ""
     if args.resume:
         run_json = Path(args.resume) / "run.json"
         if not run_json.exists():
@@ -100,7 +106,6 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
             "preset": pr.name,
             "model": dict(pr.model),
             "hparams": dict(pr.hparams),
-            "out": f"runs/{pr.name}",
         }
     flags = {
         "family": args.family,
@@ -127,8 +132,11 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
             raise CheckpointMismatchError(f"--init holds a {spec['family']} model; it cannot start a {wanted} run")
         init_path = Path(args.init).expanduser()
         base.update(spec, init=str(init_path.resolve()) if init_path.exists() else args.init)  # or a bundled name
-        base.setdefault("out", f"runs/finetune-{Path(args.init).stem}")
+        fine_tune_name = f"finetune-{Path(args.init).stem}"
     base.update({k: v for k, v in flags.items() if v is not None})
+    if not base.get("out") and base.get("family") and base.get("data"):  # a new folder in the user's data folder
+        name = fine_tune_name if args.init and not args.resume else base.get("preset") or base["family"]
+        base["out"] = str(new_run_dir(name, str(base["data"])))
     tuned = {"lr": args.lr, "freeze_d": args.freeze_d, "diffaugment": args.diffaugment}
     if any(v is not None for v in tuned.values()):
         base["hparams"] = {**base.get("hparams", {}), **{k: v for k, v in tuned.items() if v is not None}}

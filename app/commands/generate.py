@@ -13,16 +13,19 @@ from app.commands.common import (
     class_index,
     device,
     device_arg,
+    grid_shape,
     image_format,
     load,
     make_grid,
     model_arg,
+    model_name,
     out,
     parse_seeds,
     read_npy,
     verbose_arg,
 )
 from engine.api import NOISE_MODES
+from engine.fileio import atomic_output
 
 if TYPE_CHECKING:
     import torch
@@ -163,18 +166,48 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.out_npy:
         p = Path(args.out_npy).expanduser()
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with open(p, "wb") as f:
+        with atomic_output(p) as tmp, open(tmp, "wb") as f:
             np.save(f, images.numpy().astype(np.float32, copy=False))
         out(str(p))
     if args.out:
         from PIL import Image
 
+        from engine.image_info import save_png
         from engine.render import to_uint8
 
         grid = make_grid(to_uint8(images), args.cols)
         p = Path(args.out).expanduser()
-        p.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(p, format=fmt)
+        if fmt == "PNG":  # how to reproduce the grid, in its text chunks
+            save_png(p, grid, _info(model, args, seeds, n))
+        else:
+            with atomic_output(p) as tmp:
+                Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(tmp, format=fmt)
         out(str(p))
     return 0
+
+
+def _info(model: LoadedModel, args: argparse.Namespace, seeds: list[int] | None, n: int) -> dict[str, str]:
+    """The PNG text chunks of the grid (:func:`engine.image_info.sampling_info`): model, seeds,
+    truncation, noise, class."""
+    from engine.image_info import sampling_info
+
+    options = _options(model, args)
+    classes = model.capabilities.classes
+    label = None
+    if classes and args.c_npy:
+        label = f"per image, from {args.c_npy}"
+    elif classes:
+        k = class_index(str(args.class_), classes) if args.class_ is not None else 0
+        label = f"{k} ({classes[k]})"
+    name = model_name(model, args.model)
+    return sampling_info(
+        name,
+        str(model.meta.get("path") or args.model or name),
+        seeds,
+        float(options.get("psi", 1.0)),
+        options.get("cutoff"),
+        str(options.get("noise_mode", "none")),
+        int(args.noise_seed),
+        label,
+        grid_shape(n, args.cols)[1],
+    )

@@ -73,11 +73,13 @@ class GalleryPanel(ParamPanel):
     and the attribute vector are engine jobs of the panel's own.
 
     ``walk_requested(keyframe)``: a bookmark's "Add to walk" (the window appends it to the
-    Interpolate panel's walk).
+    Interpolate panel's walk). ``project_changed()``: a project file was opened or saved
+    (:attr:`project_path`), so the explorer can reopen it next time.
     """
 
     title = "Gallery"
     walk_requested = Signal(object)
+    project_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +89,7 @@ class GalleryPanel(ParamPanel):
         self.sample_seeds: list[int] = []
         self.sample_tiles: list[Tile] = []
         self.start_dir = str(Path.home())
+        self.project_path: str | None = None
         outer = QVBoxLayout(self)
         row = QHBoxLayout()
         self.add = QPushButton("Bookmark")
@@ -141,6 +144,7 @@ class GalleryPanel(ParamPanel):
     def set_capabilities(self, caps: Capabilities) -> None:
         self.caps = caps
         self.bookmarks = []
+        self.project_path = None
         self._show_bookmarks()
         self._clear_samples()
         self.status.setText("")
@@ -211,32 +215,46 @@ class GalleryPanel(ParamPanel):
         """Ask for ``mark`` as the walk's next keyframe (its seed, or the encoded z it holds)."""
         self.walk_requested.emit(Keyframe(seed=int(mark.seed), z=mark.z, label=mark.name))
 
+    def _folder(self) -> str:
+        """Where the project dialogs open: the folder projects were last opened from or saved to."""
+        settings = self.session.settings if self.session is not None else None
+        return settings.folder("project") if settings is not None else self.start_dir
+
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", self.start_dir, PROJECT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self._folder(), PROJECT_FILTER)
         if path:
             self.open_file(path)
 
-    def open_file(self, path: str) -> bool:
+    def open_file(self, path: str, quiet: bool = False) -> bool:
+        """Show the bookmarks of project ``path``; a project that cannot be used gets a dialog (with
+        ``quiet``, a line in the panel instead: a project reopened at launch)."""
+
+        def refuse(text: str) -> bool:
+            if quiet:
+                self.status.setText(text)
+            else:
+                QMessageBox.warning(self, "Cannot open project", text)
+            return False
+
         try:
             model, marks = load_project(path)
         except GalleryError as e:
-            QMessageBox.warning(self, "Cannot open project", str(e))
-            return False
+            return refuse(str(e))
         if self.caps is not None:
             bad = [m.name for m in marks if m.z is not None and len(m.z) != self.caps.z_dim]
             if bad:
-                QMessageBox.warning(
-                    self, "Cannot open project", f"{Path(path).name} was made for '{model}': its latents do not fit"
-                )
-                return False
+                return refuse(f"{Path(path).name} was made for '{model}': its latents do not fit")
         self.start_dir = str(Path(path).parent)
         self.bookmarks = marks
         self._show_bookmarks()
         self.status.setText(f"Opened {len(marks)} bookmark(s) of '{model}'")
+        self.project_path = str(Path(path).resolve())
+        self._remember_folder(path)
+        self.project_changed.emit()
         return True
 
     def save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save project", self.start_dir, PROJECT_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", self._folder(), PROJECT_FILTER)
         if path:
             self.save_file(path if path.endswith(".json") else path + ".latentlab.json")
 
@@ -247,7 +265,15 @@ class GalleryPanel(ParamPanel):
             QMessageBox.warning(self, "Cannot save project", f"Could not write “{path}”.\n\n{e}")
             return None
         self.status.setText(f"Saved {Path(out).name}")
+        self.project_path = str(Path(out).resolve())
+        self._remember_folder(out)
+        self.project_changed.emit()
         return out
+
+    def _remember_folder(self, path: str | Path) -> None:
+        self.start_dir = str(Path(path).parent)
+        if self.session is not None and self.session.settings is not None:
+            self.session.settings.set_folder("project", path)
 
     # --- attribute vector ----------------------------------------------------------------------------
     def request_samples(self) -> None:

@@ -13,7 +13,6 @@ from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.export_video import ExportVideoDialog, VideoExport
 from app.panels.base import ParamPanel
 from app.panels.keyframe_list import KeyframeList
 from app.params import Params
@@ -40,9 +40,8 @@ from engine.latent.keyframes import (
     walk_frame,
 )
 from engine.render import LRUCache, render
-from engine.video import export_job, output_kind
+from engine.video import DEFAULT_QUALITY, OutputSize, export_job, output_kind
 
-VIDEO_FILTER = "MP4 video (*.mp4);;GIF animation (*.gif);;WebM video (*.webm)"
 SPACE_TIPS = {
     "z": "Blend the z vectors",
     "w": "Blend the mapped w vectors (after truncation)",
@@ -159,7 +158,7 @@ class InterpolatePanel(ParamPanel):
         srow.addWidget(self.preview)
         form.addRow("Frame", srow)
         self._scrub_text()
-        self.export_dir = str(Path.home())
+        self.dialog: ExportVideoDialog | None = None
 
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
@@ -188,26 +187,49 @@ class InterpolatePanel(ParamPanel):
         self.scrub.valueChanged.connect(self._scrubbed)
         self.preview.toggled.connect(self.set_previewing)
 
-    def export_dialog(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(self, "Export video", self.export_dir, VIDEO_FILTER)
-        if not path:
-            return
-        if not Path(path).suffix:
-            path += ".gif" if "GIF" in chosen else ".webm" if "WebM" in chosen else ".mp4"
-        self.export_dir = str(Path(path).parent)
-        options = {"keyframes": self.keyframes(), "easing": self.easing.currentText()}
-        self.export_video(path, int(self.frames.value()), int(self.fps.value()), self.loop.isChecked(), options)
+    def export_dialog(self) -> ExportVideoDialog | None:
+        """Open Export video… (format, size, fps, frames, loop, easing, quality; the last choices and
+        folder remembered); accepting it writes the walk (:meth:`export_video`) and the panel's frames,
+        loop and easing follow the dialog. Non-modal: kept in :attr:`dialog` while open."""
+        session = self.session
+        model = session.model if session is not None else None
+        if model is None or session.settings is None or not self.applies_to(model.caps):
+            if session is not None:
+                session.status("Export video needs a model that generates from a latent")
+            return None
+        walk = self.walk_settings()
+        dialog = ExportVideoDialog(
+            session.settings, model.name, model.caps.resolution, walk.frames, walk.loop, walk.easing, self
+        )
+        dialog.accepted.connect(lambda: self._export_accepted(dialog.value()))
+        dialog.finished.connect(lambda _: setattr(self, "dialog", None) if self.dialog is dialog else None)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _export_accepted(self, export: VideoExport) -> None:
+        self.frames.setValue(export.frames)
+        self.fps.setValue(export.fps)
+        self.loop.setChecked(export.loop)
+        self.easing.setCurrentText(export.easing)
+        options = {"keyframes": self.keyframes(), "easing": export.easing, "size": export.size}
+        self.export_video(export.path, export.frames, export.fps, export.loop, {**options, "quality": export.quality})
 
     def export_video(
         self, path: str, frames: int, fps: int, loop: bool = False, options: dict[str, object] | None = None
     ) -> None:
         """Render and encode the walk A → B (→ ``options["keyframes"]``) (→ A when looping) as an
-        engine job with progress and Cancel in the status bar; ``options["easing"]`` as in the walk."""
+        engine job with progress and Cancel in the status bar; ``options["easing"]`` as in the walk,
+        ``options["size"]`` (an :class:`~engine.video.OutputSize`: resized on the engine side, default
+        the model's size) and ``options["quality"]`` (1..10, MP4/WebM). The file is written under a
+        temporary name: a cancel or failure leaves an existing file at ``path`` as it was."""
         session = self.session
         if session.model_id is None:
             session.show_error("Cannot export video", "Open a model first.")
             return
         opts = options or {}
+        size = opts.get("size") or OutputSize()
+        quality = int(opts.get("quality") or DEFAULT_QUALITY)  # type: ignore[call-overload]
         try:
             output_kind(path)
             reqs = self.export_requests(frames, loop, list(opts.get("keyframes") or []), opts.get("easing", "linear"))
@@ -217,11 +239,12 @@ class InterpolatePanel(ParamPanel):
 
         def job(model: object) -> object:
             cache = LRUCache()
-            return export_job((render(model, r, cache) for r in reqs), len(reqs), path, fps)
+            frames_ = (render(model, r, cache) for r in reqs)
+            return export_job(frames_, len(reqs), path, fps, size=size, quality=quality)
 
         def failed(result: JobResult) -> None:
             if result.cancelled:
-                session.status("Export cancelled")
+                session.status("Export cancelled; nothing was written")
             else:
                 session.show_error("Cannot export video", f"Could not write “{path}”.\n\n{result.error}")
 

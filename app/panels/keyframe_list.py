@@ -99,9 +99,18 @@ class KeyframeList(QWidget):
         self._sync()
 
     def set_capabilities(self, caps: Capabilities) -> None:
-        """A new model: its latents differ, so the list empties."""
+        """A new model: the keyframes that fit it stay (seeds always; explicit latents of its shape, e.g.
+        when a retrained model is opened), the others are dropped."""
         self.caps = caps
-        self.set_keys([])
+        space = allowed_spaces(caps, "interpolation")[-1]
+        kept = []
+        for key in self.keys:
+            try:
+                check_keyframes([key], space, caps)
+            except ValueError:
+                continue
+            kept.append(key)
+        self.set_keys(kept)
 
     def set_keys(self, keys: list[Keyframe], select: int | None = None) -> None:
         self.keys = list(keys)

@@ -20,6 +20,7 @@ from app.commands.common import CliError, latency_stats, make_grid, parse_seeds
 from engine.checkpoints.loader import load_model
 from engine.checkpoints.native import save_native
 from engine.families import LoadedModel, get_family
+from engine.image_info import read_info
 from engine.render import to_uint8
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,6 +171,21 @@ def test_generate_grid_and_npy(capsys, ckpts, model, tmp_path) -> None:
     assert img.shape == (2 * RES, 3 * RES, 3)
     u8 = to_uint8(torch.from_numpy(arr))
     assert (img[:RES, :RES] == u8[0]).all() and (img[RES:, RES : 2 * RES] == u8[4]).all()
+    info = read_info(grid)  # the grid says how to make it again
+    assert info["latentlab.seeds"] == "0,1,2,3,10" and info["latentlab.columns"] == "3"
+    assert info["latentlab.model_source"] == str(ckpts["uncond"]) and info["latentlab.latent"] == "seed"
+
+
+def test_generate_records_truncation_and_noise_in_the_png(capsys, ckpts, tmp_path) -> None:
+    grid = tmp_path / "g.png"
+    grid.write_bytes(b"an older grid")
+    args = ["--seeds", "4,5", "--psi", "0.5", "--cutoff", "2", "--noise-mode", "random", "--noise-seed", "9"]
+    rc, _, err = cli(capsys, "generate", ckpts["uncond"], *args, "--out", grid)
+    assert rc == 0, err
+    info = read_info(grid)
+    assert (info["latentlab.psi"], info["latentlab.cutoff"], info["latentlab.noise_mode"]) == ("0.5", "2", "random")
+    assert info["latentlab.noise_seed"] == "9" and info["latentlab.seeds"] == "4,5"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.png"]  # written in place, no temporary left
 
 
 def test_generate_deterministic_and_z_npy(capsys, ckpts, model, tmp_path) -> None:
@@ -203,6 +219,10 @@ def test_generate_conditional(capsys, ckpts, tmp_path) -> None:
     np.save(tmp_path / "c.npy", labels)
     arr = generate_npy(capsys, tmp_path, ckpts["cond"], "--seeds", "0,1", "--c-npy", tmp_path / "c.npy")
     np.testing.assert_allclose(arr, reference(cm, z, torch.from_numpy(labels)), atol=1e-5)
+    grid = tmp_path / "c.png"
+    rc, _, err = cli(capsys, "generate", ckpts["cond"], "--seeds", "0,1", "--class", "2", "--out", grid)
+    assert rc == 0, err
+    assert read_info(grid)["latentlab.class"].startswith("2 (")
 
 
 # --- bad input --------------------------------------------------------------------------------------
@@ -295,14 +315,40 @@ def test_train(capsys, tmp_path) -> None:
     assert rc == 0 and "train" in out and "bench" in out
 
 
-def test_gui_default(capsys, monkeypatch) -> None:
+def test_gui_default(capsys, monkeypatch, ckpts) -> None:
     calls: list[tuple] = []
     fake = types.ModuleType("app.__main__")
     fake.run_gui = lambda model, device: calls.append((model, device)) or 0
     monkeypatch.setitem(sys.modules, "app.__main__", fake)
+    model = str(ckpts["uncond"])
     assert main([]) == 0
-    assert main(["gui", "some-model", "--device", "cpu"]) == 0
-    assert calls == [(None, None), ("some-model", "cpu")]
+    assert main(["gui", model, "--device", "cpu"]) == 0
+    assert calls == [(None, None), (model, "cpu")]
+
+
+def test_latentlab_model_opens_the_app_on_it(capsys, monkeypatch, ckpts, tmp_path) -> None:
+    calls: list[tuple] = []
+    fake = types.ModuleType("app.__main__")
+    fake.run_gui = lambda model, device: calls.append((model, device)) or 0
+    monkeypatch.setitem(sys.modules, "app.__main__", fake)
+    model = str(ckpts["uncond"])
+    assert main([model]) == 0 and main(["-v", model, "--device", "cpu"]) == 0
+    assert calls == [(model, None), (model, "cpu")]
+    calls.clear()
+    # A command name is always the command, even with a file of that name here.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").write_text("not a model")
+    rc, out, err = cli(capsys, "models", "--json")
+    assert rc == 0 and json.loads(out) and calls == []
+    # A missing file, a typo of a command, a folder: one error line, and no window.
+    for word, reason in (("nothere.safetensors", "no such file"), ("genrate", "no such file"), (".", "folder")):
+        rc, _, err = cli(capsys, word)
+        assert_one_error_line(rc, err)
+        assert reason in err and f"'{word}' is not a command" in err and "generate" in err
+    rc, _, err = cli(capsys, "gui", "nothere.safetensors")
+    assert_one_error_line(rc, err)
+    assert "no such file" in err
+    assert calls == []
 
 
 def test_directions_command_writes_npz_and_preview(tmp_path, capsys):

@@ -189,3 +189,120 @@ def test_checkpoint_metrics_show_kid_alone_when_fid_was_not_measured(train_windo
     assert train_window.metrics_label.text() == "KID 0.25 (step 4, 6 images)"
     train_window.on_event({"event": "metrics", "step": 8, "n": 2000, "fid": 12.34, "kid_mean": 0.01})
     assert train_window.metrics_label.text() == "FID 12.3 · KID 0.01 (step 8, 2000 images)"
+
+
+# --- quitting during a run, and the form -----------------------------------------------------------------
+@pytest.fixture
+def explorer_train(window, qtbot, monkeypatch):
+    """The explorer's own Train window (the app quits through the main window)."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("LATENTLAB_THREADS", "1")
+    monkeypatch.chdir(REPO)
+    tw = window.show_train_window()
+    yield tw
+    if tw.quit_box is not None:
+        tw.quit_box.close()
+    tw.shutdown(10_000)
+
+
+def _training(win, qtbot, tmp_path):
+    _setup(win, tmp_path, steps=100_000)
+    win.start()
+    qtbot.waitUntil(lambda: any(e["event"] == "step" for e in win.events), timeout=4 * WAIT_MS)
+
+
+def test_quit_during_training_asks_and_stops_with_a_checkpoint(window, explorer_train, qtbot, tmp_path):
+    tw = explorer_train
+    _training(tw, qtbot, tmp_path)
+    window.close()  # asks instead of closing
+    assert window.isVisible() and tw.quit_box is not None and tw.quit_box.isVisible()
+    assert {b.text() for b in tw.quit_box.buttons()} >= {"Stop with checkpoint", "Keep running in background"}
+    tw.quit_cancel_button.click()  # Cancel: nothing happens
+    assert window.isVisible() and tw.training_running() and tw.quitting is None
+
+    window.close()
+    tw.quit_stop_button.click()
+    assert tw.process.running and window.isVisible()  # the window did not wait for the checkpoint
+    assert tw.quitting == "stop" and "quits when" in tw.status_label.text()
+    window.close()  # closing again while it saves: still waiting, no second question
+    assert window.isVisible() and tw.quit_box is None
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=4 * WAIT_MS)
+    done = [e for e in tw.events if e["event"] == "done"][0]
+    assert done["stopped"] is True and not tw.process.running
+    ckpt = [e for e in tw.events if e["event"] == "checkpoint"][-1]
+    assert ckpt["step"] == done["step"] and Path(ckpt["path"]).exists()
+    assert tw.eta_label.text() == "ETA –" and tw.background_pid is None
+    assert tw.last_error is None and window.last_error is None
+
+
+def test_quit_keeps_training_in_the_background(window, explorer_train, qtbot, tmp_path):
+    import os
+    import signal
+
+    tw = explorer_train
+    _training(tw, qtbot, tmp_path)
+    window.close()
+    tw.quit_background_button.click()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=4 * WAIT_MS)
+    pid = tw.background_pid
+    assert pid is not None and not tw.process.running
+    run = tmp_path / "run"
+    try:
+        record = json.loads((run / "background.json").read_text())
+        assert record["pid"] == pid
+
+        def resumed() -> bool:
+            lines = (run / "events.jsonl").read_text().splitlines()
+            return any(json.loads(line).get("event") == "resumed" for line in lines if line.strip())
+
+        qtbot.waitUntil(resumed, timeout=4 * WAIT_MS)  # the same run goes on, in another process
+        tw.out_edit.setText(str(run))
+        tw.resume()  # a second trainer on the same folder is refused
+        assert "background" in tw.last_error.text()
+        tw.last_error.close()
+        tw.last_error = None
+    finally:
+        os.kill(pid, signal.SIGTERM)  # the background run stops with a checkpoint, as Stop does
+
+    qtbot.waitUntil(lambda: tw.background_proc.poll() is not None, timeout=4 * WAIT_MS)
+    assert tw.background_proc.returncode == 0  # stopped cleanly
+
+
+def test_data_check_follows_the_form(train_window, qtbot, tmp_path):
+    win = train_window
+    data = _setup(win, tmp_path)
+    win.check_data()
+    qtbot.waitUntil(lambda: not win.process.running and win.data_info is not None, timeout=4 * WAIT_MS)
+    assert win.data_label.text().startswith("40 images at 16px") and win.status_label.text() == "data checked"
+    win.int_edits["resolution"].setValue(8)  # the result no longer matches the form...
+    assert win.data_label.text() == "not checked" and win.status_label.text() == "idle"
+    qtbot.waitUntil(lambda: win.data_label.text().startswith("40 images at 8px"), timeout=4 * WAIT_MS)  # ...rechecked
+    assert win.data_info["resolution"] == 8 and str(data) in win.data_info["source"]
+
+
+def test_form_starts_from_the_open_model_and_names_the_run(train_window, monkeypatch, tmp_path):
+    win = train_window
+    presets = [win.preset_box.itemData(i) for i in range(win.preset_box.count())]
+    assert presets[0].startswith("quick-") and win.preset.name == "quick-dcgan"
+    assert {"quick-gan", "quick-dcgan", "quick-vae", "quick-stylegan2", "quick-pix2pix"} <= set(presets)
+    assert presets.index("quick-stylegan2") < presets.index("emoji-stylegan2") < presets.index("tiny-stylegan2")
+    assert Path(win.out_edit.text()).name.startswith("quick-dcgan-fmnist-")
+    assert win.start_from_model("stylegan2", "demo:emoji", 3)
+    assert win.preset.name == "quick-stylegan2" and win.data_box.currentText() == "demo:emoji"
+    assert win.channels_box.currentData() == 3 and Path(win.out_edit.text()).name.startswith("quick-stylegan2-emoji-")
+    win.out_edit.setText(str(tmp_path / "mine"))  # a folder the user chose stays
+    win.data_box.setCurrentText("fmnist:train")
+    assert win.out_edit.text() == str(tmp_path / "mine")
+    assert win.start_from_model("gan", None, 1, conditional=True) and win.preset.name == "fmnist-cgan"
+    assert not win.start_from_model("classifier-that-does-not-exist")
+
+
+def test_loss_legend_explains_and_sits_under_the_plot(train_window):
+    win = train_window
+    win.on_event({"event": "step", "step": 1, "losses": {"G": 1.0, "G_pl": 0.1, "D": 0.5, "D_r1": 0.2}})
+    text = win.legend.text()
+    assert "path-length penalty" in text and "R1 penalty" in text
+    assert win.legend.parentWidget() is not win.plot and not win.plot.isAncestorOf(win.legend)
+    assert win.legend.geometry().top() >= win.plot.geometry().bottom() or not win.isVisible()
+    win.on_event({"event": "done", "step": 1, "stopped": True})
+    assert win.eta_label.text() == "ETA –"

@@ -1,0 +1,36 @@
+"""Atomic output: a finished write replaces the target; a failed one leaves it (and no temporary file)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.fileio import atomic_output, atomic_write
+
+
+def test_atomic_output_keeps_the_suffix_and_replaces_on_success(tmp_path) -> None:
+    target = tmp_path / "walk.mp4"
+    target.write_bytes(b"old")
+    with atomic_output(target) as tmp:
+        assert tmp.parent == tmp_path and tmp.suffix == ".mp4" and tmp != target
+        tmp.write_bytes(b"new")
+        assert target.read_bytes() == b"old"  # not yet
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.mp4"]
+
+
+def test_a_failed_write_keeps_the_existing_file(tmp_path) -> None:
+    target = tmp_path / "image.png"
+    target.write_bytes(b"precious")
+    with pytest.raises(RuntimeError), atomic_output(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("disk full")
+
+    def interrupted(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            f.write(b"x")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, interrupted)
+    assert target.read_bytes() == b"precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["image.png"]
