@@ -3,8 +3,15 @@ file the window cannot take (each named with its reason)."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from engine.errors import shown
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_SUFFIXES = (".safetensors", ".json", ".pt", ".pth", ".ckpt", ".pkl")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
@@ -46,5 +53,18 @@ def sort_drop(paths: list[str], takes_images: bool) -> Drop:
         if reason is None:
             drop.checkpoint = path
         else:
-            drop.rejected.append(f"“{Path(path).name}” {reason}.")
+            drop.rejected.append(f"“{shown(Path(path).name)}” {reason}.")
     return drop
+
+
+@contextlib.contextmanager
+def reporting_drop_errors(show_error: Callable[[str, str], object], paths: Sequence[str]) -> Iterator[None]:
+    """Run a drop handler: any exception it raises becomes a dialog naming the dropped file(s) and the
+    reason (never a traceback out of ``dropEvent``), and the window goes on."""
+    try:
+        yield
+    except Exception as e:
+        log.warning("a drop of %s failed", ", ".join(paths), exc_info=True)
+        names = ", ".join(f"“{shown(p)}”" for p in paths[:5]) + (" …" if len(paths) > 5 else "")
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        show_error("Cannot open file", f"Could not open {names}.\n\n{reason}")
