@@ -405,9 +405,10 @@ class TranslatePanel(ParamPanel):
         self._folder_ended()
         done, bad = value
         self.last_folder_report = (done, bad)
-        self.status.setText(f"Translated {done} file(s)" + (f", skipped {len(bad)}" if bad else ""))
+        summary = f"Translated {done} of {done + len(bad)} files" + (f"; skipped {len(bad)}" if bad else "")
+        self.status.setText(summary)  # the summary `latentlab translate` prints
         if bad:
-            self.session.show_error("Some files were not translated", "\n".join(bad))
+            self.session.show_error("Some files were not translated", f"{summary}:\n\n" + "\n".join(bad))
 
     # --- output -------------------------------------------------------------------------------------
     def save_dialog(self) -> None:
