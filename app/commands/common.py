@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import shutil
 import sys
 import time
@@ -250,12 +251,18 @@ def progress_bar(total: int, unit: str) -> Any:
     logs get no carriage-return noise). Use as a context manager; ``update(n)`` after each step."""
     from tqdm import tqdm
 
+    tty = sys.stderr.isatty()
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno()) if tty else os.terminal_size((0, 0))
+    except (OSError, ValueError):
+        size = os.terminal_size((0, 0))
     return tqdm(
         total=total,
         unit=f" {unit}",
         file=sys.stderr,
-        disable=not sys.stderr.isatty(),
-        dynamic_ncols=True,
+        disable=not tty,
+        ncols=min(size.columns, 120) or 80,  # a terminal that reports no size (a bare pty): 80 × 24
+        nrows=size.lines or 24,
         leave=False,
         mininterval=0.2,
     )
