@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import shown
+from engine.limits import describe_file_type
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +23,14 @@ MODEL_FILTER = "Models (*.safetensors *.json *.pt *.pth *.ckpt *.pkl);;All files
 def drop_rejection(path: str) -> str | None:
     """Why a dropped file cannot be opened as a model (None when it looks like a checkpoint)."""
     p = Path(path)
-    if p.is_dir():
+    try:
+        kind = describe_file_type(os.stat(p).st_mode)  # stat never blocks, even on a FIFO
+    except OSError:
+        kind = None
+    if kind == "a folder":
         return "is a folder, not a model checkpoint"
+    if kind is not None:  # FIFOs, devices, sockets are never opened
+        return f"is {kind}, not a file LatentLab can open"
     suffix = p.suffix.lower()
     if suffix in CHECKPOINT_SUFFIXES:
         return None

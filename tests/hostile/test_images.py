@@ -58,7 +58,7 @@ def test_16bit_png_is_scaled_not_clipped(tmp_path: Path) -> None:
 def test_text_file_named_png_and_fifo_are_one_line_data_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"notes\.png: not a readable image"):
         read_image(hf.text_as_png(tmp_path / "notes.png"))
-    with pytest.raises(DataError, match=r"pipe\.png: is a named pipe \(FIFO\), not a image file|named pipe"):
+    with pytest.raises(DataError, match=r"pipe\.png: is a named pipe \(FIFO\), not an image file"):
         read_image(hf.fifo(tmp_path / "pipe.png"))
 
 

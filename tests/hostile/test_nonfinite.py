@@ -3,6 +3,8 @@ passed off as a valid black image."""
 
 from __future__ import annotations
 
+import threading
+
 import torch
 
 from engine.api import RenderRequest
@@ -34,15 +36,22 @@ def test_engine_flags_nan_weights_and_nan_psi() -> None:
     with Engine(device="cpu", half=False) as engine:
         engine.call(lambda ctx: ctx.add_model("good", _model(False)))
         engine.call(lambda ctx: ctx.add_model("bad", _model(True)))
-        results = {}
+        results, all_served = {}, threading.Event()
 
         def done(key):
-            return lambda r: results.__setitem__(key, r)
+            def store(r):
+                results[key] = r
+                if len(results) == 3:
+                    all_served.set()
 
+            return store
+
+        # Three channels, so none replaces another; the engine interleaves requests with job steps,
+        # so wait for the three results themselves rather than for a later engine call.
         engine.submit("a", RenderRequest("good", seed=1), done("good"))
         engine.submit("b", RenderRequest("bad", seed=1), done("bad"))
         engine.submit("c", RenderRequest("good", seed=1, psi=float("nan")), done("psi"))
-        engine.call(lambda ctx: None)  # the renders before this call have been served
+        assert all_served.wait(60), f"served only {sorted(results)}"
     assert results["good"].ok and results["good"].finite
     assert results["bad"].ok and not results["bad"].finite  # rendered (black) but flagged
     assert not results["psi"].finite
