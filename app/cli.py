@@ -19,10 +19,17 @@ like one as ``./NAME``). Commands (one module each in :mod:`app.commands`)::
     latentlab metrics MODEL --data D [--metric fid,kid,is,pr] [--n N] [--json]
 
 Expected errors (:class:`engine.errors.LatentLabError`: missing or unreadable files, bad
-arguments, checkpoints that do not fit) and operating-system errors end the command with one
-``latentlab: error: ...`` line on stderr and exit code 2. Anything else is a bug: one line naming
-it and "run with --verbose for the traceback", exit code 1; ``--verbose`` prints the traceback.
-Diagnostics go through :mod:`logging` to stderr (WARNING, or INFO with ``-v``, DEBUG with ``-vv``).
+arguments, checkpoints that do not fit, outputs that cannot be written) and operating-system errors
+end the command with one ``latentlab: error: FILE: reason`` line on stderr and exit code 2. Anything
+else is a bug: one line naming it and "run with --verbose for the traceback", exit code 1;
+``--verbose`` prints the traceback. Diagnostics go through :mod:`logging` to stderr, one line each
+(``latentlab: warning: ...``; INFO with ``-v``, DEBUG with ``-vv``). Python warnings (Pillow's
+``DecompressionBombWarning``, torch's ``UserWarning`` s) are captured into the log and shown only
+with ``-v``; ffmpeg's own output is captured by the video writer and never printed.
+
+A command that writes files runs with SIGTERM turned into an exit (code 143) that removes its
+temporary files: an output is either complete or absent, and a file that was already there is kept
+(:mod:`engine.fileio`).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from app.commands import COMMANDS, PASSTHROUGH
 from app.commands.common import EXIT_USAGE, PROG, Parser, describe_error, one_line
 from app.commands.gui import cmd_gui, gui_model_problem
 from engine.errors import LatentLabError
+from engine.signals import sigterm_as_exit
 
 log = logging.getLogger("latentlab.cli")
 
@@ -54,13 +62,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Each record as one line: ``latentlab: warning: ...`` (``error``) without ``-v``, else
+    ``LEVEL logger: message``; tracebacks only with ``-vv``."""
+
+    def __init__(self, verbose: int) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+        self.verbose = verbose
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.verbose >= 2:
+            return super().format(record)
+        text = one_line(record.getMessage())
+        if self.verbose <= 0:
+            return f"{PROG}: {record.levelname.lower()}: {text}"
+        return f"{record.levelname} {record.name}: {text}"
+
+
+class _QuietWarnings(logging.Filter):
+    """Python warnings captured into the log (``py.warnings``) reach stderr only with ``-v``."""
+
+    def __init__(self, verbose: int) -> None:
+        super().__init__()
+        self.verbose = verbose
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.verbose > 0 or record.name != "py.warnings"
+
+
 def _configure_logging(verbose: int) -> None:
     level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.captureWarnings(True)
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._latentlab = True  # type: ignore[attr-defined]
         root.addHandler(handler)
+    for handler in root.handlers:
+        if getattr(handler, "_latentlab", False):
+            handler.setFormatter(_OneLineFormatter(verbose))
+            handler.filters = [_QuietWarnings(verbose)]
     root.setLevel(level)
 
 
@@ -70,10 +111,14 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
-def _guarded(fn: Callable[[], int], verbose: int) -> int:
-    """Run a command: expected errors become one line (exit 2), bugs one line with a hint (exit 1)."""
+def _guarded(fn: Callable[[], int], verbose: int, writes: bool = True) -> int:
+    """Run a command: expected errors become one line (exit 2), bugs one line with a hint (exit 1).
+    A command that ``writes`` files turns SIGTERM into an exit that removes its temporary files."""
     try:
-        return fn()
+        if not writes:
+            return fn()
+        with sigterm_as_exit():
+            return fn()
     except SystemExit as e:
         return _exit_code(e)
     except KeyboardInterrupt:
@@ -138,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _exit_code(e)
     _configure_logging(args.verbose)
     run = getattr(args, "run", cmd_gui)
-    return _guarded(lambda: run(args), args.verbose)
+    return _guarded(lambda: run(args), args.verbose, writes=run is not cmd_gui)
 
 
 if __name__ == "__main__":

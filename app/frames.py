@@ -35,6 +35,7 @@ from app.panels.interpolate import InterpolatePanel
 from app.session import Session
 from engine.api import RenderRequest, RenderResult
 from engine.families.base import Capabilities
+from engine.finite import NONFINITE_WARNING
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,8 @@ class FrameLoop(QObject):
                 panel.show_side_frame(channel, result)
             return
         if result.ok and result.image is not None:
+            if not result.finite:  # NaN/inf weights or settings: black, but not a valid image
+                self.session.status(f"Warning: {NONFINITE_WARNING}", 8000)
             self.canvas.set_frame(result.image, key=result.request, prepared=prepared)
             self.session.last_frame = result
             self.session.walk_frame_shown = self.walk.preview_index() is not None

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWid
 
 from app.canvas import Canvas
 from app.docks import balance_docks, make_dock
-from app.drops import MODEL_FILTER, sort_drop
+from app.drops import MODEL_FILTER, reporting_drop_errors, sort_drop
 from app.engine_client import EngineClient
 from app.exports import Exports
 from app.frames import FrameLoop
@@ -351,7 +351,8 @@ class MainWindow(QMainWindow):
         if not paths:
             self.show_error("Cannot open", "Only local files can be dropped here.")
             return
-        self.handle_dropped_paths(paths)
+        with reporting_drop_errors(self.show_error, paths):
+            self.handle_dropped_paths(paths)
 
     def handle_dropped_paths(self, paths: list[str]) -> None:
         """A dropped checkpoint loads (the last one wins); an image goes to the visible panel that

@@ -663,6 +663,10 @@ class TrainWindow(QWidget):
             self.progress.setValue(int(ev.get("step") or 0))
         elif kind == "resumed":
             self.status_label.setText(f"resumed at step {ev.get('step')}")
+            skipped = "\n".join(f"{s.get('checkpoint')}: {s.get('reason')}" for s in ev.get("skipped") or [])
+            if skipped:  # the newest checkpoint(s) could not be read: say which, and where it went on from
+                where = f"{Path(str(ev.get('checkpoint'))).name} (step {ev.get('step')})"
+                self.show_error("Resumed from an earlier checkpoint", f"{skipped}\n\nResumed from {where}.")
         elif kind == "paused":
             self._pause = "paused"
             self.progress.setValue(int(ev.get("step") or self.progress.value()))

@@ -92,6 +92,27 @@ def read_image(path: str | Path, max_side: int | None = None) -> Image.Image:
     return out
 
 
+def side_for(width: int, height: int, size: int) -> int:
+    """The longest side an image of ``width``×``height`` may be shrunk to while its shorter side keeps at
+    least ``size`` pixels (what a square crop to ``size`` needs; a pad needs less), never more than it has."""
+    long, short = max(width, height), max(1, min(width, height))
+    return min(long, max(size, -(-size * long // short)))
+
+
+KEEP_SIDE = 1024
+"""Images whose longest side is at most this are never shrunk by :func:`read_image_for`."""
+
+
+def read_image_for(path: str | Path, size: int, keep: int = KEEP_SIDE) -> Image.Image:
+    """:func:`read_image`, shrunk as far as a model input of ``size``² allows (:func:`side_for`) but not
+    below ``keep`` pixels on its longest side: a 12000×12000 photo for a 256 px model is kept at
+    1024×1024 (3 MB, not 432 MB), and an image of at most ``keep`` pixels a side is read as it is
+    (fitting it gives exactly what fitting the file does)."""
+    with open_image(path) as im:
+        width, height = im.size
+    return read_image(path, max_side=max(side_for(width, height, size), keep))
+
+
 FITS = ("crop", "pad")
 _HIGH_DEPTH = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 

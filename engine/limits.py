@@ -175,7 +175,7 @@ def check_regular_file(path: str | Path, max_bytes: int | None = None, what: str
         raise FileError(p, f"cannot read {what} ({e.strerror or e})") from e
     kind = describe_file_type(st.st_mode)
     if kind is not None:
-        raise FileError(p, f"is {kind}, not a {what}")
+        raise FileError(p, f"is {kind}, not {'an' if what[:1].lower() in 'aeiou' else 'a'} {what}")
     if max_bytes is not None and st.st_size > max_bytes:
         raise FileError(p, f"{what} is {size_text(st.st_size)}, more than the limit of {size_text(max_bytes)}")
     return st

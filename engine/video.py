@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import OutputError
-from engine.fileio import TEMP_MARK, atomic_output, output_error, output_mode
+from engine.fileio import TEMP_MARK, atomic_open, atomic_output, output_error, output_mode
 from engine.limits import check_fps
 
 VIDEO_SUFFIXES = (".gif", ".mp4", ".webm")
@@ -133,7 +133,6 @@ def write_frames(
     touched and no partial file is left under the final name. A folder's frames are written into a
     hidden temporary folder inside it and moved into place at the end.
     """
-    import imageio.v2 as imageio
 
     fps = check_fps(fps)
     if not 1 <= quality <= 10:
@@ -143,16 +142,7 @@ def write_frames(
     if kind == "dir":
         return _write_folder(frames, p)
     if kind == "gif":
-        # imageio's writers close themselves only when their block ends without an exception;
-        # closing() makes sure they (and ffmpeg) are done before the temporary file is removed.
-        with (
-            atomic_output(p) as tmp,
-            contextlib.closing(imageio.get_writer(tmp, mode="I", duration=1000.0 / fps, loop=0)) as writer,
-        ):
-            for f in frames:
-                f = _check(f)
-                writer.append_data(f[:, :, 0] if f.shape[2] == 1 else f)
-        return [p]
+        return [_write_gif(frames, p, fps)]
     with atomic_output(p) as tmp, contextlib.closing(_FfmpegWriter(tmp, p, fps, kind, quality)) as writer:
         for f in frames:
             f = _check(f)
@@ -163,6 +153,21 @@ def write_frames(
             writer.append(f)
         writer.finish()
     return [p]
+
+
+def _write_gif(frames: Iterable[np.ndarray], path: Path, fps: float) -> Path:
+    """An animated GIF (looping, ``1000 / fps`` ms a frame) written by Pillow into a temporary file
+    (what imageio's Pillow writer does, without its writer object: a failed write, e.g. a full disk,
+    raises once and leaves nothing that retries the write when it is garbage-collected)."""
+    from PIL import Image
+
+    images = [Image.fromarray(f[:, :, 0] if f.shape[2] == 1 else f) for f in map(_check, frames)]
+    if not images:
+        raise ValueError("no frames to write")
+    with atomic_open(path) as f:
+        extra = {"save_all": True, "append_images": images[1:]} if len(images) > 1 else {}
+        images[0].save(f, format="GIF", duration=1000.0 / fps, loop=0, **extra)
+    return path
 
 
 def _codec_args(kind: str, quality: int) -> list[str]:

@@ -14,12 +14,14 @@ from app.commands.common import (
     CliError,
     Parser,
     device_arg,
+    drive,
     format_value,
     latency_stats,
     load,
     model_arg,
     out,
     out_json,
+    progress_bar,
     verbose_arg,
 )
 from app.commands.common import device as get_device
@@ -216,22 +218,30 @@ def bench_export(model_name: str | None, device: str | None, frames: int, fmt: s
     import tempfile
 
     from engine.api import RenderRequest
-    from engine.latent.keyframes import walk
+    from engine.latent.keyframes import iter_walk
+    from engine.limits import MAX_FRAMES, check_int
     from engine.render import LRUCache, render
     from engine.video import export_job
 
-    if frames < 2:
-        raise CliError(f"--frames must be at least 2, got {frames}")
+    try:
+        check_int(frames, "--frames", 2, MAX_FRAMES)
+    except ValueError as e:
+        raise CliError(str(e)) from None
     model = load(model_name, get_device(device))
     caps = model.capabilities
     if caps.z_dim <= 0:
         raise CliError(f"{caps.family} models do not generate from a latent")
-    reqs = walk(RenderRequest("bench"), [0, 1, 2], frames, loop=True)
-    render(model, reqs[0], LRUCache())  # warm-up
+
+    def requests():  # made one at a time: a long benchmark never holds every request
+        return iter_walk(RenderRequest("bench"), [0, 1, 2], frames, loop=True)
+
+    render(model, next(requests()), LRUCache())  # warm-up
     t0 = time.perf_counter()
     cache = LRUCache()
-    for r in reqs:
-        render(model, r, cache)
+    with progress_bar(frames, "frames (render)") as bar:
+        for r in requests():
+            render(model, r, cache)
+            bar.update(1)
     render_s = time.perf_counter() - t0
     import torch
 
@@ -239,9 +249,7 @@ def bench_export(model_name: str | None, device: str | None, frames: int, fmt: s
         path = f"{tmp}/bench.{fmt}"
         cache = LRUCache()
         t0 = time.perf_counter()
-        job = export_job((render(model, r, cache) for r in reqs), len(reqs), path, 30.0)
-        for _ in job:
-            pass
+        drive(export_job((render(model, r, cache) for r in requests()), frames, path, 30.0), "frames (export)")
         export_s = time.perf_counter() - t0
     return {
         "benchmark": "export",

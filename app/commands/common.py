@@ -9,17 +9,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.api import MAX_SEED
-from engine.errors import LatentLabError
+from engine.errors import LatentLabError, OutputError, shown
+from engine.fileio import atomic_open, describe_os_error
 from engine.grid import grid_shape, make_grid
+from engine.limits import MAX_LATENT_FILE_BYTES, MAX_SEEDS, check_regular_file, size_text
 
 if TYPE_CHECKING:
     import torch
@@ -28,7 +33,6 @@ if TYPE_CHECKING:
 
 PROG = "latentlab"
 EXIT_USAGE = 2
-MAX_SEEDS = 1_000_000
 
 log = logging.getLogger("latentlab.cli")
 
@@ -80,9 +84,9 @@ def one_line(msg: object) -> str:
 
 
 def describe_error(e: BaseException) -> str:
-    """A one-line description of ``e`` (a file error names the file)."""
-    if isinstance(e, OSError) and e.filename is not None and e.strerror:
-        return f"{e.filename}: {e.strerror}"
+    """A one-line description of ``e`` (a file error names the file, control characters escaped)."""
+    if isinstance(e, OSError) and not isinstance(e, OutputError) and e.filename is not None:
+        return f"{shown(e.filename)}: {describe_os_error(e)}"
     if isinstance(e, KeyError) and e.args:
         return str(e.args[0])
     return one_line(e) or type(e).__name__
@@ -113,24 +117,54 @@ def model_name(model: LoadedModel, fallback: str | None) -> str:
     return str(model.meta.get("name") or (Path(fallback).stem if fallback else "model"))
 
 
+def _npy_header(f: IO[bytes]) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype from the header of an open ``.npy`` file (ValueError if it is not one)."""
+    from numpy.lib import format as npy_format
+
+    version = npy_format.read_magic(f)
+    if version == (1, 0):
+        shape, _fortran, dtype = npy_format.read_array_header_1_0(f)
+    elif version in ((2, 0), (3, 0)):
+        shape, _fortran, dtype = npy_format.read_array_header_2_0(f)
+    else:
+        raise ValueError(f"unknown .npy version {version}")
+    return tuple(int(d) for d in shape), dtype
+
+
 def read_npy(path: str, what: str) -> np.ndarray:
-    """A numeric ``.npy`` array as float32; :class:`CliError` naming ``what`` and the file otherwise."""
+    """A numeric ``.npy`` array as float32; :class:`CliError` naming the file and ``what`` otherwise.
+
+    The header is checked before the data is read: object arrays, non-numeric types and arrays larger
+    than the file holds (or than :data:`engine.limits.MAX_LATENT_FILE_BYTES`) are refused."""
     p = Path(path).expanduser()
-    if not p.is_file():
-        raise CliError(f"{what} file '{path}' not found")
+
+    def bad(reason: str) -> CliError:
+        return CliError(f"{shown(path)}: {reason} (given as {what})")
+
+    st = check_regular_file(p, what=f"{what} file")  # FIFOs, folders, devices: refused before opening
     try:
-        arr = np.load(p, allow_pickle=False)
-    except Exception as e:
-        reason = describe_error(e)
-        if "pickle" in reason:  # numpy's guess for anything without the .npy magic
-            reason = "not a .npy file (expected numpy.save output)"
-        raise CliError(f"cannot read {what} file '{path}': {reason}") from e
-    if not isinstance(arr, np.ndarray):
-        arr.close()  # an .npz archive
-        raise CliError(f"{what} file '{path}' is an .npz archive; give a .npy array")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise CliError(f"{what} file '{path}' does not hold a numeric array")
-    return arr.astype(np.float32)
+        with open(p, "rb") as f:
+            if f.read(4) == b"PK\x03\x04":
+                raise bad("is an .npz archive; give a .npy array")
+            f.seek(0)
+            try:
+                shape, dtype = _npy_header(f)
+            except (ValueError, SyntaxError, EOFError) as e:
+                raise bad("not a .npy file (expected numpy.save output)") from e
+            if dtype.hasobject or not np.issubdtype(dtype, np.number):
+                raise bad(f"holds {dtype} values, not numbers (object arrays are never loaded)")
+            nbytes = math.prod(shape) * dtype.itemsize
+            if nbytes > MAX_LATENT_FILE_BYTES:
+                raise bad(f"its {size_text(nbytes)} array is more than the limit of {size_text(MAX_LATENT_FILE_BYTES)}")
+            if nbytes > st.st_size - f.tell():
+                raise bad(f"its header promises {size_text(nbytes)}, more than the file holds")
+            f.seek(0)
+            arr = np.load(f, allow_pickle=False)
+    except OSError as e:
+        raise bad(f"cannot read ({describe_os_error(e)})") from e
+    except ValueError as e:
+        raise bad(f"cannot read ({one_line(e)})") from e
+    return np.asarray(arr, dtype=np.float32)
 
 
 def class_index(text: str, classes: Sequence[str]) -> int:
@@ -212,22 +246,132 @@ def latency_stats(ms: Sequence[float]) -> dict[str, float]:
     }
 
 
-def drive(job: Any, unit: str = "") -> Any:
-    """Run a job generator (yielding ``(done, total, message)``) to its end in this thread, with a
-    one-line progress counter on stderr when it is a terminal; returns the job's value."""
+def progress_bar(total: int, unit: str) -> Any:
+    """A tqdm progress line on stderr while stderr is a terminal (disabled otherwise, so scripts and
+    logs get no carriage-return noise). Use as a context manager; ``update(n)`` after each step."""
+    from tqdm import tqdm
+
     tty = sys.stderr.isatty()
     try:
-        while True:
-            try:
-                done, total, msg = next(job)
-            except StopIteration as stop:
-                return stop.value
-            if tty:
-                sys.stderr.write(f"\r{done}/{total} {unit or msg:<40}")
+        size = os.get_terminal_size(sys.stderr.fileno()) if tty else os.terminal_size((0, 0))
+    except (OSError, ValueError):
+        size = os.terminal_size((0, 0))
+    return tqdm(
+        total=total,
+        unit=f" {unit}",
+        file=sys.stderr,
+        disable=not tty,
+        ncols=min(size.columns, 120) or 80,  # a terminal that reports no size (a bare pty): 80 × 24
+        nrows=size.lines or 24,
+        leave=False,
+        mininterval=0.2,
+    )
+
+
+def drive(job: Any, unit: str = "steps") -> Any:
+    """Run a job generator (yielding ``(done, total, message)``) to its end in this thread, with a
+    progress line on stderr when it is a terminal; returns the job's value."""
+    try:
+        with progress_bar(0, unit) as bar:
+            while True:
+                try:
+                    done, total, _msg = next(job)
+                except StopIteration as stop:
+                    return stop.value
+                if total and bar.total != total:
+                    bar.reset(total=total)
+                bar.update(done - bar.n)
     finally:
         job.close()  # an exception here (SIGTERM as SystemExit, Ctrl-C) cancels the job: its temp files go
-        if tty:
-            sys.stderr.write("\n")
+
+
+# --- memory and disk --------------------------------------------------------------------------------
+RENDER_BUDGET_BYTES = 2 << 30
+"""Working memory one batch of ``generate`` may take (activations, estimated; see :func:`batch_for`)."""
+ACTIVATION_CHANNELS = 96
+"""Float32 values per output pixel a generator holds at once while it renders its last layers (feature
+maps of 32–64 channels at full resolution, their inputs and the modulated weights' outputs)."""
+
+
+def image_bytes_estimate(resolution: int, channels: int) -> int:
+    """Estimated working memory to render one image of ``resolution``² × ``channels`` (float32)."""
+    return resolution * resolution * 4 * (ACTIVATION_CHANNELS + channels)
+
+
+def batch_for(resolution: int, channels: int, requested: int, budget: int = RENDER_BUDGET_BYTES) -> int:
+    """``requested`` images per forward pass, capped so that one batch fits in ``budget`` bytes
+    (at 1024² about 5 images, at 64² the request as given)."""
+    return max(1, min(requested, budget // max(1, image_bytes_estimate(resolution, channels))))
+
+
+def _existing_parent(path: Path) -> Path:
+    p = path.absolute().parent
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def check_free_space(path: str | Path, nbytes: int, what: str) -> None:
+    """Refuse (one line naming ``path``) an output of ``nbytes`` larger than the free space where it goes."""
+    try:
+        free = shutil.disk_usage(_existing_parent(Path(path))).free
+    except OSError:
+        return
+    if nbytes > free:
+        raise CliError(f"{shown(path)}: {what} needs {size_text(nbytes)}, only {size_text(free)} free there")
+
+
+# --- writing files (always through engine.fileio: a temp file beside the output, renamed at the end) -------
+def save_image(path: str | Path, image: np.ndarray, fmt: str | None = None) -> Path:
+    """Write a uint8 HW or HWC image with Pillow (``fmt``: a Pillow format; default by suffix),
+    atomically: a failure leaves whatever was at ``path`` as it was."""
+    from PIL import Image
+
+    p = Path(path).expanduser()
+    im = Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image)
+    with atomic_open(p) as f:
+        im.save(f, format=fmt or image_format(str(p)))
+    return p
+
+
+class NpyWriter:
+    """A float32 ``.npy`` of a known shape written in slices along its first axis, so the whole array is
+    never in memory. The file is written to a temporary name and appears at ``path`` only after the
+    last slice (:func:`engine.fileio.atomic_open`); the bytes are those ``numpy.save`` writes."""
+
+    def __init__(self, path: str | Path, shape: tuple[int, ...]) -> None:
+        self.path = Path(path).expanduser()
+        self.shape = tuple(int(d) for d in shape)
+        self.rows = 0
+        self._ctx: Any = None
+        self._f: Any = None
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * 4
+
+    def __enter__(self) -> NpyWriter:
+        from numpy.lib import format as npy_format
+
+        self._ctx = atomic_open(self.path, "wb")
+        self._f = self._ctx.__enter__()
+        header = {"descr": npy_format.dtype_to_descr(np.dtype("<f4")), "fortran_order": False, "shape": self.shape}
+        npy_format.write_array_header_1_0(self._f, header)
+        return self
+
+    def write(self, rows: np.ndarray) -> None:
+        """Append ``rows`` (shape ``(k, *shape[1:])``) after those written so far."""
+        if tuple(rows.shape[1:]) != self.shape[1:] or self.rows + rows.shape[0] > self.shape[0]:
+            raise ValueError(f"rows {rows.shape} do not continue an array of shape {self.shape} at row {self.rows}")
+        self._f.write(np.ascontiguousarray(rows, dtype="<f4").tobytes())
+        self.rows += rows.shape[0]
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> bool:
+        if kind is None and self.rows != self.shape[0]:
+            error = ValueError(f"only {self.rows} of {self.shape[0]} rows were written to {shown(self.path)}")
+            self._ctx.__exit__(ValueError, error, None)  # removes the temporary file
+            raise error
+        return bool(self._ctx.__exit__(kind, value, tb))
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -279,6 +423,9 @@ __all__ = [
     "Parser",
     "check_seed",
     "class_index",
+    "NpyWriter",
+    "batch_for",
+    "check_free_space",
     "describe_error",
     "device",
     "device_arg",
@@ -296,6 +443,8 @@ __all__ = [
     "out",
     "out_json",
     "parse_seeds",
+    "progress_bar",
     "read_npy",
+    "save_image",
     "verbose_arg",
 ]

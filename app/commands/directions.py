@@ -5,7 +5,19 @@ from __future__ import annotations
 import argparse
 import logging
 
-from app.commands.common import CliError, device, device_arg, drive, load, make_grid, model_arg, out, verbose_arg
+from app.commands.common import (
+    CliError,
+    device,
+    device_arg,
+    drive,
+    image_format,
+    load,
+    make_grid,
+    model_arg,
+    out,
+    save_image,
+    verbose_arg,
+)
 
 log = logging.getLogger("latentlab.cli")
 PREVIEW_STEPS = (-3.0, -1.5, 0.0, 1.5, 3.0)
@@ -51,6 +63,8 @@ def cmd_directions(args: argparse.Namespace) -> int:
 
     if args.k < 1:
         raise CliError(f"--k must be at least 1, got {args.k}")
+    if args.preview:
+        image_format(args.preview)  # a bad suffix fails before any work
     if not args.out.endswith(".npz"):
         raise CliError(f"--out must end in .npz, got {args.out}")
     layers = _layer_range(args.layers)
@@ -58,6 +72,10 @@ def cmd_directions(args: argparse.Namespace) -> int:
     caps = model.capabilities
     if caps.z_dim <= 0:
         raise CliError(f"{caps.family} models do not generate from a latent (task: {caps.task})")
+    if layers is not None and caps.w_space is not None and layers[1] > caps.w_space.num_ws:
+        raise CliError(
+            f"--layers {args.layers}: this model's style layers are 0-{caps.w_space.num_ws - 1} (first-last)"
+        )
     kwargs: dict = {"k": args.k, "layers": layers}
     if args.method == "pca":
         kwargs["n"] = args.n
@@ -75,8 +93,6 @@ def cmd_directions(args: argparse.Namespace) -> int:
 
 def _preview(model, dirs, seed: int, path: str) -> None:
     """A grid with one row per direction and one column per offset in PREVIEW_STEPS."""
-    from PIL import Image
-
     from engine.api import RenderRequest
     from engine.render import LRUCache, render
 
@@ -100,5 +116,4 @@ def _preview(model, dirs, seed: int, path: str) -> None:
             frames.append(render(model, req, cache))
     import numpy as np
 
-    grid = make_grid(np.stack(frames), cols=len(PREVIEW_STEPS))
-    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
+    save_image(path, make_grid(np.stack(frames), cols=len(PREVIEW_STEPS)))

@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.commands.common import (
     CliError,
+    NpyWriter,
+    batch_for,
+    check_free_space,
     class_index,
     device,
     device_arg,
     grid_shape,
     image_format,
     load,
-    make_grid,
     model_arg,
     model_name,
     out,
     parse_seeds,
+    progress_bar,
     read_npy,
+    save_image,
     verbose_arg,
 )
 from engine.api import NOISE_MODES
-from engine.fileio import atomic_output
+from engine.errors import LimitError, shown
+from engine.limits import MAX_SEED
 
 if TYPE_CHECKING:
     import torch
@@ -102,37 +109,47 @@ def _options(model: LoadedModel, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def generate_batches(
-    model: LoadedModel, z: torch.Tensor, c: torch.Tensor | None, options: dict[str, Any], noise_seed: int, batch: int
+def render_batch(
+    model: LoadedModel, z: torch.Tensor, c: torch.Tensor | None, options: dict[str, Any], noise_seed: int
 ) -> torch.Tensor:
-    """float32 NCHW images on the CPU, unclamped: the model's own ``generate(z, c, **options)``,
-    ``batch`` images per forward pass. With ``noise_mode="random"`` the batch starting at image ``i``
-    uses noise seed ``noise_seed + i``."""
+    """One forward pass: float32 NCHW images on the CPU, unclamped, the model's own
+    ``generate(z, c, **options)``; with ``noise_mode="random"`` the pass uses ``noise_seed``."""
     import torch
 
-    chunks = []
+    opts = dict(options)
+    if opts.get("noise_mode") == "random":
+        opts["noise_seed"] = noise_seed
     with torch.inference_mode():
-        for s in range(0, z.shape[0], batch):
-            opts = dict(options)
-            if opts.get("noise_mode") == "random":
-                opts["noise_seed"] = noise_seed + s
-            chunks.append(
-                model.generate(z[s : s + batch], None if c is None else c[s : s + batch], **opts).float().cpu()
-            )
-    return torch.cat(chunks)
+        return model.generate(z, c, **opts).float().cpu()
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    """Render seeds (or explicit z) to a PNG grid and/or a raw float32 .npy."""
-    import numpy as np
-    import torch
-
+def _check_args(args: argparse.Namespace) -> None:
+    """Everything that can be refused before a model is loaded."""
     if not args.out and not args.out_npy:
         raise CliError("nothing to write: give --out GRID.png and/or --out-npy FILE.npy")
     if args.batch < 1:
         raise CliError(f"--batch must be at least 1, got {args.batch}")
     if args.cols is not None and args.cols < 1:
         raise CliError(f"--cols must be at least 1, got {args.cols}")
+    if not 0 <= args.noise_seed <= MAX_SEED:
+        raise CliError(f"--noise-seed must be in 0..{MAX_SEED}, got {args.noise_seed}")
+    if args.cutoff is not None and args.cutoff < 0:
+        raise CliError(f"--cutoff must be 0 or more, got {args.cutoff}")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Render seeds (or explicit z) to a PNG grid and/or a raw float32 .npy, batch by batch: each batch
+    is written (into the grid, or appended to the .npy) before the next is rendered, so memory stays
+    bounded whatever the number of seeds; absurd sizes are refused before anything is rendered. The
+    batch at image ``i`` uses noise seed ``--noise-seed + i`` (``--noise-mode random``)."""
+    import numpy as np
+    import torch
+
+    from engine.finite import NONFINITE_WARNING, all_finite
+    from engine.grid import GridCanvas
+    from engine.render import to_uint8
+
+    _check_args(args)
     fmt = image_format(args.out) if args.out else None
     z_arr = None
     if args.z_npy:
@@ -142,47 +159,62 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seeds = None
     else:
         seeds = parse_seeds(args.seeds if args.seeds is not None else "0-7")
+    n = len(seeds) if seeds is not None else (int(z_arr.shape[0]) if z_arr is not None and z_arr.ndim == 2 else 0)
+    if n and args.noise_seed > MAX_SEED - n:
+        raise CliError(f"--noise-seed must be in 0..{MAX_SEED - n} for {n} images, got {args.noise_seed}")
 
     dev = device(args.device)
     model = load(args.model, dev)
     caps = model.capabilities
     if caps.z_dim <= 0:
         raise CliError(f"{caps.family} models do not generate from a latent (task: {caps.task})")
-    if z_arr is not None:
-        if z_arr.ndim != 2 or z_arr.shape[1] != caps.z_dim or z_arr.shape[0] == 0:
-            raise CliError(
-                f"--z-npy must be N x {caps.z_dim} (the model's z_dim), got {'x'.join(map(str, z_arr.shape))}"
-            )
-        z = torch.from_numpy(np.ascontiguousarray(z_arr)).to(dev)
-    else:
-        z = model.sample_z(seeds)
-    n = int(z.shape[0])
+    if z_arr is not None and (z_arr.ndim != 2 or z_arr.shape[1] != caps.z_dim or z_arr.shape[0] == 0):
+        raise CliError(f"--z-npy must be N x {caps.z_dim} (the model's z_dim), got {'x'.join(map(str, z_arr.shape))}")
+    res, ch = caps.resolution, caps.channels
+    grid = None
+    if args.out:
+        try:
+            grid = GridCanvas(n, res, res, ch, args.cols)  # refuses a grid over the output limits
+        except LimitError as e:
+            raise CliError(f"--out {shown(args.out)}: {e}; write fewer images or use --out-npy") from None
+    npy_shape = (n, ch, res, res)
+    if args.out_npy:
+        check_free_space(args.out_npy, math.prod(npy_shape) * 4, f"{n} images of {ch}×{res}×{res} float32")
     c = _labels(model, args, n)
     options = _options(model, args)
+    batch = batch_for(res, ch, args.batch)
+    if batch < args.batch:
+        log.info("rendering %d images per pass (not %d) to stay within memory at %d px", batch, args.batch, res)
 
+    z_all = None if z_arr is None else torch.from_numpy(np.ascontiguousarray(z_arr)).to(dev)
     t0 = time.perf_counter()
-    images = generate_batches(model, z, c, options, args.noise_seed, args.batch)
+    finite = True
+    with contextlib.ExitStack() as stack:
+        npy = stack.enter_context(NpyWriter(args.out_npy, npy_shape)) if args.out_npy else None
+        bar = stack.enter_context(progress_bar(n, "images"))
+        for start in range(0, n, batch):
+            stop = min(n, start + batch)
+            z = z_all[start:stop] if z_all is not None else model.sample_z(seeds[start:stop])
+            cb = None if c is None else c[start:stop]
+            images = render_batch(model, z, cb, options, args.noise_seed + start)
+            if finite and not all_finite(images):
+                finite = False
+                log.warning("%s (from image %d on)", NONFINITE_WARNING, start)
+            if npy is not None:
+                npy.write(images.numpy())
+            if grid is not None:
+                grid.put(start, to_uint8(images))
+            bar.update(stop - start)
     log.info("generated %d images in %.2f s", n, time.perf_counter() - t0)
-
-    if args.out_npy:
-        p = Path(args.out_npy).expanduser()
-        with atomic_output(p) as tmp, open(tmp, "wb") as f:
-            np.save(f, images.numpy().astype(np.float32, copy=False))
-        out(str(p))
-    if args.out:
-        from PIL import Image
-
-        from engine.image_info import save_png
-        from engine.render import to_uint8
-
-        grid = make_grid(to_uint8(images), args.cols)
-        p = Path(args.out).expanduser()
+    if npy is not None:
+        out(str(npy.path))
+    if grid is not None:
         if fmt == "PNG":  # how to reproduce the grid, in its text chunks
-            save_png(p, grid, _info(model, args, seeds, n))
+            from engine.image_info import save_png
+
+            out(str(save_png(Path(args.out).expanduser(), grid.image, _info(model, args, seeds, n))))
         else:
-            with atomic_output(p) as tmp:
-                Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(tmp, format=fmt)
-        out(str(p))
+            out(str(save_image(args.out, grid.image, fmt)))
     return 0
 
 

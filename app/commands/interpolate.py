@@ -7,7 +7,10 @@ import argparse
 import logging
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from app.commands.common import (
     MAX_SEED,
@@ -22,7 +25,9 @@ from app.commands.common import (
     verbose_arg,
 )
 from engine.api import INTERP_METHODS, INTERP_SPACES, allowed_spaces
+from engine.errors import LimitError
 from engine.latent.keyframes import EASINGS, Keyframe
+from engine.limits import MAX_FPS, MAX_FRAMES, MAX_OUTPUT_SIDE, MIN_FPS, check_float, check_int, check_output_frame
 
 log = logging.getLogger("latentlab.cli")
 
@@ -134,22 +139,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
-    """Render the frames through the same pure render function as the app while a writer thread encodes."""
+    """Render the frames through the same pure render function as the app while a writer thread encodes.
+
+    Frames are made one at a time as the writer takes them (no list of all frames), absurd sizes are
+    refused before the model loads, and a file already at ``--out`` is replaced only once the new one
+    is complete."""
     from engine.api import RenderRequest
-    from engine.latent.keyframes import check_keyframes, walk
-    from engine.render import LRUCache, render
+    from engine.finite import NONFINITE_WARNING
+    from engine.latent.keyframes import check_keyframes, iter_walk
+    from engine.render import LRUCache, render_frame_checked
     from engine.video import export_job, output_kind
 
     keys: list[int] | list[Keyframe] = _seeds(args.seeds) if args.seeds is not None else _keyframes(args.keyframes)
-    if args.frames < 2:
-        raise CliError(f"--frames must be at least 2, got {args.frames}")
-    if args.scale < 1:
-        raise CliError(f"--scale must be at least 1, got {args.scale}")
-    if args.size is not None and args.size < 1:
-        raise CliError(f"--size must be positive, got {args.size}")
-    if args.fps <= 0:
-        raise CliError(f"--fps must be positive, got {args.fps}")
     try:
+        check_int(args.frames, "--frames", 2, MAX_FRAMES)
+        check_int(args.scale, "--scale", 1, MAX_OUTPUT_SIDE)
+        if args.size is not None:
+            check_int(args.size, "--size", 1, MAX_OUTPUT_SIDE)
+        check_float(args.fps, "--fps", MIN_FPS, MAX_FPS)
         output_kind(args.out)  # a bad suffix fails before the model loads
     except ValueError as e:
         raise CliError(str(e)) from e
@@ -175,13 +182,27 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     scale = args.scale
     if args.size is not None:
         scale = max(scale, -(-args.size // caps.resolution))
+    side = caps.resolution * scale
+    try:
+        check_output_frame(side, side, 3, what=f"a frame of {caps.resolution} px × {scale}")
+    except LimitError as e:
+        raise CliError(f"{'--size' if args.size is not None else '--scale'}: {e}") from None
 
     base = RenderRequest("cli", class_index=cls, psi=1.0 if args.psi is None else float(args.psi))
-    requests = walk(base, keys, args.frames, args.method, args.space, args.loop, args.easing)
+    requests = iter_walk(base, keys, args.frames, args.method, args.space, args.loop, args.easing)
     cache = LRUCache()
-    frames = (render(model, req, cache) for req in requests)
+    warned = []
+
+    def frames() -> Iterator[np.ndarray]:
+        for i, req in enumerate(requests):
+            image, _features, finite = render_frame_checked(model, req, cache)
+            if not finite and not warned:
+                warned.append(i)
+                log.warning("%s (from frame %d on)", NONFINITE_WARNING, i)
+            yield image
+
     t0 = time.perf_counter()
-    written = drive(export_job(frames, len(requests), args.out, args.fps, scale), "frames")
-    log.info("wrote %d frames in %.2f s", len(requests), time.perf_counter() - t0)
+    written = drive(export_job(frames(), args.frames, args.out, args.fps, scale), "frames")
+    log.info("wrote %d frames in %.2f s", args.frames, time.perf_counter() - t0)
     out(str(written[0].parent if output_kind(args.out) == "dir" else written[0]))
     return 0

@@ -7,7 +7,19 @@ import logging
 import time
 from pathlib import Path
 
-from app.commands.common import CliError, device, device_arg, image_format, load, make_grid, out, read_npy, verbose_arg
+from app.commands.common import (
+    CliError,
+    device,
+    device_arg,
+    image_format,
+    load,
+    make_grid,
+    out,
+    read_npy,
+    save_image,
+    verbose_arg,
+)
+from engine.fileio import atomic_open
 
 log = logging.getLogger("latentlab.cli")
 
@@ -122,16 +134,9 @@ def cmd_invert(args: argparse.Namespace) -> int:
         dst = Path(args.out_npy).expanduser()
         if dst.exists() and dst.resolve() == Path(args.in_npy).expanduser().resolve():
             raise CliError("--out-npy would overwrite --in-npy")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        with open(dst, "wb") as f:
+        with atomic_open(dst) as f:
             np.save(f, inv.latent.numpy().astype(np.float32))
         out(str(dst))
     if args.out_image:
-        from PIL import Image
-
-        grid = make_grid(inv.reconstruction)
-        p = Path(args.out_image).expanduser()
-        p.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(p, format=image_format(args.out_image))
-        out(str(p))
+        out(str(save_image(args.out_image, make_grid(inv.reconstruction), image_format(args.out_image))))
     return 0

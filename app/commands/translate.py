@@ -7,10 +7,22 @@ import logging
 import sys
 from pathlib import Path
 
-from app.commands.common import PROG, CliError, device, device_arg, load, out, read_npy, verbose_arg
+from app.commands.common import (
+    PROG,
+    CliError,
+    device,
+    device_arg,
+    load,
+    one_line,
+    out,
+    progress_bar,
+    read_npy,
+    verbose_arg,
+)
+from engine.errors import shown
+from engine.fileio import atomic_open
 
 log = logging.getLogger("latentlab.cli")
-EXIT_SOME_SKIPPED = 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,8 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="translate images with a pix2pix, CycleGAN or StarGAN model",
         description="Translate image files and folders (any image mode and size; each is fitted to the model's "
         "input by centre-cropping or padding to a square, keeping its aspect) into --out as STEM_TAG.png. "
-        "Inputs are never overwritten. A file that is not a readable image is reported by name on stderr and "
-        "the others are still translated (exit code 1 then; 0 when all were translated). "
+        "Inputs are never overwritten. A file that cannot be translated (not an image, unreadable, over the "
+        "pixel limit, a FIFO or device) is skipped and named on stderr with its reason, the others are still "
+        "translated, and a summary line follows; the exit code is 0 when at least one file was translated, "
+        "2 when none could be. "
         "For scripts and parity checks, --in-npy/--out-npy take float32 NCHW arrays in [-1, 1].",
     )
     verbose_arg(p)
@@ -65,9 +79,9 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if args.inputs:
         missing = [p for p in args.inputs if not Path(p).expanduser().exists()]
         if missing:
-            raise CliError(f"no such file or folder: {missing[0]}")
+            raise CliError(f"{shown(missing[0])}: no such file or folder")
     model = load(args.model, device(args.device))
-    from engine.translate import check_request, collect_inputs, translate_files
+    from engine.translate import check_request, collect_inputs, summarize, translate_files
 
     caps = model.capabilities
     if caps.task not in ("image-to-image", "multi-domain"):
@@ -86,18 +100,23 @@ def cmd_translate(args: argparse.Namespace) -> int:
     files = collect_inputs(args.inputs)
     if not files:
         raise CliError("the given folders hold no files")
-    done = skipped = 0
-    for r in translate_files(model, files, args.out, direction, target, args.fit):
-        if r.error is not None:
-            skipped += 1
-            sys.stderr.write(f"{PROG}: skipped {r.source}: {r.error}\n")
-        else:
-            done += 1
-            out(str(r.output))
-    log.info("translated %d file(s), skipped %d", done, skipped)
-    if done == 0:
-        raise CliError(f"none of the {len(files)} file(s) could be translated")
-    return EXIT_SOME_SKIPPED if skipped else 0
+    results = []
+    with progress_bar(len(files), "files") as bar:
+        for r in translate_files(model, files, args.out, direction, target, args.fit):
+            results.append(r)
+            bar.update(1)
+            if r.error is not None:
+                bar.clear()
+                sys.stderr.write(f"{PROG}: skipped: {one_line(r.error)}\n")
+            else:
+                out(str(r.output))
+    summary = summarize(results)
+    if summary.translated == 0:
+        raise CliError(f"none of the {summary.total} file(s) could be translated (each is listed above)")
+    if summary.skipped:
+        sys.stderr.write(f"{PROG}: {summary.line()}\n")
+    log.info("%s", summary.line())
+    return 0
 
 
 def _translate_npy(model, args: argparse.Namespace, target) -> None:
@@ -125,6 +144,6 @@ def _translate_npy(model, args: argparse.Namespace, target) -> None:
     dst = Path(args.out_npy).expanduser()
     if dst.exists() and dst.resolve() == Path(args.in_npy).expanduser().resolve():
         raise CliError("--out-npy would overwrite --in-npy")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    np.save(dst, y.detach().cpu().numpy().astype(np.float32))
+    with atomic_open(dst) as f:
+        np.save(f, y.detach().cpu().numpy().astype(np.float32))
     out(str(dst))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,12 +27,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.drops import reporting_drop_errors
+from app.image_reader import ImageReader
 from app.panels.base import ParamPanel
 from app.params import Params
 from app.widgets import no_drops, thumbnail_pair
 from engine.api import JobProgress, JobResult
 from engine.families.base import Capabilities
-from engine.latent.encode import EncodedImage, encode_image_file
+from engine.images import fit_image
+from engine.latent.encode import EncodedImage, encode_image
 from engine.latent.invert import Inversion
 from engine.latent.invert_job import InversionJob, start_inversion
 
@@ -58,9 +62,12 @@ class EncodePanel(ParamPanel):
         self.start_dir = str(Path.home())
         self.source: str | None = None
         self.image_path: str | None = None
+        self.image: Image.Image | None = None  # the image read from image_path, shrunk to what the model needs
         self.w_mode = False
         self.running = False
         self.inversion: InversionJob | None = None
+        self.reader = ImageReader(self)
+        self._read_ticket: int | None = None
         self.setAcceptDrops(True)
         outer = QVBoxLayout(self)
         buttons = QHBoxLayout()
@@ -153,33 +160,67 @@ class EncodePanel(ParamPanel):
             self.take_image(path)
 
     def take_image(self, path: str) -> None:
-        if not self.w_mode:
-            self.encode(path)
-            return
+        """Read ``path`` on a worker (a large photo is shrunk to what the model needs, a bad file gets a
+        dialog naming it), then encode or invert it. Refused while an inversion runs."""
         if self.running:
             self.status.setText("An inversion is running: cancel it first")
             return
-        self.image_path = path
+        caps = self.session.caps if self.session is not None else None
+        if caps is None:
+            self._failed(path, "encode", JobResult(0, error="Open a model first."))
+            return
+        need = max(caps.resolution, caps.image_input.size if caps.image_input is not None else 0)
+        self.status.setText(f"Reading {Path(path).name}…")
+        self.set_running(True)
+        self._read_ticket = self.reader.read(
+            path, need, lambda image: self._image_read(path, image), lambda reason: self._read_failed(path, reason)
+        )
+
+    def _image_read(self, path: str, image: Image.Image) -> None:
+        self._read_ticket = None
+        self.set_running(False)
+        if not self.w_mode:
+            self.encode(path, image)
+            return
+        self.image_path, self.image = path, image
         self.run()
+
+    def _read_failed(self, path: str, reason: str) -> None:
+        self._read_ticket = None
+        self.show_failed(f"Could not read {Path(path).name}")
+        self.session.show_error("Cannot open image", reason)
 
     def run(self) -> None:
         """Invert the current image with the current settings."""
-        if self.image_path is None or self.running:
+        if self.image_path is None or self.image is None or self.running:
             return
         verb = "Encoding" if self.current_method == "encoder" else "Projecting"
         self.status.setText(f"{verb} {Path(self.image_path).name}…")
         self.set_running(True)
-        self.invert(self.image_path, self.current_method, self.current_space, int(self.steps.value()))
+        self.invert(self.image_path, self.current_method, self.current_space, int(self.steps.value()), self.image)
 
     # --- jobs -----------------------------------------------------------------------------------
-    def encode(self, path: str) -> None:
-        """Encode an image file into the model's z (an engine job); on success its z becomes the
-        current latent (an undo step) and the panel shows input and reconstruction."""
+    def encode(self, path: str, image: Image.Image | None = None) -> None:
+        """Encode an image (read from ``path``, or ``image`` already read from it) into the model's z
+        (an engine job); on success its z becomes the current latent (an undo step) and the panel
+        shows input and reconstruction."""
+        caps = self.session.caps
+        if image is None or caps is None or caps.image_input is None:
+            if image is None and caps is not None:
+                self.take_image(path)
+            else:
+                self._failed(path, "encode", JobResult(0, error="Open a model first."))
+            return
         name = Path(path).name
+        try:
+            fitted = fit_image(image, caps.image_input.size, caps.image_input.channels)
+        except (ValueError, OSError, MemoryError) as e:
+            self._failed(path, "encode", JobResult(0, error=str(e)))
+            return
         self.status.setText(f"Encoding {name}…")
         handle = self.session.model_job(
             f"encode {name}",
-            lambda model: encode_image_file(model, path),
+            lambda model: encode_image(model, fitted, path),
             on_done=self._encoded,
             on_error=lambda r: self._failed(path, "encode", r),
         )
@@ -196,9 +237,10 @@ class EncodePanel(ParamPanel):
         session.seal_undo()
         session.status(f"Encoded {Path(enc.source).name}")
 
-    def invert(self, path: str, method: str, space: str, steps: int) -> None:
-        """Invert an image file into the model's W/W+ (pSp encoder or projection, an engine job whose
-        reconstruction shows live); on success its ws becomes the current latent (an undo step)."""
+    def invert(self, path: str, method: str, space: str, steps: int, image: Image.Image | None = None) -> None:
+        """Invert an image file (or ``image``, already read from it) into the model's W/W+ (pSp encoder
+        or projection, an engine job whose reconstruction shows live); on success its ws becomes the
+        current latent (an undo step)."""
         session = self.session
         if session.model_id is None or session.caps is None:
             self._failed(path, "invert", JobResult(0, error="Open a model first."))
@@ -214,17 +256,23 @@ class EncodePanel(ParamPanel):
             )
 
         try:
-            self.inversion = start_inversion(submit, session.model_id, session.caps, path, method, space, steps)
-        except ValueError as e:
+            self.inversion = start_inversion(submit, session.model_id, session.caps, path, method, space, steps, image)
+        except (ValueError, OSError, MemoryError) as e:  # an unreadable image, a method the model lacks
             self._failed(path, "invert", JobResult(0, error=str(e)))
             return
         self.show_input(self.inversion.input)
         session.status(f"Inverting {Path(path).name}…", 0)
 
     def cancel(self) -> None:
-        """Stop the running inversion; the current latent stays as it was."""
-        if self.inversion is not None:
+        """Stop reading the image or the running inversion; the current latent stays as it was."""
+        if self._read_ticket is not None:
+            self.reader.cancel(self._read_ticket)
+            self._read_ticket = None
+            self.show_failed("Cancelled")
+        elif self.inversion is not None:
             self.inversion.handle.cancel()
+        elif self.running:  # nothing left to wait for
+            self.show_failed("Cancelled")
 
     def _inversion_progress(self, p: JobProgress) -> None:
         if self.inversion is not None:
@@ -290,8 +338,11 @@ class EncodePanel(ParamPanel):
         self.status.setText(reason)
 
     def set_capabilities(self, caps: Capabilities) -> None:
+        self.reader.cancel(self._read_ticket)
+        self._read_ticket = None
         self.source = None
         self.image_path = None
+        self.image = None
         self.running = False
         self.progress.setVisible(False)
         self.input_view.set_frame(None)
@@ -327,4 +378,5 @@ class EncodePanel(ParamPanel):
             event.ignore()
             return
         event.acceptProposedAction()
-        self.take_image(paths[-1])
+        with reporting_drop_errors(self.session.show_error, paths):
+            self.take_image(paths[-1])

@@ -27,7 +27,7 @@ from app.panels.base import ParamPanel
 from app.panels.keyframe_list import KeyframeList
 from app.params import Params
 from app.widgets import FloatSlider, random_seed, seed_spin, set_silently
-from engine.api import INTERP_METHODS, JobResult, RenderRequest, allowed_spaces
+from engine.api import INTERP_METHODS, JobHandle, JobResult, RenderRequest, allowed_spaces
 from engine.families.base import Capabilities
 from engine.latent.keyframes import (
     EASINGS,
@@ -242,13 +242,17 @@ class InterpolatePanel(ParamPanel):
             frames_ = (render(model, r, cache) for r in reqs)
             return export_job(frames_, len(reqs), path, fps, size=size, quality=quality)
 
+        handle: list[JobHandle | None] = [None]
+
         def failed(result: JobResult) -> None:
-            if result.cancelled:
-                session.status("Export cancelled; nothing was written")
+            # A cancel that reached the writer first ends as ExportCancelled: a cancel too. Either way the
+            # file that was at ``path`` is untouched (engine.video writes to a temporary file).
+            if result.cancelled or (handle[0] is not None and handle[0].cancelled):
+                session.status(f"Export cancelled; {Path(path).name} was not changed", 5000)
             else:
                 session.show_error("Cannot export video", f"Could not write “{path}”.\n\n{result.error}")
 
-        session.model_job(
+        handle[0] = session.model_job(
             f"export {Path(path).name}",
             job,
             on_done=lambda _: session.status(f"Wrote {path}", 5000),

@@ -3,7 +3,7 @@ direction or target domain(s), see input and output side by side, save outputs, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.drops import reporting_drop_errors
+from app.image_reader import ImageReader
 from app.panels.base import ParamPanel
 from app.widgets import thumbnail_pair
 from engine.api import JobHandle, JobProgress, JobResult
@@ -30,6 +32,8 @@ from engine.families.base import Capabilities
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All files (*)"
 VIEW = 224
+READ_SIDE = 1024
+"""Shorter side images are read at (at least) before a model is open; with a model, its input size."""
 FITS = {"crop": "Crop to square (keeps the middle)", "pad": "Pad to square (keeps everything, white bars)"}
 
 
@@ -41,6 +45,19 @@ class Item:
     image: Image.Image
     fitted: np.ndarray | None = None
     output: np.ndarray | None = None
+
+
+@dataclass
+class _ReadBatch:
+    """Images of one drop or Open… being read: the items read so far (in the given order), the
+    reasons of the bad ones, and how many are still being read."""
+
+    items: list[Item | None]
+    bad: list[str] = field(default_factory=list)
+    left: int = 0
+
+    def __post_init__(self) -> None:
+        self.left = len(self.items)
 
 
 def qimage_to_pil(img: QImage) -> Image.Image:
@@ -69,6 +86,7 @@ class TranslatePanel(ParamPanel):
         self._folder_handle: JobHandle | None = None
         self._latest_one: JobHandle | None = None
         self.last_folder_report: tuple[int, list[str]] | None = None
+        self.reader = ImageReader(self)
         self.setAcceptDrops(True)
 
         outer = QVBoxLayout(self)
@@ -206,19 +224,30 @@ class TranslatePanel(ParamPanel):
         self.take_images([path])
 
     def take_images(self, paths: list[str]) -> None:
-        """Read each file (bad ones are named in one dialog; the others are still translated)."""
-        from engine.images import read_image
+        """Read each file on a worker (shrunk to what the model needs); bad ones are named in one
+        dialog once all are read, the others are still translated."""
+        ii = self.caps.image_input if self.caps is not None else None
+        batch = _ReadBatch([None] * len(paths))
+        if paths:
+            self.status.setText(f"Reading {len(paths)} image(s)…")
+        for i, path in enumerate(paths):
+            self.reader.read(
+                path,
+                ii.size if ii is not None else READ_SIDE,
+                lambda image, i=i, path=path: self._read_one(batch, i, Item(Path(path).name, image)),
+                lambda reason, i=i: self._read_one(batch, i, reason),
+            )
 
-        bad: list[str] = []
-        added = []
-        for p in paths:
-            try:
-                added.append(Item(Path(p).name, read_image(p)))
-            except ValueError as e:
-                bad.append(str(e))
-        self._add(added)
-        if bad:
-            self.session.show_error("Cannot translate", "\n".join(bad))
+    def _read_one(self, batch: _ReadBatch, index: int, outcome: Item | str) -> None:
+        if isinstance(outcome, Item):
+            batch.items[index] = outcome
+        else:
+            batch.bad.append(outcome)
+        batch.left -= 1
+        if batch.left == 0:
+            self._add([it for it in batch.items if it is not None])
+            if batch.bad:
+                self.session.show_error("Cannot translate", "\n".join(batch.bad))
 
     def paste(self) -> None:
         img = QGuiApplication.clipboard().image()
@@ -376,9 +405,10 @@ class TranslatePanel(ParamPanel):
         self._folder_ended()
         done, bad = value
         self.last_folder_report = (done, bad)
-        self.status.setText(f"Translated {done} file(s)" + (f", skipped {len(bad)}" if bad else ""))
+        summary = f"Translated {done} of {done + len(bad)} files" + (f"; skipped {len(bad)}" if bad else "")
+        self.status.setText(summary)  # the summary `latentlab translate` prints
         if bad:
-            self.session.show_error("Some files were not translated", "\n".join(bad))
+            self.session.show_error("Some files were not translated", f"{summary}:\n\n" + "\n".join(bad))
 
     # --- output -------------------------------------------------------------------------------------
     def save_dialog(self) -> None:
@@ -415,7 +445,8 @@ class TranslatePanel(ParamPanel):
         paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
-            self.take_images(paths)
+            with reporting_drop_errors(self.session.show_error, paths):
+                self.take_images(paths)
         elif mime.hasImage():
             event.acceptProposedAction()
             self._add([Item("dropped image", qimage_to_pil(QImage(mime.imageData())))])

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from engine.api import JobHandle
 from engine.families.base import Capabilities
@@ -46,10 +47,12 @@ def start_inversion(
     method: str,
     space: str = "wplus",
     steps: int = 200,
+    image: Image.Image | None = None,
 ) -> InversionJob:
-    """Read ``path``, fit it to the model's input for ``method`` ("encoder" | "project") and submit the
-    inversion with ``submit(name, fn)`` (``Engine.submit_job`` or the GUI client's). Projection keeps
-    the model's own noise maps, so the resulting ws renders the same in the explorer.
+    """Read ``path`` (or take ``image``, already read from it), fit it to the model's input for ``method``
+    ("encoder" | "project") and submit the inversion with ``submit(name, fn)`` (``Engine.submit_job`` or
+    the GUI client's). Projection keeps the model's own noise maps, so the resulting ws renders the
+    same in the explorer.
 
     Raises ValueError (one line) for unreadable images or a method the model does not have.
     """
@@ -63,7 +66,7 @@ def start_inversion(
         size, channels = caps.resolution, caps.channels
     else:
         raise ValueError(f"unknown inversion method {method!r}")
-    fitted = fit_image(read_image(path), size, channels)
+    fitted = fit_image(read_image(path) if image is None else image, size, channels)
     config = ProjectConfig(steps=int(steps), space=space, optimize_noise=False, preview_every=PREVIEW_EVERY)
     preview: list[np.ndarray | None] = [None]
 

@@ -23,7 +23,7 @@ keyframe (smoothstep) so a loop has no visible kink.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -191,8 +191,27 @@ def walk(
     with ``loop`` the walk returns toward the first keyframe and the last frame stops one step short
     of it, so the sequence repeats seamlessly.
     """
+    return list(iter_walk(base, keys, frames, method, space, loop, easing))
+
+
+def iter_walk(
+    base: RenderRequest,
+    keys: Sequence[KeyLike],
+    frames: int,
+    method: str = "slerp",
+    space: str = "z",
+    loop: bool = False,
+    easing: str = "linear",
+) -> Iterator[RenderRequest]:
+    """The requests of :func:`walk`, made one at a time as they are consumed (a long export never
+    holds them all). The keyframes and options are checked here, before the first frame is asked for."""
     ks = _check_walk(keys, frames, method, space, easing)
-    return [_frame(base, ks, frames, i, method, space, loop, easing) for i in range(frames)]
+
+    def frames_of() -> Iterator[RenderRequest]:
+        for i in range(frames):
+            yield _frame(base, ks, frames, i, method, space, loop, easing)
+
+    return frames_of()
 
 
 def walk_frame(

@@ -54,7 +54,7 @@ def test_gif_and_mp4(ckpts, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
-        (["--frames", "1"], "--frames must be at least 2"),
+        (["--frames", "1"], "--frames must be in 2..1000000, got 1"),
         (["--out", "x.avi"], "unknown output type"),
         (["--space", "w"], "no W space"),
         (["--class", "2"], "unconditional"),

@@ -69,10 +69,11 @@ def test_mixed_folder_translates_images_and_reports_the_bad_one(ckpts, tmp_path,
         ]
     )
     captured = capsys.readouterr()
-    assert rc == 1  # some files skipped, the rest translated
+    assert rc == 0  # some files skipped (listed, with a summary line), the rest translated
     written = [Path(line) for line in captured.out.split()]
     assert len(written) == 19 and all(p.exists() for p in written)
-    assert "notes.txt" in captured.err and captured.err.count("skipped") == 1
+    assert "notes.txt" in captured.err and captured.err.count("skipped: ") == 1
+    assert captured.err.splitlines()[-1] == "latentlab: translated 19 of 20 files; skipped 1"
     assert Image.open(tmp_path / "out" / "deep16_BtoA.png").size == (16, 16)
     assert {p: p.read_bytes() for p in files.values()} == before  # inputs untouched
     model = load_model(ckpts["cyclegan"])

@@ -139,6 +139,25 @@ def fifo(path: Path) -> Path:
     return path
 
 
+def image_folder_of_20(folder: Path, bomb: Path) -> dict[str, Path]:
+    """``folder`` with 16 small RGB PNGs, a decompression bomb (a copy of ``bomb``), a text file named
+    ``notes.png``, a FIFO named ``pipe.png`` and a 16-bit PNG; returns the 16 good ones by name."""
+    from PIL import Image
+
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    good = {}
+    for i in range(16):
+        p = folder / f"img{i:02d}.png"
+        Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(p)
+        good[p.name] = p
+    (folder / "bomb.png").write_bytes(bomb.read_bytes())
+    text_as_png(folder / "notes.png")
+    fifo(folder / "pipe.png")
+    png_16bit(folder / "deep.png")
+    return good
+
+
 # --- torch files ----------------------------------------------------------------------------------
 def torch_stride0(path: Path, n: int = 700_000_000) -> Path:
     """A tiny torch zip whose one tensor is a stride-0 view of ``n`` float32 over 1 element."""

@@ -201,7 +201,8 @@ def test_dcgan_ngf_as_a_string_is_refused(tmp_path: Path) -> None:
 
     src = zoo.find("fmnist-dcgan").path
     st = hf.native_with_description(tmp_path, src, {"config.ngf": "16"})
-    with pytest.raises(CheckpointError, match=r"model\.safetensors: bad model description: dcgan ngf must be an int"):
+    expected = r"model\.safetensors: bad model description: dcgan ngf must be an integer"
+    with pytest.raises(CheckpointError, match=expected):
         load_model(st)
 
 

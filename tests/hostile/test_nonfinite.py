@@ -46,6 +46,10 @@ def test_engine_flags_nan_weights_and_nan_psi() -> None:
 
             return store
 
+            return store
+
+        # Three channels, so none replaces another; the engine interleaves requests with job steps,
+        # so wait for the three results themselves rather than for a later engine call.
         engine.submit("a", RenderRequest("good", seed=1), done("good"))
         engine.submit("b", RenderRequest("bad", seed=1), done("bad"))
         engine.submit("c", RenderRequest("good", seed=1, psi=float("nan")), done("psi"))
