@@ -1,11 +1,12 @@
-"""NVlabs stylegan2-ada-pytorch / stylegan3 network pickles → the native StyleGAN2 generator.
+"""NVlabs stylegan2-ada-pytorch / stylegan3 network pickles → the native StyleGAN2 / StyleGAN3 generator.
 
 The pickle is read with :mod:`engine.checkpoints.safe_unpickle`, which turns every
 ``torch_utils.persistence`` object into an inert :class:`PersistentObject` (class name + state);
 the embedded source is never executed. We take ``G_ema`` (else ``G``), flatten its
 ``_parameters``/``_buffers``/``_modules`` into ``synthesis.b4.conv1.weight``-style names, read the
 architecture from ``_init_kwargs`` and the tensor shapes, and map the tensors to native names.
-Only the 'skip' StyleGAN2 generator is supported; other architectures are refused.
+Only the 'skip' StyleGAN2 generator is supported; other architectures are refused. StyleGAN3
+generators (an alias-free synthesis network) go to :mod:`engine.checkpoints.nvlabs_stylegan3`.
 """
 
 from __future__ import annotations
@@ -193,6 +194,10 @@ def load(path: str | Path, obj: Any) -> LoadedModel:
         raise CheckpointError(path, f"{key} is a {g.class_name}, not a StyleGAN2 Generator")
     if key != "G_ema":
         log.warning("%s: no G_ema in the snapshot; loading %s (the training copy)", path.name, key)
+    from engine.checkpoints import nvlabs_stylegan3
+
+    if nvlabs_stylegan3.is_stylegan3(g):
+        return nvlabs_stylegan3.load_generator(path, key, g)
     tensors = flatten(g, path)
     cfg = infer_config(path, g, tensors)
     native = convert_state(path, tensors, cfg)
