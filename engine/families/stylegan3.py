@@ -42,6 +42,16 @@ class StyleGAN3Model(LoadedModel):
         )
 
     @property
+    def architecture(self) -> str:
+        """The configuration in the paper's terms, for ``latentlab info``."""
+        variant = self.config.variant
+        if variant == "t":
+            return "StyleGAN3-T (config T: 3x3 convolutions, translation equivariant)"
+        if variant == "r":
+            return "StyleGAN3-R (config R: 1x1 convolutions, radial filters, rotation equivariant)"
+        return f"StyleGAN3 (custom: {self.config.conv_kernel}x{self.config.conv_kernel} convolutions)"
+
+    @property
     def w_avg(self) -> torch.Tensor:
         return self.module.mapping.w_avg
 
@@ -57,15 +67,26 @@ class StyleGAN3Model(LoadedModel):
         noise_strengths: Sequence[float] | None = None,
         noise_seed: int | None = None,
         transform: Transform | None = None,
+        translate_x: float = 0.0,
+        translate_y: float = 0.0,
+        rotate: float = 0.0,
     ) -> torch.Tensor:
         """ws → images. StyleGAN3 has no noise inputs: ``noise_mode`` is checked and otherwise has no
-        effect, ``noise_strengths`` must be None or empty. ``transform`` (an :class:`InputTransform`,
-        or the input matrix [3, 3] / [N, 3, 3]) translates/rotates the output for this call; None
-        uses the stored ``synthesis.input.transform`` (the identity in released models)."""
+        effect, ``noise_strengths`` must be None or empty.
+
+        ``transform`` (an :class:`InputTransform`, or the input matrix [3, 3] / [N, 3, 3]) translates
+        and rotates the output for this call; the plain numbers ``translate_x``, ``translate_y`` (image
+        widths) and ``rotate`` (degrees) say the same as scalars (for ``RenderRequest.options``).
+        Without either, the stored ``synthesis.input.transform`` applies (the identity in released
+        models)."""
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
         if noise_strengths:
             raise ValueError("StyleGAN3 has no noise layers (noise_strengths must be empty)")
+        if translate_x or translate_y or rotate:
+            if transform is not None:
+                raise ValueError("give either transform or translate_x/translate_y/rotate, not both")
+            transform = InputTransform(float(translate_x), float(translate_y), float(rotate))
         m = None if transform is None else as_matrix(transform, self.device)
         return self.module.synthesis(ws, transform=m)
 

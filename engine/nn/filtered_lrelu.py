@@ -97,6 +97,10 @@ def upfirdn2d(
         raise ValueError(f"filter must be 1-D or 2-D, got shape {tuple(f.shape)}")
     f = f.to(device=x.device)
     c = x.shape[1]
+    if x.shape[3] * up + px0 + px1 < f.shape[-1] or x.shape[2] * up + py0 + py1 < f.shape[0]:
+        raise ValueError(
+            f"upfirdn2d: {tuple(x.shape[2:])} input (up {up}, padding {padding}) is smaller than the filter"
+        )
     if f.ndim == 1:
         fg = f * (gain**0.5)
         if up > 1:
@@ -161,7 +165,9 @@ def filtered_lrelu(
     if fu is not None or up > 1 or any(padding):
         x, owned = upfirdn2d(x, fu, up=up, padding=padding, gain=up * up), True
     # The gain is folded into the (linear) down filter and the clamp scaled to match:
-    # clamp(lrelu(x) * g, ±c) = clamp(lrelu(x), ±c/g) * g.
+    # clamp(lrelu(x) * g, ±c) = clamp(lrelu(x), ±c/g) * g. In place only when autograd does not
+    # need the intermediate values.
+    owned = owned and not (torch.is_grad_enabled() and x.requires_grad)
     if slope != 1:
         x, owned = (F.leaky_relu_(x, slope) if owned else F.leaky_relu(x, slope)), True
     if clamp is not None:
