@@ -9,7 +9,19 @@ import torch
 
 from training.trainers.base import Trainer
 
-TRAINABLE = ("stylegan2", "stylegan", "pggan", "gan", "dcgan", "vae", "pix2pix", "cyclegan", "stargan", "psp")
+TRAINABLE = (
+    "stylegan2",
+    "stylegan3",
+    "stylegan",
+    "pggan",
+    "gan",
+    "dcgan",
+    "vae",
+    "pix2pix",
+    "cyclegan",
+    "stargan",
+    "psp",
+)
 NO_DISCRIMINATOR = ("vae", "psp")
 DISCRIMINATOR_OPTIONS = {"freeze_d": "--freeze-d", "diffaugment": "--diffaugment"}
 
@@ -26,6 +38,12 @@ def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], de
         cfg = get_family("stylegan2").config_from_dict(model)
         hp = _dataclass_from(StyleGAN2Hparams, hparams)
         return StyleGAN2Trainer(cfg, hp, device)
+    if family == "stylegan3":
+        from engine.families import get_family
+        from training.trainers.stylegan3 import StyleGAN3Hparams, StyleGAN3Trainer
+
+        cfg = get_family("stylegan3").config_from_dict(model)
+        return StyleGAN3Trainer(cfg, _dataclass_from(StyleGAN3Hparams, hparams), device)
     if family == "stylegan":
         from engine.families import get_family
         from training.trainers.stylegan import StyleGANHparams, StyleGANTrainer

@@ -1,0 +1,79 @@
+"""StyleGAN3 training: the StyleGAN2 objective with the alias-free generator and a StyleGAN2 discriminator.
+
+As in NVlabs' stylegan3 ``train.py`` for ``--cfg=stylegan3-t/r``: non-saturating logistic loss, lazy
+R1, EMA of G; path-length regularisation and style mixing are off by default (``pl_weight 0``,
+``style_mixing_prob 0``). The discriminator is the residual StyleGAN2 one of
+:mod:`engine.models.stylegan2`. Generation during training updates the synthesis layers'
+``magnitude_ema`` (the input normalisation of every alias-free layer) alongside ``w_avg``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+
+from engine.families import get_family
+from engine.families.stylegan3 import StyleGAN3Model
+from engine.models.stylegan2 import Discriminator, StyleGAN2Config
+from engine.models.stylegan3 import Generator, StyleGAN3Config
+from training.data import DataError, ImageDataset
+from training.trainers.stylegan2 import StyleGAN2Hparams, StyleGAN2Trainer
+
+
+@dataclass(frozen=True)
+class StyleGAN3Hparams(StyleGAN2Hparams):
+    """StyleGAN2's settings with NVlabs' StyleGAN3 defaults: no path-length regulariser, no style mixing."""
+
+    pl_weight: float = 0.0
+    style_mixing_prob: float = 0.0
+
+
+def discriminator_config(cfg: StyleGAN3Config) -> StyleGAN2Config:
+    """The StyleGAN2 discriminator's config for a StyleGAN3 generator config."""
+    return StyleGAN2Config(
+        resolution=cfg.resolution,
+        img_channels=cfg.img_channels,
+        c_dim=cfg.c_dim,
+        channels=cfg.d_channels,
+        d_channels=cfg.d_channels,
+        mbstd_group_size=cfg.mbstd_group_size,
+        conv_clamp=cfg.conv_clamp,
+    )
+
+
+class StyleGAN3Trainer(StyleGAN2Trainer):
+    family = "stylegan3"
+
+    def __init__(self, cfg: StyleGAN3Config, hp: StyleGAN3Hparams, device: torch.device) -> None:
+        self.cfg, self.hp, self.device = cfg, hp, device
+        self.G = Generator(cfg).to(device).train()
+        self.D = Discriminator(discriminator_config(cfg)).to(device).train()
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.opt_G = self._adam(self.G, hp.pl_interval)
+        self.opt_D = self._adam(self.D, hp.r1_interval)
+        self.pl_mean = torch.zeros([], device=device)
+        self.nimg = 0
+        self.data_kind = "labelled" if cfg.c_dim > 0 else "images"  # a conditional model refuses unlabelled data
+        self.class_names: tuple[str, ...] = ()
+
+    def attach_data(self, dataset: ImageDataset) -> None:
+        if self.cfg.c_dim > 0:
+            n = len(dataset.class_names)
+            if n != self.cfg.c_dim:
+                raise DataError(f"the model has {self.cfg.c_dim} classes but the data has {n}")
+            self.class_names = tuple(dataset.class_names)
+
+    def _gen(self, n: int, c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        z = torch.randn(n, self.cfg.z_dim, device=self.device)
+        ws = self._mapping(z, c)
+        return self.G.synthesis(ws, update_emas=True), ws
+
+    def export_model(self) -> StyleGAN3Model:
+        ema = copy.deepcopy(self.G_ema).cpu().eval()
+        meta = {"classes": list(self.class_names)} if self.class_names else None
+        return get_family("stylegan3").wrap(ema, self.cfg, meta)
+
+
+__all__ = ["StyleGAN3Hparams", "StyleGAN3Trainer", "discriminator_config"]
