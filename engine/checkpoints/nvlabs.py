@@ -197,7 +197,7 @@ def load(path: str | Path, obj: Any) -> LoadedModel:
     from engine.checkpoints import nvlabs_stylegan3
 
     if nvlabs_stylegan3.is_stylegan3(g):
-        return nvlabs_stylegan3.load_generator(path, key, g)
+        return nvlabs_stylegan3.load_generator(path, key, g, obj.get("D") if isinstance(obj, Mapping) else None)
     tensors = flatten(g, path)
     cfg = infer_config(path, g, tensors)
     native = convert_state(path, tensors, cfg)

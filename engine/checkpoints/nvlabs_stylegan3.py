@@ -11,6 +11,7 @@ the pickle stores, else the file is refused. Filters, ``magnitude_ema`` and the 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
@@ -247,13 +248,37 @@ def build(path: Path, cfg: StyleGAN3Config, tensors: Mapping[str, torch.Tensor],
     return family.wrap(module, cfg, meta)
 
 
-def load_generator(path: Path, key: str, g: PersistentObject) -> LoadedModel:
-    """Build the native StyleGAN3 model from the NVlabs generator ``g`` (stored under ``key``)."""
+def with_discriminator(path: Path, cfg: StyleGAN3Config, d: Any) -> StyleGAN3Config:
+    """``cfg`` with the training discriminator's settings (``d_channels``, ``mbstd_group_size``,
+    ``d_mapping_layers``) of the snapshot's ``d``, when it is one LatentLab reads; else unchanged."""
+    from engine.checkpoints.nvlabs import flatten
+    from engine.checkpoints.nvlabs_discriminator import infer_spec
+
+    if not isinstance(d, PersistentObject):
+        return cfg
+    try:
+        spec = infer_spec(path, d, flatten(d, path))
+    except CheckpointError as e:
+        log.info("%s: its discriminator is not used (%s)", path.name, e.reason)
+        return cfg
+    if (spec.resolution, spec.img_channels, spec.c_dim) != (cfg.resolution, cfg.img_channels, cfg.c_dim):
+        return cfg
+    return dataclasses.replace(
+        cfg,
+        d_channels=spec.channels,
+        mbstd_group_size=spec.mbstd_group_size,
+        d_mapping_layers=spec.mapping_layers if spec.c_dim > 0 else cfg.d_mapping_layers,
+    )
+
+
+def load_generator(path: Path, key: str, g: PersistentObject, d: Any = None) -> LoadedModel:
+    """Build the native StyleGAN3 model from the NVlabs generator ``g`` (stored under ``key``); the
+    snapshot's discriminator ``d``, when given, sets the config's discriminator fields."""
     from engine.checkpoints.foreign import W_AVG_SAMPLES, estimate_w_avg
     from engine.checkpoints.nvlabs import flatten
 
     tensors = flatten(g, path)
-    cfg = infer_config(path, g, tensors)
+    cfg = with_discriminator(path, infer_config(path, g, tensors), d)
     native = convert_state(tensors)
     has_w_avg = "mapping.w_avg" in native
     if not has_w_avg:
@@ -270,4 +295,4 @@ def load_generator(path: Path, key: str, g: PersistentObject) -> LoadedModel:
     return model
 
 
-__all__ = ["build", "convert_state", "infer_config", "is_stylegan3", "load_generator"]
+__all__ = ["build", "convert_state", "infer_config", "is_stylegan3", "load_generator", "with_discriminator"]

@@ -44,6 +44,9 @@ class StyleGAN3Config:
     The defaults are config T of the paper; config R is ``conv_kernel=1, use_radial_filters=True``
     (NVlabs also doubles ``channel_base`` and ``channel_max`` for it). ``channels`` (one per layer,
     ToRGB's last) overrides the widths ``rint(min(channel_base/2 / cutoff, channel_max))``.
+    ``d_*`` and ``mbstd_group_size`` describe the training discriminator
+    (:class:`~engine.models.label_mapping_discriminator.LabelMappingDiscriminator`); a model read from
+    an NVlabs pickle takes them from the pickle's D.
     """
 
     resolution: int = 64
@@ -72,6 +75,7 @@ class StyleGAN3Config:
     magnitude_ema_beta: float = 0.999
     d_channels: tuple[int, ...] = field(default=())  # per resolution 4..R; empty = from channel_base/max
     mbstd_group_size: int = 4
+    d_mapping_layers: int = 8  # conditional D: depth of its label mapping network
 
     def __post_init__(self) -> None:
         if self.resolution < 8 or self.resolution & (self.resolution - 1):
@@ -81,8 +85,8 @@ class StyleGAN3Config:
         for name in ("img_channels", "z_dim", "w_dim", "mapping_layers", "conv_kernel", "filter_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}")
-        if self.lrelu_upsampling < 1 or self.margin_size < 0 or self.c_dim < 0:
-            raise ValueError("lrelu_upsampling must be ≥ 1, margin_size and c_dim ≥ 0")
+        if self.lrelu_upsampling < 1 or self.margin_size < 0 or self.c_dim < 0 or self.d_mapping_layers < 0:
+            raise ValueError("lrelu_upsampling must be ≥ 1; margin_size, c_dim and d_mapping_layers ≥ 0")
         if not 0 < self.first_cutoff < self.resolution / 2 or self.first_stopband <= self.first_cutoff:
             raise ValueError("need 0 < first_cutoff < resolution/2 and first_stopband > first_cutoff")
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))

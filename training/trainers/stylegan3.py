@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from engine.families import get_family
 from engine.families.stylegan3 import StyleGAN3Model
-from engine.models.stylegan2 import Discriminator, StyleGAN2Config
+from engine.models.label_mapping_discriminator import LabelMappingDiscriminator
+from engine.models.stylegan2 import StyleGAN2Config
 from engine.models.stylegan3 import Generator, StyleGAN3Config
 from training.data import DataError, ImageDataset
 from training.trainers.stylegan2 import StyleGAN2Hparams, StyleGAN2Trainer
@@ -49,7 +51,7 @@ class StyleGAN3Trainer(StyleGAN2Trainer):
     def __init__(self, cfg: StyleGAN3Config, hp: StyleGAN3Hparams, device: torch.device) -> None:
         self.cfg, self.hp, self.device = cfg, hp, device
         self.G = Generator(cfg).to(device).train()
-        self.D = Discriminator(discriminator_config(cfg)).to(device).train()
+        self.D = LabelMappingDiscriminator(discriminator_config(cfg), cfg.d_mapping_layers).to(device).train()
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.opt_G = self._adam(self.G, hp.pl_interval)
         self.opt_D = self._adam(self.D, hp.r1_interval)
@@ -64,6 +66,34 @@ class StyleGAN3Trainer(StyleGAN2Trainer):
             if n != self.cfg.c_dim:
                 raise DataError(f"the model has {self.cfg.c_dim} classes but the data has {n}")
             self.class_names = tuple(dataset.class_names)
+
+    def after_init(self, source: str) -> dict[str, Any]:
+        """After ``--init`` from an NVlabs pickle: start D from the pickle's discriminator when it
+        matches the run's (as it does when the run's settings came from that file)."""
+        from engine.checkpoints.errors import CheckpointError
+        from engine.checkpoints.nvlabs_discriminator import load_discriminator
+        from engine.checkpoints.safe_unpickle import PersistentObject, load_pickle
+        from engine.checkpoints.sniff import PICKLE, sniff
+        from training.finetune import _resolve, copy_weights
+
+        path = _resolve(source)
+        try:
+            if sniff(path) != PICKLE:
+                return {}
+            snap = load_pickle(path)
+            d = snap.get("D") if isinstance(snap, dict) else None
+            if not isinstance(d, PersistentObject):
+                return {}
+            module, spec = load_discriminator(path, d)
+        except CheckpointError as e:
+            return {"D": f"fresh (the file's discriminator is not usable: {e.reason})"}
+        if spec.conv_clamp != self.cfg.conv_clamp:
+            return {"D": "fresh (the file's discriminator clamps differently)"}
+        try:
+            copy_weights(module.state_dict(), self.D, f"{path.name} (D)")
+        except DataError as e:
+            return {"D": f"fresh ({e})"}
+        return {"D": "loaded", "loaded": [*self.generator_networks(), "D"], "fresh": []}
 
     def _gen(self, n: int, c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         z = torch.randn(n, self.cfg.z_dim, device=self.device)

@@ -80,7 +80,7 @@ def test_finetune_from_nvlabs_pickle(tmp_path, capsys):
     assert train_main([*args, "--sample-every", "0", "--checkpoint-every", "1", "--out", str(out)]) == 0
     events = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
     init = next(e for e in events if e["event"] == "init")
-    assert init["loaded"] == ["G", "G_ema"] and init["D"] == "fresh" and init["kind"] == "pickle"
+    assert init["loaded"] == ["G", "G_ema", "D"] and init["D"] == "loaded" and init["kind"] == "pickle"
     state = torch.load(next(out.glob("ckpt-*.pt")), weights_only=True)["trainer"]
     ref = load_model(src).module.state_dict()
     # G_ema moved by at most one EMA step from the pickle's G_ema; G itself took an optimiser step.
@@ -94,3 +94,25 @@ def test_finetune_from_nvlabs_pickle(tmp_path, capsys):
 
     with pytest.raises(DataError, match="5 classes but the data has 8"):
         t.attach_data(open_dataset("demo:emoji", 32, 3, labelled=True))
+
+
+@pytest.mark.skipif(not SG3.is_dir(), reason=f"parity fixtures not found at {SG3}")
+def test_init_loads_the_pickles_discriminator():
+    from engine.checkpoints.nvlabs_discriminator import load_discriminator
+    from engine.checkpoints.safe_unpickle import load_pickle
+    from training.finetune import init_spec
+
+    src = SG3 / "stylegan3r_cond5_res32.pkl"
+    spec = init_spec(str(src))
+    t = make_trainer("stylegan3", {"resolution": 32, "img_channels": 3, **spec["model"]}, {}, CPU)
+    report = t.init_from(str(src))
+    assert report["D"] == "loaded" and report["fresh"] == []
+    ref, _ = load_discriminator(src, load_pickle(src)["D"])
+    for k, v in ref.state_dict().items():
+        assert torch.equal(t.D.state_dict()[k], v), k
+    # A run whose D differs from the file's keeps a fresh D and says why.
+    other = make_trainer(
+        "stylegan3", {"resolution": 32, "img_channels": 3, **spec["model"], "d_channels": [32] * 4}, {}, CPU
+    )
+    report = other.init_from(str(src))
+    assert report["D"].startswith("fresh (") and "does not match" in report["D"]
