@@ -149,3 +149,17 @@ def test_magnitude_ema_tracks_inputs_in_training(model):
     assert all(not torch.equal(a, b) for a, b in zip(before, after))
     assert g.synthesis.layers[0].weight.grad is not None and g.synthesis.input.affine.weight.grad is not None
     assert g.synthesis.input.affine.weight.grad.abs().sum() > 0
+
+
+def test_projection_into_w_plus(model):
+    """Projection (the Encode panel's optimiser) works through the alias-free layers; no noise maps."""
+    from engine.latent.project import ProjectConfig, project
+
+    with torch.no_grad():
+        target = model.synthesize(model.map(model.sample_z([5])), transform=InputTransform(0.05, 0.0, 10.0))
+    losses: list[float] = []
+    res = project(
+        model, target, ProjectConfig(steps=30, space="wplus", preview_every=10), lambda im, s, loss: losses.append(loss)
+    )
+    assert losses[-1] < 0.7 * losses[0] and res.noise is None
+    assert res.ws.shape == (1, model.capabilities.w_space.num_ws, 16)
