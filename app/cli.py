@@ -135,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cutoff", type=int, default=None, help="truncate only the first N style layers")
     p.add_argument("--noise-mode", choices=NOISE_MODES, default=None, help="synthesis noise (default const)")
     p.add_argument("--noise-seed", type=int, default=0, help="seed of the random noise (--noise-mode random)")
+    p.add_argument(
+        "--translate",
+        metavar="X,Y",
+        help="models with an input transform (StyleGAN3): move the image by X,Y image widths, as NVlabs' "
+        "gen_images.py (write --translate=-0.1,0.2 when X is negative)",
+    )
+    p.add_argument("--rotate", type=float, metavar="DEG", help="models with an input transform: rotate by DEG degrees")
     p.add_argument("--out", metavar="GRID.png", help="write a grid image (PNG or another Pillow format)")
     p.add_argument("--cols", type=int, default=None, help="grid columns (default: ceil(sqrt(N)))")
     p.add_argument("--out-npy", metavar="FILE", help="write the raw float32 NCHW images, unclamped")
@@ -449,9 +456,11 @@ def generate_images(
     noise_mode: str = "const",
     noise_seed: int = 0,
     batch: int = 16,
+    transform: Any = None,
 ) -> torch.Tensor:
     """float32 NCHW images on the CPU, unclamped: ``synthesize(map(z, c, psi, cutoff), noise_mode)``
     for W-space models, ``generate(z, c)`` otherwise; ``batch`` images per forward pass.
+    ``transform`` (an ``engine.input_transform.InputTransform``) goes to models with an input transform.
 
     With ``noise_mode="random"`` the batch starting at image ``i`` uses noise seed ``noise_seed + i``.
     """
@@ -465,13 +474,34 @@ def generate_images(
             cb = c[s : s + batch] if c is not None else None
             if w_space:
                 ws = model.map(zb, cb, psi=psi, cutoff=cutoff)
+                extra = {"transform": transform} if transform is not None else {}
                 img = model.synthesize(
-                    ws, noise_mode=noise_mode, noise_seed=noise_seed + s if noise_mode == "random" else None
+                    ws, noise_mode=noise_mode, noise_seed=noise_seed + s if noise_mode == "random" else None, **extra
                 )
             else:
                 img = model.generate(zb, cb)
             chunks.append(img.float().cpu())
     return torch.cat(chunks)
+
+
+def _input_transform(args: argparse.Namespace, caps: Any) -> Any:
+    """``--translate X,Y`` / ``--rotate DEG`` as an InputTransform (None when neither is given)."""
+    if args.translate is None and args.rotate is None:
+        return None
+    if not caps.input_transform:
+        raise CliError(f"{caps.family} models have no input transform; --translate and --rotate need one (StyleGAN3)")
+    from engine.input_transform import InputTransform
+
+    x = y = 0.0
+    if args.translate is not None:
+        try:
+            x, y = (float(v) for v in args.translate.split(","))
+        except ValueError:
+            raise CliError(f"--translate must be X,Y (two numbers), got {args.translate!r}") from None
+    try:
+        return InputTransform(x, y, float(args.rotate or 0.0))
+    except ValueError as e:
+        raise CliError(f"--translate/--rotate: {e}") from None
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -522,8 +552,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     elif args.cutoff is not None and not 0 <= args.cutoff <= caps.w_space.num_ws:
         raise CliError(f"--cutoff must be in 0..{caps.w_space.num_ws} (the model's style layers), got {args.cutoff}")
 
+    transform = _input_transform(args, caps)
     t0 = time.perf_counter()
-    images = generate_images(model, z, c, psi, args.cutoff, noise_mode, args.noise_seed, args.batch)
+    images = generate_images(model, z, c, psi, args.cutoff, noise_mode, args.noise_seed, args.batch, transform)
     log.info("generated %d images in %.2f s", n, time.perf_counter() - t0)
 
     if args.out_npy:
