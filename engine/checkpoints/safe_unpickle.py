@@ -25,6 +25,7 @@ import argparse
 import collections
 import io
 import logging
+import math
 import pickle
 import re
 from collections.abc import Callable
@@ -187,7 +188,7 @@ class NumericArray(np.ndarray):
             raise pickle.UnpicklingError("malformed numpy array shape or order")
         if not isinstance(raw, (bytes, bytearray)):
             raise pickle.UnpicklingError("numpy array without raw bytes (object arrays are refused)")
-        if len(raw) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+        if len(raw) != math.prod(shape) * dtype.itemsize:  # Python ints: no overflow
             raise pickle.UnpicklingError("numpy array bytes do not match its shape and dtype")
         super().__setstate__((1, shape, dtype, is_fortran, bytes(raw)))
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -77,7 +78,22 @@ class StyleGAN3Config:
     mbstd_group_size: int = 4
     d_mapping_layers: int = 8  # conditional D: depth of its label mapping network
 
+    #: Upper bounds of the integer fields, far above published models; checked before anything is allocated.
+    LIMITS: ClassVar[dict[str, int]] = {
+        "resolution": 16384,
+        "num_layers": 64,
+        "conv_kernel": 15,
+        "filter_size": 64,
+        "lrelu_upsampling": 16,
+        "margin_size": 1024,
+        "mapping_layers": 64,
+        "d_mapping_layers": 64,
+    }
+
     def __post_init__(self) -> None:
+        for name, limit in self.LIMITS.items():
+            if int(getattr(self, name)) > limit:
+                raise ValueError(f"{name} must be at most {limit}, got {getattr(self, name)}")
         if self.resolution < 8 or self.resolution & (self.resolution - 1):
             raise ValueError(f"resolution must be a power of two ≥ 8, got {self.resolution}")
         if not 0 <= self.num_critical < self.num_layers:

@@ -207,7 +207,11 @@ def test_refuses_what_the_native_module_would_compute_differently() -> None:
     def channel_mismatch(g: PersistentObject) -> None:
         _layer(g, 4).state["_parameters"]["weight"] = torch.zeros(32, 64, 3, 3)
 
+    def huge(g: PersistentObject) -> None:
+        _syn(g).state["_init_kwargs"]["num_layers"] = 10**9
+
     cases = [
+        (huge, "num_layers must be at most"),
         (padding, "padding"),
         (input_band, "bandwidth"),
         (size, "out_size"),

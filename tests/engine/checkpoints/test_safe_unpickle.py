@@ -302,6 +302,7 @@ def test_malformed_numpy_array_states_are_refused() -> None:
     f8 = np.dtype("f8")
     bad_states = [
         (1, (3,), f8, False, b"\x00" * 16),  # bytes do not match the shape
+        (1, (2**32, 2**32), f8, False, b""),  # a size that overflows int64 is no empty array
         (1, (-1,), f8, False, b""),  # negative dimension
         (2, (1,), f8, False, b"\x00" * 8),  # unknown state version
         (1, (1,), "f8", False, b"\x00" * 8),  # dtype given as a string

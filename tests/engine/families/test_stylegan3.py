@@ -51,6 +51,10 @@ def test_config_checks():
         StyleGAN3Config(num_layers=2, num_critical=2)
     with pytest.raises(ValueError, match="channels"):
         StyleGAN3Config(resolution=16, num_layers=4, channels=(8, 8, 8))
+    with pytest.raises(ValueError, match="num_layers must be at most 64"):
+        StyleGAN3Config(num_layers=10**9)  # refused before the layer plan allocates anything
+    with pytest.raises(ValueError, match="filter_size"):
+        StyleGAN3Config(filter_size=10**6)
 
 
 def test_capabilities_and_no_noise(model):
