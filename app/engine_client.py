@@ -1,9 +1,16 @@
-"""The only bridge between the engine thread and Qt: engine callbacks become GUI-thread signals.
+"""The only bridge between the engine thread and Qt: engine callbacks become GUI-thread calls.
 
 The engine calls its callbacks on its own thread. Each callback here emits a private signal of
-this QObject (which lives in the GUI thread), so Qt queues the call to the GUI thread; the private
-slot then filters (stale frames) and re-emits the public signals. Every public signal is therefore
-emitted on the GUI thread, whatever is connected to it.
+this QObject (which lives in the GUI thread), so Qt queues the call to the GUI thread, where the
+caller's own callback runs. Whoever submits work receives its results: a job's ``on_progress``,
+``on_done`` and ``on_error`` (see :meth:`EngineClient.submit_job`), and each channel's frames
+through :attr:`EngineClient.frame`.
+
+Staleness has one rule, end to end: the engine keeps one waiting request per channel (a new one
+replaces it), and every result carries its request's generation stamp. Results of one channel arrive
+in the order they were submitted, so each is newer than the last one shown; a result is stale only
+when its stamp is at or below the channel's floor, which :meth:`EngineClient.invalidate` raises to
+the newest stamp (a new model was opened: frames in flight belong to the old one).
 """
 
 from __future__ import annotations
@@ -24,34 +31,30 @@ log = logging.getLogger(__name__)
 
 MAIN_CHANNEL = "main"
 
+ProgressFn = Callable[[JobProgress], None]
+DoneFn = Callable[[Any], None]
+ErrorFn = Callable[[JobResult], None]
+
 
 class EngineClient(QObject):
-    """A QObject wrapping an :class:`Engine`; its signals always fire on the GUI thread.
+    """A QObject wrapping an :class:`Engine`; everything it calls back runs on the GUI thread.
 
-    Signals:
-    - ``frame(RenderResult)``: a render result (frame or error) that is not stale;
-      ``channel_frame(str, RenderResult)`` is the same with its channel.
-    - ``model_loaded(model_id, Capabilities, meta)`` / ``load_failed(path, reason)``; ``meta["source"]``
-      is what was asked for (a bundled name or a path).
-    - ``job_progress(JobProgress)`` / ``job_done(JobResult)``: for every job, loads included.
+    - ``frame(channel, RenderResult)``: a render result (frame or error) that is not stale.
+    - :meth:`submit_job` / :meth:`load`: the caller's callbacks receive progress, the value
+      (``on_done``) or the failed or cancelled :class:`JobResult` (``on_error``).
     """
 
-    frame = Signal(object)
-    channel_frame = Signal(str, object)
-    model_loaded = Signal(str, object, object)
-    load_failed = Signal(str, str)
-    job_progress = Signal(object)
-    job_done = Signal(object)
+    frame = Signal(str, object)
 
     # Private hops from the engine thread (queued because the receiver lives in the GUI thread).
     _result_hop = Signal(str, object)
-    _progress_hop = Signal(object)
-    _done_hop = Signal(object, object)
+    _progress_hop = Signal(object, object)
+    _done_hop = Signal(object, object, object)
 
     def __init__(self, engine: Engine, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
-        self._latest: dict[str, int] = {}
+        self._floor: dict[str, int] = {}
         self._ids = itertools.count(1)
         self._result_hop.connect(self._on_result)
         self._progress_hop.connect(self._on_progress)
@@ -59,36 +62,52 @@ class EngineClient(QObject):
 
     # --- rendering -------------------------------------------------------------------------
     def submit(self, request: RenderRequest, channel: str = MAIN_CHANNEL) -> int:
-        """Send ``request`` to ``channel`` (latest wins); returns its generation."""
-        gen = self.engine.submit(channel, request, lambda r, ch=channel: self._result_hop.emit(ch, r))
-        self._latest[channel] = max(gen, self._latest.get(channel, 0))
-        return gen
+        """Send ``request`` to ``channel`` (it replaces a request still waiting there); returns its stamp."""
+        return self.engine.submit(channel, request, lambda r, ch=channel: self._result_hop.emit(ch, r))
 
-    def latest_generation(self, channel: str = MAIN_CHANNEL) -> int:
-        """The newest generation submitted on ``channel`` (0 before any)."""
-        return self._latest.get(channel, 0)
+    def invalidate(self) -> None:
+        """Make every result of the requests submitted so far stale, on every channel."""
+        for channel in self.engine.channels():
+            self._floor[channel] = self.engine.generation(channel)
 
     @Slot(str, object)
     def _on_result(self, channel: str, result: RenderResult) -> None:
-        if result.generation < self._latest.get(channel, 0):
+        if result.generation <= self._floor.get(channel, 0):
             log.debug("dropping stale frame %d on %s", result.generation, channel)
             return
-        self.channel_frame.emit(channel, result)
-        self.frame.emit(result)
+        self.frame.emit(channel, result)
 
     # --- models ----------------------------------------------------------------------------
-    def load(self, name_or_path: str | Path | None, model_id: str | None = None) -> JobHandle:
+    def load(
+        self,
+        name_or_path: str | Path | None,
+        model_id: str | None = None,
+        *,
+        on_progress: ProgressFn | None = None,
+        on_done: DoneFn | None = None,
+        on_error: ErrorFn | None = None,
+    ) -> JobHandle:
         """Load a bundled model or a checkpoint file as an engine job.
 
-        Ends in ``model_loaded`` or ``load_failed``; ``model_id`` defaults to a fresh unique id.
+        ``on_done`` receives ``(model_id, capabilities, meta)``, where ``meta["source"]`` is what was
+        asked for (a bundled name or a path); ``model_id`` defaults to a fresh unique id.
         """
         label = str(name_or_path) if name_or_path else ""
         mid = model_id or f"{Path(label).stem or 'model'}#{next(self._ids)}"
 
-        def done(result: JobResult) -> None:
-            self._done_hop.emit(result, ("load", label))
+        def loaded(value: tuple[str, Capabilities, dict[str, Any]]) -> None:
+            model_id, caps, meta = value
+            meta = dict(meta)
+            meta.setdefault("source", label or meta.get("path", ""))
+            if on_done is not None:
+                on_done((model_id, caps, meta))
 
-        return self.engine.load(name_or_path, mid, on_progress=self._progress_hop.emit, on_done=done)
+        return self.engine.load(
+            name_or_path,
+            mid,
+            on_progress=lambda p: self._progress_hop.emit(p, on_progress),
+            on_done=lambda r: self._done_hop.emit(r, loaded, on_error),
+        )
 
     def unload(self, model_id: str) -> JobHandle:
         """Drop a loaded model from the engine (a job)."""
@@ -98,25 +117,36 @@ class EngineClient(QObject):
         return self.engine.capabilities(model_id)
 
     # --- jobs --------------------------------------------------------------------------------
-    def submit_job(self, name: str, fn: Callable[[EngineContext], Any]) -> JobHandle:
-        """Run ``fn`` as an engine job; progress and the end come back as ``job_progress``/``job_done``."""
+    def submit_job(
+        self,
+        name: str,
+        fn: Callable[[EngineContext], Any],
+        *,
+        on_progress: ProgressFn | None = None,
+        on_done: DoneFn | None = None,
+        on_error: ErrorFn | None = None,
+    ) -> JobHandle:
+        """Run ``fn`` as an engine job. On the GUI thread: ``on_progress(JobProgress)`` for each step,
+        then ``on_done(value)`` when it succeeds or ``on_error(JobResult)`` when it fails or is
+        cancelled (``result.error`` / ``result.cancelled``). A failure nobody receives is logged."""
         return self.engine.submit_job(
-            name, fn, on_progress=self._progress_hop.emit, on_done=lambda r: self._done_hop.emit(r, None)
+            name,
+            fn,
+            on_progress=lambda p: self._progress_hop.emit(p, on_progress),
+            on_done=lambda r: self._done_hop.emit(r, on_done, on_error),
         )
 
-    @Slot(object)
-    def _on_progress(self, progress: JobProgress) -> None:
-        self.job_progress.emit(progress)
-
     @Slot(object, object)
-    def _on_done(self, result: JobResult, tag: tuple[str, str] | None) -> None:
-        if tag is not None and tag[0] == "load":
-            path = tag[1]
-            if result.ok:
-                model_id, caps, meta = result.value
-                meta = dict(meta)
-                meta.setdefault("source", path or meta.get("path", ""))
-                self.model_loaded.emit(model_id, caps, meta)
-            else:
-                self.load_failed.emit(path, result.error or "cancelled")
-        self.job_done.emit(result)
+    def _on_progress(self, progress: JobProgress, on_progress: ProgressFn | None) -> None:
+        if on_progress is not None:
+            on_progress(progress)
+
+    @Slot(object, object, object)
+    def _on_done(self, result: JobResult, on_done: DoneFn | None, on_error: ErrorFn | None) -> None:
+        if result.ok:
+            if on_done is not None:
+                on_done(result.value)
+        elif on_error is not None:
+            on_error(result)
+        elif result.error:
+            log.warning("job %d failed: %s", result.job_id, result.error)

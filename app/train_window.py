@@ -37,12 +37,12 @@ from PySide6.QtWidgets import (
 from app.qt_none_guard import guard_none_refcount
 from app.train_process import TrainProcess
 from training.presets import PRESETS, Preset
+from training.trainers import get_trainer
 
 log = logging.getLogger(__name__)
 
 DATA_CHOICES = ("demo:emoji", "fmnist:train")
 CHECKPOINT_METRICS_N = 2000
-NO_LATENT_FAMILIES = ("pix2pix", "cyclegan", "stargan", "psp", "classifier")
 CURVE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 INT_FIELDS = (
     ("resolution", "Resolution", 4, 1024),
@@ -60,8 +60,8 @@ CONTINUE_TIP = "go on training from the step the run paused at"
 
 
 def trainable_presets() -> list[Preset]:
-    """Presets of generative families (the classifier preset trains a feature network, not a model)."""
-    return [p for p in PRESETS.values() if p.family != "classifier"]
+    """Presets whose trainer makes a model the explorer opens (not the metrics' feature network)."""
+    return [p for p in PRESETS.values() if get_trainer(p.family).makes == "model"]
 
 
 def _format_eta(seconds: float | None) -> str:
@@ -328,7 +328,8 @@ class TrainWindow(QWidget):
         args += ["--channels", str(self.channels_box.currentData())]
         args.append("--xflip" if self.xflip_check.isChecked() else "--no-xflip")
         args += ["--hparams", json.dumps(self.hparams())]
-        if (data.startswith("fmnist:train") or data == "demo:emoji") and self.preset.family not in NO_LATENT_FAMILIES:
+        measurable = data.startswith("fmnist:train") or data == "demo:emoji"
+        if measurable and get_trainer(self.preset.family).checkpoint_metrics:
             args += ["--metrics-n", str(CHECKPOINT_METRICS_N)]  # FID/KID at each checkpoint
         return args
 
@@ -462,9 +463,8 @@ class TrainWindow(QWidget):
             self.model_path = ev.get("model")
             self._update_buttons()
         elif kind == "metrics":
-            self.metrics_label.setText(
-                f"FID {ev['fid']:.1f} · KID {ev['kid_mean']:.2f} (step {ev['step']}, {ev['n']} images)"
-            )
+            fid = f"FID {ev['fid']:.1f} · " if ev.get("fid") is not None else ""  # None: too few images
+            self.metrics_label.setText(f"{fid}KID {ev['kid_mean']:.2f} (step {ev['step']}, {ev['n']} images)")
         elif kind == "done":
             self.model_path = ev.get("model") or self.model_path
             self.progress.setValue(int(ev["step"]))

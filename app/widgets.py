@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.canvas import to_qimage
-from app.params import MAX_SEED
+from engine.api import MAX_SEED
 
 
 def no_drops(widget: QAbstractSpinBox) -> QAbstractSpinBox:
@@ -82,7 +82,7 @@ def float_spin(lo: float, hi: float, step: float = 0.01, decimals: int = 2) -> Q
 
 
 def seed_spin() -> QSpinBox:
-    """A spin box for seeds 0..2^31-1."""
+    """A spin box for seeds 0..MAX_SEED."""
     spin = QSpinBox()
     spin.setRange(0, MAX_SEED)
     spin.setKeyboardTracking(False)

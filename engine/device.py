@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 import torch
 
+from engine.errors import LatentLabError
+
 log = logging.getLogger(__name__)
 
 VALID_DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
-class DeviceError(ValueError):
+class DeviceError(LatentLabError, ValueError):
     """The requested device does not exist or is not available."""
 
 

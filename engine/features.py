@@ -8,7 +8,6 @@ with ``max|a|`` taken over the channels shown, so ``scale`` > 1 brightens weak a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ import torch
 from torch import nn
 
 from engine.families import LoadedModel
+from engine.grid import grid_shape
 
 
 def capture(model: LoadedModel, layer: str, fn: Callable[[], Any]) -> tuple[Any, torch.Tensor]:
@@ -78,12 +78,6 @@ def layer_shapes(model: LoadedModel) -> dict[str, tuple[int, int, int]]:
         for h in handles:
             h.remove()
     return {n: shapes[n] for n in names if n in shapes}
-
-
-def grid_shape(channels: int) -> tuple[int, int]:
-    """(rows, columns) of the channel grid: ``ceil(sqrt(C))`` columns."""
-    cols = max(1, math.ceil(math.sqrt(channels)))
-    return math.ceil(channels / cols), cols
 
 
 def feature_image(act: torch.Tensor, channel: int | None = None, scale: float = 1.0) -> np.ndarray:

@@ -9,11 +9,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.api import INTERP_SPACES, LATENT_SPACES, W_SPACES, Interpolation, RenderRequest
+from engine.api import W_SPACES, FrozenArray, Interpolation, RenderRequest, allowed_spaces
 from engine.families import LoadedModel
 from engine.latent.arithmetic import weighted_sum
 from engine.latent.ops import interpolate, move_along, slerp
-from engine.models.stylegan2 import truncate
 
 
 class LRUCache:
@@ -47,25 +46,32 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return x.permute(0, 2, 3, 1).contiguous().cpu().numpy()
 
 
-def _z(model: LoadedModel, seed: int, z: tuple[float, ...] | None) -> torch.Tensor:
+def _tensor(a: FrozenArray, device: torch.device) -> torch.Tensor:
+    """A latent array as a float32 tensor with a batch dimension: [1, ...]."""
+    return torch.tensor(a.array, device=device).unsqueeze(0)
+
+
+def _z(model: LoadedModel, seed: int, z: FrozenArray | None) -> torch.Tensor:
     zd = model.capabilities.z_dim
     if z is not None:
-        if len(z) != zd:
+        if z.shape != (zd,):
             raise ValueError(f"z has {len(z)} values, the model needs {zd}")
-        return torch.tensor([z], dtype=torch.float32, device=model.device)
+        return _tensor(z, model.device)
     return model.sample_z([seed])
 
 
 def _check_spaces(model: LoadedModel, req: RenderRequest) -> None:
     caps = model.capabilities
-    spaces = [("terms_space", req.terms_space, LATENT_SPACES)] if req.terms else []
-    if req.interpolation is not None:
-        spaces.append(("interpolation space", req.interpolation.space, INTERP_SPACES))
-    for what, space, allowed in spaces:
+    arith, it = req.edits.arithmetic, req.edits.interpolation
+    spaces = [("arithmetic space", "arithmetic", arith.space)] if arith is not None and arith.terms else []
+    if it is not None:
+        spaces.append(("interpolation space", "interpolation", it.space))
+    for what, operation, space in spaces:
+        allowed = allowed_spaces(caps, operation)
         if space not in allowed:
+            if caps.w_space is None and space in ("w", "wplus"):
+                raise ValueError(f"{what} '{space}': {caps.family} models have no W space")
             raise ValueError(f"{what} must be one of {allowed}, got {space!r}")
-        if space in W_SPACES and caps.w_space is None:
-            raise ValueError(f"{what} '{space}': {caps.family} models have no W space")
 
 
 def _target_z(model: LoadedModel, it: Interpolation) -> torch.Tensor:
@@ -77,31 +83,33 @@ def _target_z(model: LoadedModel, it: Interpolation) -> torch.Tensor:
 
 def base_z(model: LoadedModel, req: RenderRequest) -> torch.Tensor:
     """The request's own latent A [1, z_dim]: its seed or explicit z, moved along the stored
-    directions by ``direction_offsets`` (in standard deviations)."""
-    z = _z(model, req.seed, req.z)
-    offsets = tuple(req.direction_offsets)
+    directions by ``edits.directions`` (in standard deviations), plus ``edits.z_offset``."""
+    z = _z(model, req.latent.seed, req.latent.z)
+    offsets = tuple(req.edits.directions)
     if offsets and any(o != 0 for o in offsets):
         k = model.capabilities.latent_directions
         if k <= 0:
             raise ValueError(f"{model.capabilities.family} model stores no latent directions")
         components, std = model.latent_directions()
         z = move_along(z, components.to(z.device), std.to(z.device), offsets)
-    if req.z_offset is not None:
-        if len(req.z_offset) != z.shape[1]:
-            raise ValueError(f"z_offset has {len(req.z_offset)} values, the model's z has {z.shape[1]}")
-        z = z + torch.tensor(req.z_offset, dtype=z.dtype, device=z.device)
+    z_offset = req.edits.z_offset
+    if z_offset is not None:
+        if z_offset.shape != (z.shape[1],):
+            raise ValueError(f"z_offset has {len(z_offset)} values, the model's z has {z.shape[1]}")
+        z = z + _tensor(z_offset, z.device).to(z.dtype)
     return z
 
 
 def request_z(model: LoadedModel, req: RenderRequest) -> torch.Tensor:
     """The z [1, z_dim] a request asks for after the operations that act in z: directions, then
-    arithmetic (``terms_space`` "z"), then interpolation (space "z")."""
+    arithmetic (space "z"), then interpolation (space "z")."""
     _check_spaces(model, req)
     z = base_z(model, req)
-    if req.terms and req.terms_space == "z":
-        latents = [z if t.seed is None else model.sample_z([t.seed]) for t in req.terms]
-        z = weighted_sum(latents, [t.weight for t in req.terms])
-    it = req.interpolation
+    arith = req.edits.arithmetic
+    if arith is not None and arith.terms and arith.space == "z":
+        latents = [z if t.seed is None else model.sample_z([t.seed]) for t in arith.terms]
+        z = weighted_sum(latents, [t.weight for t in arith.terms])
+    it = req.edits.interpolation
     if it is not None and it.space == "z":
         z = interpolate(z, _target_z(model, it), float(it.t), it.method)
     return z
@@ -113,78 +121,80 @@ def _z_key(z: torch.Tensor) -> Hashable:
 
 def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> torch.Tensor:
     """The style vectors [1, num_ws, w_dim] a request asks for: z operations, mapping, w-space
-    arithmetic and interpolation, then style mixing, then ``w_offset``."""
+    arithmetic and interpolation, then style mixing, then ``edits.w_offset``."""
     caps = model.capabilities
     if caps.w_space is None:
         raise ValueError(f"{caps.family} has no W space")
     num_ws = caps.w_space.num_ws
-    c = model.one_hot([req.class_index or 0], 1)
+    lat, trunc, edits, mix = req.latent, req.truncation, req.edits, req.mix
+    c = model.one_hot([lat.class_index or 0], 1)
 
     def mapped(z: torch.Tensor, key: Hashable) -> torch.Tensor:
-        k = (key, req.class_index, req.psi, req.cutoff)
+        k = (key, lat.class_index, trunc.psi, trunc.cutoff)
         hit = cache.get(k) if cache is not None else None
         if hit is None:
-            hit = model.map(z, c, psi=req.psi, cutoff=req.cutoff)
+            hit = model.map(z, c, psi=trunc.psi, cutoff=trunc.cutoff)
             if cache is not None:
                 cache.put(k, hit)
         return hit
 
+    arith, it = edits.arithmetic, edits.interpolation
+    arith_terms = arith.terms if arith is not None else ()
     plain = (
-        req.z_offset is None
-        and not any(o != 0 for o in req.direction_offsets)
-        and not (req.terms and req.terms_space == "z")
-        and not (req.interpolation is not None and req.interpolation.space == "z")
+        edits.z_offset is None
+        and not any(o != 0 for o in edits.directions)
+        and not (arith_terms and arith is not None and arith.space == "z")
+        and not (it is not None and it.space == "z")
     )
-    if req.ws is not None:
+    if lat.ws is not None:
         ws = explicit_ws(model, req)
-        z1, key1 = None, ("ws", req.ws)
+        z1, key1 = None, ("ws", lat.ws)
     else:
         z1 = request_z(model, req)
         if plain:
-            key1: Hashable = ("z", req.z) if req.z is not None else ("seed", req.seed)
+            key1: Hashable = ("z", lat.z) if lat.z is not None else ("seed", lat.seed)
         else:
             key1 = _z_key(z1)
         ws = mapped(z1, key1)
-    if req.terms and req.terms_space == "w":
-        latents = [ws if t.seed is None else mapped(model.sample_z([t.seed]), ("seed", t.seed)) for t in req.terms]
-        ws = weighted_sum(latents, [t.weight for t in req.terms])
-    it = req.interpolation
+    if arith is not None and arith_terms and arith.space == "w":
+        latents = [ws if t.seed is None else mapped(model.sample_z([t.seed]), ("seed", t.seed)) for t in arith_terms]
+        ws = weighted_sum(latents, [t.weight for t in arith_terms])
     if it is not None and it.space in W_SPACES:  # per layer: slerp/lerp act along w_dim of each row
         if it.ws_b is not None:
-            ws_b = ws_tensor(model, it.ws_b, req.psi, req.cutoff)
+            ws_b = ws_tensor(model, it.ws_b, trunc.psi, trunc.cutoff)
         elif it.z_b is not None:
             ws_b = mapped(_z(model, it.seed_b, it.z_b), ("z", it.z_b))
         else:
             ws_b = mapped(model.sample_z([it.seed_b]), ("seed", it.seed_b))
         ws = interpolate(ws, ws_b, float(it.t), it.method)
-    mix = tuple(req.style_mix)
-    if req.mix_seed is not None and mix and any(m != 0 for m in mix):
-        if len(mix) != num_ws:
-            raise ValueError(f"style_mix needs {num_ws} weights, got {len(mix)}")
-        z2 = model.sample_z([req.mix_seed])
-        if req.mix_space == "z" and z1 is not None:
+    weights = tuple(mix.weights)
+    if mix.active:
+        if len(weights) != num_ws:
+            raise ValueError(f"style_mix needs {num_ws} weights, got {len(weights)}")
+        z2 = model.sample_z([mix.seed])
+        if mix.space == "z" and z1 is not None:
             layers = []
-            for i, a in enumerate(mix):
+            for i, a in enumerate(weights):
                 zi = slerp(z1, z2, float(a))
-                wi = mapped(zi, ("zmix", key1, req.mix_seed, round(float(a), 6)))
+                wi = mapped(zi, ("zmix", key1, mix.seed, round(float(a), 6)))
                 layers.append(wi[:, i])
             ws = torch.stack(layers, dim=1)
-        elif req.mix_space in ("w", "z"):  # an explicit ws has no z: blend in w
-            ws2 = mapped(z2, ("seed", req.mix_seed))
-            a = torch.tensor(mix, dtype=ws.dtype, device=ws.device).reshape(1, -1, 1)
+        elif mix.space in ("w", "z"):  # an explicit ws has no z: blend in w
+            ws2 = mapped(z2, ("seed", mix.seed))
+            a = torch.tensor(weights, dtype=ws.dtype, device=ws.device).reshape(1, -1, 1)
             ws = ws + (ws2 - ws) * a
         else:
-            raise ValueError(f"mix_space must be 'w' or 'z', got {req.mix_space!r}")
-    if req.w_offset is not None:
-        off = torch.tensor(req.w_offset, dtype=ws.dtype, device=ws.device)
-        if off.shape != (caps.w_space.w_dim,):
+            raise ValueError(f"mix_space must be 'w' or 'z', got {mix.space!r}")
+    if edits.w_offset is not None:
+        if edits.w_offset.shape != (caps.w_space.w_dim,):
             raise ValueError(f"w_offset needs {caps.w_space.w_dim} values")
-        if req.w_offset_layers is None:
+        off = _tensor(edits.w_offset, ws.device).to(ws.dtype)[0]
+        if edits.w_offset_layers is None:
             ws = ws + off
         else:
-            a, b = req.w_offset_layers
+            a, b = edits.w_offset_layers
             if not 0 <= a < b <= num_ws:
-                raise ValueError(f"w_offset_layers {req.w_offset_layers} outside 0..{num_ws}")
+                raise ValueError(f"w_offset_layers {edits.w_offset_layers} outside 0..{num_ws}")
             mask = torch.zeros(1, num_ws, 1, dtype=ws.dtype, device=ws.device)
             mask[:, a:b] = 1
             ws = ws + off * mask
@@ -192,23 +202,23 @@ def request_ws(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = 
 
 
 def explicit_ws(model: LoadedModel, req: RenderRequest) -> torch.Tensor:
-    """``req.ws`` as a tensor [1, num_ws, w_dim], truncated toward ``w_avg`` by ``psi``/``cutoff``."""
-    return ws_tensor(model, req.ws or (), req.psi, req.cutoff)
+    """The request's explicit W+ latent as a tensor [1, num_ws, w_dim], truncated toward ``w_avg``."""
+    if req.latent.ws is None:
+        raise ValueError("the request has no explicit W+ latent")
+    return ws_tensor(model, req.latent.ws, req.truncation.psi, req.truncation.cutoff)
 
 
-def ws_tensor(
-    model: LoadedModel, rows: tuple[tuple[float, ...], ...], psi: float = 1.0, cutoff: int | None = None
-) -> torch.Tensor:
-    """An explicit W+ latent (``num_ws`` rows of ``w_dim`` floats) as a tensor [1, num_ws, w_dim],
-    truncated toward ``w_avg`` by ``psi``/``cutoff``."""
+def ws_tensor(model: LoadedModel, rows: FrozenArray, psi: float = 1.0, cutoff: int | None = None) -> torch.Tensor:
+    """An explicit W+ latent [num_ws, w_dim] as a tensor [1, num_ws, w_dim], truncated toward
+    ``w_avg`` by ``psi``/``cutoff`` (the model's :meth:`~engine.families.base.LoadedModel.truncate`)."""
     ws_space = model.capabilities.w_space
     if ws_space is None:
         raise ValueError(f"{model.capabilities.family} models have no W space")
-    if len(rows) != ws_space.num_ws or any(len(r) != ws_space.w_dim for r in rows):
+    if rows.shape != (ws_space.num_ws, ws_space.w_dim):
         raise ValueError(f"ws must be {ws_space.num_ws} rows of {ws_space.w_dim} values")
-    ws = torch.tensor([rows], dtype=torch.float32, device=model.device)
+    ws = _tensor(rows, model.device)
     if psi != 1 and ws_space.has_w_avg:
-        ws = truncate(ws, model.w_avg.to(ws.dtype), psi, cutoff)
+        ws = model.truncate(ws, psi, cutoff)
     return ws
 
 
@@ -218,18 +228,19 @@ def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None
     if caps.w_space is not None:
         ws = request_ws(model, req, cache)
         strengths = None
+        noise = req.noise
         if caps.noise_layers:
-            per = list(req.noise_layer_strengths) or [1.0] * caps.noise_layers
+            per = list(noise.layer_strengths) or [1.0] * caps.noise_layers
             if len(per) != caps.noise_layers:
                 raise ValueError(f"noise_layer_strengths needs {caps.noise_layers} values, got {len(per)}")
-            strengths = [float(s) * req.noise_strength for s in per]
+            strengths = [float(s) * noise.strength for s in per]
         return model.synthesize(
-            ws, noise_mode=req.noise_mode, noise_strengths=strengths, noise_seed=req.noise_seed, **dict(req.options)
+            ws, noise_mode=noise.mode, noise_strengths=strengths, noise_seed=noise.seed, **dict(req.view.options)
         )
     if caps.z_dim > 0:
         z = request_z(model, req)
-        c = model.one_hot([req.class_index or 0], 1)
-        return model.generate(z, c, **dict(req.options))
+        c = model.one_hot([req.latent.class_index or 0], 1)
+        return model.generate(z, c, **dict(req.view.options))
     raise ValueError(f"{caps.family} models do not render from a latent")
 
 
@@ -243,10 +254,11 @@ def render_frame(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The uint8 HWC frame for ``req`` and, when it names a ``feature_layer``, that layer's
     activations as a uint8 HW1 image (the hook exists only during this call)."""
+    view = req.view
     with torch.inference_mode():
-        if req.feature_layer is None:
+        if view.feature_layer is None:
             return to_uint8(render_tensor(model, req, cache))[0], None
         from engine.features import capture, feature_image
 
-        img, act = capture(model, req.feature_layer, lambda: render_tensor(model, req, cache))
-        return to_uint8(img)[0], feature_image(act, req.feature_channel, float(req.feature_scale))
+        img, act = capture(model, view.feature_layer, lambda: render_tensor(model, req, cache))
+        return to_uint8(img)[0], feature_image(act, view.feature_channel, float(view.feature_scale))

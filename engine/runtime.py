@@ -1,9 +1,10 @@
 """The engine thread: owns the device and the loaded models; serves interactive requests and jobs.
 
 - Interactive requests go into a per-channel mailbox: a new request replaces the waiting one
-  (latest wins) and carries a generation number, so callers can drop stale results.
-- Jobs are generators that yield progress; between two job steps the loop serves any waiting
-  interactive request, and checks the job's cancel flag.
+  (latest wins) and carries a generation stamp; results of one channel come back in submission
+  order, so front ends only drop results older than a point they choose (see app.engine_client).
+- Jobs are generators that yield progress; the loop alternates between waiting interactive requests
+  and job steps (so a job keeps moving while a slider is dragged), and checks the job's cancel flag.
 - Errors are values (``RenderResult.error``, ``JobResult.error``), logged with their traceback;
   the thread never dies of them.
 """
@@ -86,11 +87,13 @@ def _describe(e: BaseException) -> str:
 class Engine:
     """One thread that owns the torch device and every loaded model."""
 
-    def __init__(self, device: str | None = None, half: bool = True) -> None:
+    def __init__(self, device: str | None = None, half: bool = True, threads: int | None = None) -> None:
+        """An engine on ``device`` (default: the best available); on the CPU it uses ``threads``
+        intra-op threads (default: ``$LATENTLAB_THREADS`` or every core)."""
         self.device = choose_device(device)
         self.policy = policy_for(self.device, half=half)
         if self.device.type == "cpu":
-            configure_cpu_threads()
+            configure_cpu_threads(threads)
         self._cv = threading.Condition()
         self._mail: dict[str, tuple[int, RenderRequest, ResultCallback | None]] = {}
         self._generation: dict[str, int] = {}
@@ -151,8 +154,14 @@ class Engine:
             return 1 if channel in self._mail else 0
 
     def generation(self, channel: str) -> int:
+        """The stamp of the newest request submitted on ``channel`` (0 before any)."""
         with self._cv:
             return self._generation.get(channel, 0)
+
+    def channels(self) -> list[str]:
+        """Every channel a request was ever submitted on."""
+        with self._cv:
+            return list(self._generation)
 
     # --- jobs ---------------------------------------------------------------------------------
     def submit_job(
@@ -250,6 +259,7 @@ class Engine:
 
     # --- the loop --------------------------------------------------------------------------------
     def _loop(self) -> None:
+        served_request = False
         with torch.inference_mode():
             while True:
                 with self._cv:
@@ -258,11 +268,13 @@ class Engine:
                     if self._stop:
                         break
                     item = None
-                    if self._mail:
+                    job_waiting = self._active is not None or bool(self._jobs)
+                    if self._mail and not (served_request and job_waiting):
                         channel = next(iter(self._mail))
                         item = self._mail.pop(channel)
                     elif self._active is None and self._jobs:
                         self._active = self._jobs.popleft()
+                    served_request = item is not None
                     self.busy = True
                 try:
                     if item is not None:

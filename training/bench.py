@@ -18,7 +18,7 @@ from engine.device import choose_device, configure_cpu_threads
 from training.data import DataSummary, ImageDataset
 from training.loop import LossMeter
 from training.presets import PRESETS, Preset
-from training.trainers import make_trainer
+from training.trainers import get_trainer, make_trainer
 from training.translation_data import KINDS as TRANSLATION_KINDS
 from training.translation_data import TranslationDataset
 
@@ -98,8 +98,9 @@ def bench_train(
     if steps < 1 or warmup < 0:
         raise ValueError(f"need steps >= 1 and warmup >= 0, got {steps} and {warmup}")
     preset = preset_for(name, tiny)
-    if preset.family == "classifier":
-        raise ValueError("the classifier is not a generative model; benchmark a model family")
+    spec = get_trainer(preset.family)
+    if not spec.stepped:
+        raise ValueError(f"{spec.name} trains a {spec.makes}, not a generative model; benchmark a model family")
     batch = batch or preset.batch
     if batch < 1:
         raise ValueError(f"--batch must be at least 1, got {batch}")

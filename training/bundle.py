@@ -20,6 +20,7 @@ from engine.checkpoints.native import load_native, read_description
 from training.data import open_dataset
 from training.loop import save_grid
 from training.quality import sample_quality
+from training.trainers import get_trainer
 
 log = logging.getLogger(__name__)
 GRID_SEEDS = list(range(16))
@@ -220,7 +221,7 @@ def _translation_samples(model: Any, run: dict[str, Any], assets: Path, name: st
     from training.translation_data import open_translation_dataset
     from training.translation_eval import translation_quality, translation_rows
 
-    kind = {"pix2pix": "paired", "cyclegan": "unpaired", "stargan": "multi-domain"}[model.family]
+    kind = get_trainer(model.family).data_kind
     data = open_translation_dataset(run["data"], kind, run["resolution"], run.get("channels", 3))
     images, cols = translation_rows(model, data.fixed(4), data.exclusive)
     grid = save_grid(images, assets / "samples" / f"{name}-grid.png", nrow=cols)

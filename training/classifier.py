@@ -12,8 +12,8 @@ import json
 import logging
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -23,16 +23,23 @@ from engine.metrics.classifier import FEATURE_LAYER, Classifier, ClassifierConfi
 from training.data import ImageDataset, open_dataset
 from training.events import EventWriter
 from training.loop import TrainOptions
+from training.trainers.base import TrainerSpec
 
 log = logging.getLogger(__name__)
-DEFAULT_HPARAMS: dict[str, Any] = {
-    "lr": 2e-3,
-    "weight_decay": 1e-4,
-    "shift": 2,
-    "xflip": True,
-    "eval_data": "",
-    "holdout": 0.0,
-}
+
+
+@dataclass(frozen=True)
+class ClassifierHparams:
+    """Adam with weight decay and a cosine decay of ``lr``; augmentation by random shifts of up to ``shift``
+    pixels and horizontal flips; test accuracy on ``eval_data`` (default: Fashion-MNIST's test split for
+    fmnist data) or on a stratified ``holdout`` fraction of the data."""
+
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    shift: int = 2
+    xflip: bool = True
+    eval_data: str = ""
+    holdout: float = 0.0
 
 
 def augment(x: torch.Tensor, shift: int, xflip: bool, generator: torch.Generator) -> torch.Tensor:
@@ -99,10 +106,7 @@ def _eval_spec(train_spec: str, explicit: str) -> str | None:
 def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
     """Train the classifier for ``opts.max_steps`` steps; returns the written ``classifier.safetensors``."""
     ev = events or EventWriter()
-    hp = {**DEFAULT_HPARAMS, **opts.hparams}
-    unknown = set(hp) - set(DEFAULT_HPARAMS)
-    if unknown:
-        raise ValueError(f"unknown classifier hparams: {', '.join(sorted(unknown))}")
+    hp: ClassifierHparams = TRAINER.hparams(opts.hparams)
     run_dir = Path(opts.out)
     run_dir.mkdir(parents=True, exist_ok=True)
     device = choose_device(None if opts.device == "auto" else opts.device)
@@ -113,11 +117,11 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
 
     channels = int(opts.model.get("channels", 1))
     train = open_dataset(opts.data, opts.resolution, channels, labelled=True)
-    eval_spec = _eval_spec(opts.data, hp["eval_data"])
+    eval_spec = _eval_spec(opts.data, hp.eval_data)
     test = open_dataset(eval_spec, opts.resolution, channels, labelled=True) if eval_spec else None
-    if test is None and hp["holdout"] > 0:
-        train, test = split_holdout(train, float(hp["holdout"]), opts.seed)
-        eval_spec = f"{opts.data}: {hp['holdout']:.0%} of each class held out (seed {opts.seed})"
+    if test is None and hp.holdout > 0:
+        train, test = split_holdout(train, float(hp.holdout), opts.seed)
+        eval_spec = f"{opts.data}: {hp.holdout:.0%} of each class held out (seed {opts.seed})"
     cfg = ClassifierConfig.from_dict(
         {
             **opts.model,
@@ -128,7 +132,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
         }
     )
     model = Classifier(cfg).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=hp["lr"], weight_decay=hp["weight_decay"])
+    opt = torch.optim.Adam(model.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, opts.max_steps) / opts.max_steps))
     )
@@ -157,7 +161,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
             if step >= opts.max_steps:
                 break
             idx = order[i : i + opts.batch]
-            x = augment(train.images[idx].float() / 127.5 - 1, hp["shift"], hp["xflip"], gen).to(device)
+            x = augment(train.images[idx].float() / 127.5 - 1, hp.shift, hp.xflip, gen).to(device)
             y = train.labels[idx].to(device)
             logits = model(x)
             loss = F.cross_entropy(logits, y)
@@ -183,7 +187,7 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
         if test is not None:
             test_acc = accuracy(model, test, device)
             ev.emit("metric", step=step, epoch=math.ceil(step / steps_per_epoch), test_accuracy=test_acc)
-    full = open_dataset(opts.data, opts.resolution, channels) if hp["holdout"] > 0 else train
+    full = open_dataset(opts.data, opts.resolution, channels) if hp.holdout > 0 else train
     calibrate_features(model, (b["image"] for b in full.iterate(500)))
     wall = time.perf_counter() - t0
     info = {
@@ -197,9 +201,22 @@ def run(opts: TrainOptions, events: EventWriter | None = None) -> Path:
         "train_seconds": round(wall, 1),
         "device": str(device),
         "torch": torch.__version__,
-        "hparams": hp,
+        "hparams": dataclasses.asdict(hp),
         "features": f"{FEATURE_LAYER}: fc pre-activations standardised with per-dimension mean/std over {opts.data}",
     }
     path = save_classifier(model.cpu(), run_dir / "classifier", info)
     ev.emit("done", step=step, model=str(path), test_accuracy=test_acc, train_seconds=wall)
     return path
+
+
+TRAINER = TrainerSpec(
+    name="classifier",
+    run=run,
+    makes="feature-network",
+    hparams_cls=ClassifierHparams,
+    data_kind="labelled",
+    losses=("cross-entropy",),
+    has_discriminator=False,
+    checkpoint_metrics=False,
+)
+"""Not a model family: the CNN whose features the metrics (FID/KID/IS/PR, PPL) use, trained by its own loop."""

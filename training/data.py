@@ -14,6 +14,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from engine import zoo
+from engine.errors import LatentLabError
 from training import fashion_mnist, zip_data
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 DEMO_DATASETS = {"emoji": "emoji64.npz"}
 
 
-class DataError(ValueError):
+class DataError(LatentLabError, ValueError):
     """The training data cannot be used (missing, empty, wrong)."""
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from engine.errors import CheckpointMismatchError
 from training.data import DataError
 
 if TYPE_CHECKING:
@@ -99,8 +100,8 @@ def copy_weights(
     """Copy the tensors of ``source`` into ``module`` after checking that names and shapes agree.
 
     ``optional``: key prefixes of ``module`` that ``source`` may lack as a whole (they keep their
-    fresh weights). Returns those prefixes that were left fresh. Raises DataError naming the first
-    tensor that is missing, unexpected or of another shape (``what`` names the source)."""
+    fresh weights). Returns those prefixes that were left fresh. Raises CheckpointMismatchError naming
+    the first tensor that is missing, unexpected or of another shape (``what`` names the source)."""
     own = module.state_dict()
     missing = sorted(set(own) - set(source))
     extra = sorted(set(source) - set(own))
@@ -110,10 +111,10 @@ def copy_weights(
         missing = sorted(set(own) - set(source))  # a source must bring at least one of the optional parts
     if missing or extra:
         detail = f"the run has {missing[0]}, which it lacks" if missing else f"it has {extra[0]}, which the run lacks"
-        raise DataError(f"--init: {what} does not match the run's architecture: {detail}")
+        raise CheckpointMismatchError(f"--init: {what} does not match the run's architecture: {detail}")
     for k, t in source.items():
         if tuple(t.shape) != tuple(own[k].shape):
-            raise DataError(
+            raise CheckpointMismatchError(
                 f"--init: {what} does not match the run's architecture: {k} is {tuple(t.shape)} there, "
                 f"{tuple(own[k].shape)} in the run"
             )
@@ -133,7 +134,9 @@ def init_trainer(trainer: Trainer, source: str) -> dict[str, Any]:
     if state is not None:
         family = _run_settings(path).get("family")
         if family != trainer.family:
-            raise DataError(f"--init: {path.name} is a checkpoint of a {family} run, not {trainer.family}")
+            raise CheckpointMismatchError(
+                f"--init: {path.name} is a checkpoint of a {family} run, not {trainer.family}"
+            )
         saved = state["trainer"]
         loaded = []
         for name, net in nets.items():
@@ -144,7 +147,7 @@ def init_trainer(trainer: Trainer, source: str) -> dict[str, Any]:
             if name not in saved:  # e.g. an EMA copy the source run did not keep: start it from the generator
                 donor = next((g for g in gens if g in loaded), None)
                 if name not in gens or donor is None:
-                    raise DataError(f"--init: {path.name} holds no {name} network for this run")
+                    raise CheckpointMismatchError(f"--init: {path.name} holds no {name} network for this run")
                 nets[name].load_state_dict(nets[donor].state_dict())
                 loaded.append(name)
         report: dict[str, Any] = {"kind": "training checkpoint", "from_step": int(state["step"]), "loaded": loaded}
@@ -156,7 +159,7 @@ def init_trainer(trainer: Trainer, source: str) -> dict[str, Any]:
     model = load_model(path)
     family = model.capabilities.family
     if family != trainer.family:
-        raise DataError(f"--init: {path.name} is a {family} model, not {trainer.family}")
+        raise CheckpointMismatchError(f"--init: {path.name} is a {family} model, not {trainer.family}")
     weights = model.module.state_dict()
     fresh: list[str] = []
     for name in gens:

@@ -18,6 +18,7 @@ from PIL import Image
 
 from engine.checkpoints.native import save_native
 from engine.device import choose_device, configure_cpu_threads
+from engine.errors import LatentLabError
 from engine.fileio import atomic_write
 from training import distributed
 from training.control import RunControl, Stopwatch
@@ -30,7 +31,7 @@ from training.translation_data import open_translation_dataset
 log = logging.getLogger(__name__)
 
 
-class TrainingError(RuntimeError):
+class TrainingError(LatentLabError, RuntimeError):
     """The run stopped on a failure it has already reported as an ``error`` event (a non-finite loss,
     a checkpoint that could not be written); the last good checkpoint is kept."""
 
@@ -68,7 +69,8 @@ class TrainOptions:
 
 
 def checkpoint_metrics(model_path: Path, data: str, n: int) -> dict[str, Any] | None:
-    """FID and KID of the exported model with the bundled feature network for its data: against
+    """FID and KID of the exported model with the bundled feature network for its data (KID alone, FID
+    None, when fewer images than the 129 that FID needs with its 128-d features are available): against
     Fashion-MNIST's test split for ``fmnist:train``, against the whole emoji set for ``demo:emoji``
     (None when they do not apply: other data, no latent, or the feature network is missing)."""
     data = str(data)
@@ -82,6 +84,7 @@ def checkpoint_metrics(model_path: Path, data: str, n: int) -> dict[str, Any] | 
     from engine.metrics.errors import MetricError
     from engine.metrics.evaluate import EvalOptions, dataset_source, evaluate, model_source, run_to_end
     from engine.metrics.features import make_extractor
+    from engine.metrics.fid import fid_min_samples
 
     model = load_native(model_path)
     caps = model.capabilities
@@ -91,11 +94,13 @@ def checkpoint_metrics(model_path: Path, data: str, n: int) -> dict[str, Any] | 
         extractor = make_extractor("auto", data=against)
         real = open_dataset(against, caps.resolution, caps.channels)
         n = min(n, len(real))
+        # FID is undefined with fewer images than feature dimensions: KID alone then
+        metrics = ("fid", "kid") if n >= fid_min_samples(extractor.feature_dim) else ("kid",)
         job = evaluate(
             dataset_source(against, real, n),
             model_source(model, n),
             extractor,
-            EvalOptions(("fid", "kid"), n=n, kid_subset_size=min(1000, n)),
+            EvalOptions(metrics, n=n, kid_subset_size=min(1000, n)),
         )
         report = run_to_end(job)
     except (LookupError, MetricError, ValueError) as e:

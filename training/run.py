@@ -9,13 +9,13 @@ import logging
 import sys
 from pathlib import Path
 
-import torch
-
+from engine.errors import CheckpointMismatchError
 from training.control import RunControl, fd_lines
 from training.data import DataError
 from training.events import EventWriter
 from training.loop import TrainingError, TrainOptions, run
 from training.presets import PRESETS, get_preset
+from training.trainers import get_trainer
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -34,7 +34,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--sample-every", type=int)
     p.add_argument("--log-every", type=int)
     p.add_argument(
-        "--metrics-n", type=int, help="FID/KID with N images at each checkpoint (fmnist:train or demo:emoji data)"
+        "--metrics-n",
+        type=int,
+        help="FID/KID with N images at each checkpoint (fmnist:train or demo:emoji data; FID needs N >= 129)",
     )
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto, cpu, cuda, mps")
@@ -115,7 +117,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
         spec = init_spec(args.init)
         wanted = args.family or base.get("family") or spec["family"]
         if wanted != spec["family"]:
-            raise DataError(f"--init holds a {spec['family']} model; it cannot start a {wanted} run")
+            raise CheckpointMismatchError(f"--init holds a {spec['family']} model; it cannot start a {wanted} run")
         init_path = Path(args.init).expanduser()
         base.update(spec, init=str(init_path.resolve()) if init_path.exists() else args.init)  # or a bundled name
         base.setdefault("out", f"runs/finetune-{Path(args.init).stem}")
@@ -141,13 +143,10 @@ def options_from_args(args: argparse.Namespace) -> tuple[TrainOptions, bool]:
 def check_data(opts: TrainOptions, ev: EventWriter) -> None:
     """Open the run's data as training would and report it as a ``data`` event (raises DataError)."""
     from training.data import open_dataset
-    from training.trainers import make_trainer
     from training.translation_data import KINDS, open_translation_dataset
 
-    kind = "images"
-    if opts.family != "classifier":
-        model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
-        kind = make_trainer(opts.family, model_cfg, opts.hparams, torch.device("cpu")).data_kind
+    model_cfg = {"resolution": opts.resolution, "img_channels": opts.channels, **opts.model}
+    kind = get_trainer(opts.family).data_kind_for(model_cfg)
     if kind in KINDS:
         ds = open_translation_dataset(opts.data, kind, opts.resolution, opts.channels)
     else:
@@ -172,16 +171,15 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     ev = EventWriter()
     try:
         opts, resume = options_from_args(args)
+        spec = get_trainer(opts.family)
         if args.check_data:
             check_data(opts, ev)
-        elif opts.family == "classifier":
+        elif spec.run is not None:  # its own loop: no checkpoints to resume from, no control between steps
             if args.control:
-                raise DataError("--control is not available for the classifier trainer")
+                raise DataError(f"--control is not available for the {spec.name} trainer")
             if resume:
-                raise DataError("the classifier trainer does not resume; start it again (it takes minutes)")
-            from training.classifier import run as run_classifier
-
-            run_classifier(opts, ev)
+                raise DataError(f"the {spec.name} trainer does not resume; start it again")
+            spec.run(opts, ev)
         else:
             control = RunControl()
             if args.control == "stdin":

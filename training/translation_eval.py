@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 
 from engine.families import LoadedModel
-from training.trainers.base import Batch
+
+if TYPE_CHECKING:
+    from training.trainers.base import Batch
 
 
 def translation_rows(model: LoadedModel, fixed: Batch, exclusive: bool = True) -> tuple[torch.Tensor, int]:

@@ -18,6 +18,8 @@ import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from engine.errors import LatentLabError
+
 log = logging.getLogger(__name__)
 
 MAX_UNPACKED_BYTES = 8 << 30
@@ -25,7 +27,7 @@ MAX_UNPACKED_BYTES = 8 << 30
 IGNORED_PREFIXES = ("__MACOSX/",)
 
 
-class ZipDataError(ValueError):
+class ZipDataError(LatentLabError, ValueError):
     """The archive cannot be used as training data."""
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from app.cli import _device, _device_arg, _load, _model_arg, _verbose_arg
-from app.cli_util import CliError, drive, make_grid, out
+from app.commands.common import CliError, device, device_arg, drive, load, make_grid, model_arg, out, verbose_arg
 
 log = logging.getLogger("latentlab.cli")
 PREVIEW_STEPS = (-3.0, -1.5, 0.0, 1.5, 3.0)
@@ -34,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Writes an .npz the explorer and this CLI can load; --preview renders each direction at "
         "-3 … +3 standard deviations.",
     )
-    _verbose_arg(p)
-    _model_arg(p)
+    verbose_arg(p)
+    model_arg(p)
     p.add_argument("--method", choices=("sefa", "pca"), default="sefa", help="sefa (default) or pca")
     p.add_argument("--k", type=int, default=10, help="number of directions (default 10)")
     p.add_argument("--layers", metavar="FIRST-LAST", help="style layers to factorise / apply to (models with W)")
@@ -43,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIRS.npz", help="output file")
     p.add_argument("--preview", metavar="GRID.png", help="also render a grid: a row per direction, -3 … +3 std")
     p.add_argument("--seed", type=int, default=0, help="seed of the preview (default 0)")
-    _device_arg(p)
+    device_arg(p)
     p.set_defaults(run=cmd_directions)
 
 
@@ -55,7 +54,7 @@ def cmd_directions(args: argparse.Namespace) -> int:
     if not args.out.endswith(".npz"):
         raise CliError(f"--out must end in .npz, got {args.out}")
     layers = _layer_range(args.layers)
-    model = _load(args.model, _device(args.device))
+    model = load(args.model, device(args.device))
     caps = model.capabilities
     if caps.z_dim <= 0:
         raise CliError(f"{caps.family} models do not generate from a latent (task: {caps.task})")

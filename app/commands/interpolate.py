@@ -9,9 +9,19 @@ import re
 import time
 from pathlib import Path
 
-from app.cli import _class_index, _device, _device_arg, _load, _model_arg, _verbose_arg
-from app.cli_util import MAX_SEED, CliError, drive, out
-from engine.api import INTERP_METHODS, INTERP_SPACES
+from app.commands.common import (
+    MAX_SEED,
+    CliError,
+    class_index,
+    device,
+    device_arg,
+    drive,
+    load,
+    model_arg,
+    out,
+    verbose_arg,
+)
+from engine.api import INTERP_METHODS, INTERP_SPACES, allowed_spaces
 from engine.latent.keyframes import EASINGS, Keyframe
 
 log = logging.getLogger("latentlab.cli")
@@ -92,8 +102,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "keep their per-layer codes. A W+ latent with distinct layers is refused in z and w (use wplus). "
         "Rendering and encoding overlap.",
     )
-    _verbose_arg(p)
-    _model_arg(p)
+    verbose_arg(p)
+    model_arg(p)
     keys = p.add_mutually_exclusive_group(required=True)
     keys.add_argument("--seeds", nargs="+", metavar="S", help="keyframe seeds: 3 7, or 1,5,9")
     keys.add_argument(
@@ -119,7 +129,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", type=int, default=1, help="integer nearest-neighbour upscaling (default 1)")
     p.add_argument("--size", type=int, help="upscale (nearest, integer factor) to at least this many pixels")
     p.add_argument("--out", required=True, metavar="OUT", help="file.gif|.mp4|.webm, or a folder (dir/) for PNGs")
-    _device_arg(p)
+    device_arg(p)
     p.set_defaults(run=cmd_interpolate)
 
 
@@ -144,11 +154,11 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CliError(str(e)) from e
 
-    model = _load(args.model, _device(args.device))
+    model = load(args.model, device(args.device))
     caps = model.capabilities
     if caps.z_dim <= 0:
         raise CliError(f"{caps.family} models do not generate from a latent (task: {caps.task})")
-    if args.space != "z" and caps.w_space is None:
+    if args.space not in allowed_spaces(caps, "interpolation"):
         raise CliError(f"--space {args.space}: {caps.family} models have no W space (use --space z)")
     try:
         check_keyframes(keys, args.space, caps)
@@ -157,16 +167,16 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     if args.psi is not None and not (caps.w_space and caps.w_space.has_w_avg):
         raise CliError(f"--psi: {caps.family} models have no average w to truncate toward")
     if caps.classes:
-        class_index = _class_index(str(args.class_), caps.classes) if args.class_ is not None else 0
+        cls = class_index(str(args.class_), caps.classes) if args.class_ is not None else 0
     elif args.class_ is not None:
         raise CliError("this model is unconditional; --class needs a conditional model")
     else:
-        class_index = None
+        cls = None
     scale = args.scale
     if args.size is not None:
         scale = max(scale, -(-args.size // caps.resolution))
 
-    base = RenderRequest("cli", class_index=class_index, psi=1.0 if args.psi is None else float(args.psi))
+    base = RenderRequest("cli", class_index=cls, psi=1.0 if args.psi is None else float(args.psi))
     requests = walk(base, keys, args.frames, args.method, args.space, args.loop, args.easing)
     cache = LRUCache()
     frames = (render(model, req, cache) for req in requests)

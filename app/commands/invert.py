@@ -7,8 +7,7 @@ import logging
 import time
 from pathlib import Path
 
-from app.cli import _device, _device_arg, _image_format, _load, _read_npy, _verbose_arg
-from app.cli_util import CliError, make_grid, out
+from app.commands.common import CliError, device, device_arg, image_format, load, make_grid, out, read_npy, verbose_arg
 
 log = logging.getLogger("latentlab.cli")
 
@@ -25,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "reconstruction. For parity checks, --in-npy takes float32 NCHW images in [-1, 1] and --out-npy writes "
         "the latents as float32.",
     )
-    _verbose_arg(p)
+    verbose_arg(p)
     p.add_argument("model", metavar="MODEL", help="bundled model name or checkpoint file (native or foreign)")
     p.add_argument("image", nargs="?", metavar="IMAGE", help="image file to invert")
     p.add_argument("--method", choices=("project", "encoder"), help="encoder (pSp, VAE) or project (W models)")
@@ -39,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out-image", metavar="REC.png", help="write the reconstruction here (a grid for several)")
     p.add_argument("--in-npy", metavar="FILE", help="input images, float32 [N, C, S, S] in [-1, 1]")
     p.add_argument("--out-npy", metavar="FILE", help="write the latents here (float32)")
-    _device_arg(p)
+    device_arg(p)
     p.set_defaults(run=cmd_invert)
 
 
@@ -55,7 +54,7 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.lr <= 0:
         raise CliError(f"--lr must be positive, got {args.lr}")
     if args.out_image:
-        _image_format(args.out_image)
+        image_format(args.out_image)
     if args.image is not None and not Path(args.image).expanduser().is_file():
         raise CliError(f"no such image file: {args.image}")
 
@@ -66,7 +65,7 @@ def _images(args: argparse.Namespace, size: int, channels: int):
     from engine.images import fit_image, read_image, to_tensor
 
     if args.in_npy is not None:
-        x = _read_npy(args.in_npy, "--in-npy")
+        x = read_npy(args.in_npy, "--in-npy")
         if x.ndim != 4 or x.shape[1] != channels:
             raise CliError(f"--in-npy must be float32 [N, {channels}, H, W], got {list(x.shape)}")
         return torch.from_numpy(x)
@@ -79,7 +78,7 @@ def _images(args: argparse.Namespace, size: int, channels: int):
 
 def cmd_invert(args: argparse.Namespace) -> int:
     _check_args(args)
-    model = _load(args.model, _device(args.device))
+    model = load(args.model, device(args.device))
     from engine.latent.invert import (
         default_method,
         encode_batch,
@@ -133,6 +132,6 @@ def cmd_invert(args: argparse.Namespace) -> int:
         grid = make_grid(inv.reconstruction)
         p = Path(args.out_image).expanduser()
         p.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(p, format=_image_format(args.out_image))
+        Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(p, format=image_format(args.out_image))
         out(str(p))
     return 0

@@ -7,8 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from app.cli import PROG, _device, _device_arg, _load, _read_npy, _verbose_arg
-from app.cli_util import CliError, out
+from app.commands.common import PROG, CliError, device, device_arg, load, out, read_npy, verbose_arg
 
 log = logging.getLogger("latentlab.cli")
 EXIT_SOME_SKIPPED = 1
@@ -24,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the others are still translated (exit code 1 then; 0 when all were translated). "
         "For scripts and parity checks, --in-npy/--out-npy take float32 NCHW arrays in [-1, 1].",
     )
-    _verbose_arg(p)
+    verbose_arg(p)
     p.add_argument("model", metavar="MODEL", help="bundled model name or checkpoint file (native or foreign)")
     p.add_argument("inputs", nargs="*", metavar="IMAGES_OR_FOLDER", help="image files and/or folders of images")
     p.add_argument("--out", metavar="DIR", help="output folder for translated PNGs (created if needed)")
@@ -36,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--in-npy", metavar="FILE", help="input images, float32 [N, C, S, S] in [-1, 1]")
     p.add_argument("--target-npy", metavar="FILE", help="target labels [N, K] or [K] for --in-npy (multi-domain)")
     p.add_argument("--out-npy", metavar="FILE", help="write the translated --in-npy batch here (float32 NCHW)")
-    _device_arg(p)
+    device_arg(p)
     p.set_defaults(run=cmd_translate)
 
 
@@ -67,7 +66,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         missing = [p for p in args.inputs if not Path(p).expanduser().exists()]
         if missing:
             raise CliError(f"no such file or folder: {missing[0]}")
-    model = _load(args.model, _device(args.device))
+    model = load(args.model, device(args.device))
     from engine.translate import check_request, collect_inputs, translate_files
 
     caps = model.capabilities
@@ -107,14 +106,14 @@ def _translate_npy(model, args: argparse.Namespace, target) -> None:
 
     from engine.translate import translate_tensor
 
-    x = _read_npy(args.in_npy, "--in-npy")
+    x = read_npy(args.in_npy, "--in-npy")
     ii = model.capabilities.image_input
     if x.ndim != 4 or x.shape[1] != ii.channels:
         raise CliError(f"--in-npy must be float32 [N, {ii.channels}, H, W], got {list(x.shape)}")
     if args.target_npy is not None:
         if target is not None:
             raise CliError("give --target or --target-npy, not both")
-        t = _read_npy(args.target_npy, "--target-npy")
+        t = read_npy(args.target_npy, "--target-npy")
         k = len(model.capabilities.classes)
         if t.shape not in ((k,), (x.shape[0], k)):
             raise CliError(f"--target-npy must be [{x.shape[0]}, {k}] or [{k}], got {list(t.shape)}")

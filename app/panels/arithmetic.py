@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.panels.base import ParamPanel
-from app.params import ARITH_LABELS, DEFAULT_ARITH_WEIGHTS, Params, latent_spaces
+from app.params import ARITH_LABELS, DEFAULT_ARITHMETIC, Params
 from app.widgets import Thumbnail, float_spin, seed_spin, set_silently
-from engine.api import RenderRequest, RenderResult
+from engine.api import LatentTerm, RenderRequest, RenderResult, allowed_spaces
 from engine.families.base import Capabilities
 
 CHANNELS = tuple(f"arith-{n.lower()}" for n in ARITH_LABELS)
@@ -60,57 +60,62 @@ class ArithmeticPanel(ParamPanel):
         outer.addLayout(grid)
         outer.addStretch(1)
 
-        self.enabled.toggled.connect(lambda on: self.emit_edit("arith_on", arith_on=bool(on)))
-        self.space.currentTextChanged.connect(lambda s: s and self.emit_edit("arith_space", arith_space=s))
-        self.seeds[0].valueChanged.connect(lambda v: self.emit_edit("seed", seed=int(v), z=None, ws=None))
+        self.enabled.toggled.connect(lambda on: self.emit_edit("arith_on", arithmetic_on=bool(on)))
+        self.space.currentTextChanged.connect(lambda s: s and self.emit_edit("arith_space", arithmetic={"space": s}))
+        self.seeds[0].valueChanged.connect(
+            lambda v: self.emit_edit("seed", latent={"seed": int(v), "z": None, "ws": None})
+        )
         for i in (1, 2):
-            self.seeds[i].valueChanged.connect(lambda _v: self.emit_edit("arith_seeds", arith_seeds=self._bc()))
+            self.seeds[i].valueChanged.connect(
+                lambda _v: self.emit_edit("arith_seeds", arithmetic={"terms": self._terms()})
+            )
         for i in range(3):
             self.weights[i].valueChanged.connect(
-                lambda _v: self.emit_edit("arith_weights", arith_weights=self._weights())
+                lambda _v: self.emit_edit("arith_weights", arithmetic={"terms": self._terms()})
             )
 
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:
         return caps.z_dim > 0
 
-    def _bc(self) -> tuple[int, int]:
-        return int(self.seeds[1].value()), int(self.seeds[2].value())
-
-    def _weights(self) -> tuple[float, float, float]:
-        a, b, c = (round(float(w.value()), 6) for w in self.weights)
-        return a, b, c
+    def _terms(self) -> tuple[LatentTerm, ...]:
+        """A (the current latent), B and C (their seeds) with their weights."""
+        wa, wb, wc = (round(float(w.value()), 6) for w in self.weights)
+        b, c = int(self.seeds[1].value()), int(self.seeds[2].value())
+        return LatentTerm(None, wa), LatentTerm(b, wb), LatentTerm(c, wc)
 
     def set_capabilities(self, caps: Capabilities) -> None:
         blocked = self.space.blockSignals(True)
         self.space.clear()
-        self.space.addItems(list(latent_spaces(caps)))
+        self.space.addItems(list(allowed_spaces(caps, "arithmetic")))
         self.space.blockSignals(blocked)
         self.space.setEnabled(self.space.count() > 1)
         for t in self.thumbs:
             t.set_frame(None)
 
     def set_params(self, params: Params) -> None:
-        set_silently(self.enabled, "setChecked", params.arith_on)
-        set_silently(self.space, "setCurrentText", params.arith_space)
-        set_silently(self.seeds[0], "setValue", int(params.seed))
+        set_silently(self.enabled, "setChecked", params.arithmetic_on)
+        set_silently(self.space, "setCurrentText", params.arithmetic.space)
+        set_silently(self.seeds[0], "setValue", int(params.latent.seed))
         self.seeds[0].setToolTip(
             "A is the encoded image (pick a seed to leave it)"
-            if params.z is not None
+            if params.latent.z is not None
             else "A is the current latent: this is the main seed"
         )
-        for spin, s in zip(self.seeds[1:], params.arith_seeds):
-            set_silently(spin, "setValue", int(s))
-        weights = params.arith_weights if len(params.arith_weights) == 3 else DEFAULT_ARITH_WEIGHTS
-        for spin, w in zip(self.weights, weights):
-            set_silently(spin, "setValue", float(w))
+        terms = params.arithmetic.terms if len(params.arithmetic.terms) == 3 else DEFAULT_ARITHMETIC.terms
+        for spin, term in zip(self.seeds[1:], terms[1:]):
+            set_silently(spin, "setValue", int(term.seed or 0))
+        for spin, term in zip(self.weights, terms):
+            set_silently(spin, "setValue", float(term.weight))
 
     def side_requests(self, base: RenderRequest, params: Params) -> dict[str, RenderRequest]:
         """A (the current latent without arithmetic or interpolation), B and C alone."""
-        a = dataclasses.replace(base, terms=(), terms_space="z", interpolation=None)
+        a = dataclasses.replace(base, edits=dataclasses.replace(base.edits, arithmetic=None, interpolation=None))
         out = {CHANNELS[0]: a}
-        for ch, seed in zip(CHANNELS[1:], params.arith_seeds):
-            out[ch] = dataclasses.replace(a, seed=int(seed), z=None, direction_offsets=())
+        plain = dataclasses.replace(a.edits, directions=())
+        for ch, term in zip(CHANNELS[1:], params.arithmetic.terms[1:]):
+            latent = dataclasses.replace(a.latent, seed=int(term.seed or 0), z=None, ws=None)
+            out[ch] = dataclasses.replace(a, latent=latent, edits=plain)
         return out
 
     def show_side_frame(self, channel: str, result: RenderResult) -> None:

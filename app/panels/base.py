@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from app.params import Params
 from engine.api import RenderRequest, RenderResult
 from engine.families.base import Capabilities
+
+if TYPE_CHECKING:
+    from app.session import Session
 
 
 class ParamPanel(QWidget):
@@ -17,19 +22,30 @@ class ParamPanel(QWidget):
       and ``key`` names the control (consecutive edits with the same key merge into one undo step).
     - ``committed()``: a continuous edit (a slider drag) ended; the next edit starts a new undo step.
     - ``previewed(changes)``: a transient change (an animation frame) that is shown but not undoable.
-    - ``image_requested(path)``: for panels that take images (``takes_images``): encode this file.
+
+    :meth:`bind` connects these to a :class:`~app.session.Session`; a panel with work of its own
+    (encoding, exporting, computing directions, ...) submits it through ``self.session`` and
+    receives its results itself. Panels with ``takes_images`` take dropped image files
+    (:meth:`take_image`).
 
     Panels may also show frames of their own: :meth:`side_requests` returns requests keyed by
-    engine channel (each channel is its own latest-wins mailbox), and the window hands each
+    engine channel (each channel is its own latest-wins mailbox), and the frame loop hands each
     channel's frames back through :meth:`show_side_frame`.
     """
 
     edited = Signal(str, object)
     committed = Signal()
     previewed = Signal(object)
-    image_requested = Signal(str)
     title = ""
     takes_images = False
+    session: Session | None = None
+
+    def bind(self, session: Session) -> None:
+        """Work in ``session``: edits become its undo steps, jobs run on its model."""
+        self.session = session
+        self.edited.connect(session.edit)
+        self.committed.connect(session.seal_undo)
+        self.previewed.connect(session.preview)
 
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:
@@ -50,9 +66,7 @@ class ParamPanel(QWidget):
         """Show a frame of one of this panel's channels."""
 
     def take_image(self, path: str) -> None:
-        """An image file was given to this panel (button, drop); panels with ``takes_images`` encode it."""
-        if self.takes_images:
-            self.image_requested.emit(path)
+        """An image file was given to this panel (a drop on the window); panels with ``takes_images`` use it."""
 
     def emit_edit(self, key: str, **changes: object) -> None:
         self.edited.emit(key, changes)

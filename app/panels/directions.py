@@ -46,19 +46,19 @@ class DirectionsPanel(ParamPanel):
     def _reset(self) -> None:
         for row in self.rows:
             row.set_value(0.0)
-        self.emit_edit("reset directions", direction_offsets=self.values())
+        self.emit_edit("reset directions", directions=self.values())
 
     def set_capabilities(self, caps: Capabilities) -> None:
         self.scroll.clear()
         self.rows = []
         for i in range(caps.latent_directions):
             row = SliderRow(i, f"PC {i + 1}", *RANGE, default=0.0, step=0.05, tooltip=f"Principal direction {i + 1}")
-            row.changed.connect(lambda _i, _v: self.emit_edit(f"direction{_i}", direction_offsets=self.values()))
+            row.changed.connect(lambda _i, _v: self.emit_edit(f"direction{_i}", directions=self.values()))
             row.released.connect(self.committed.emit)
             self.scroll.column.addWidget(row)
             self.rows.append(row)
         self.scroll.column.addStretch(1)
 
     def set_params(self, params: Params) -> None:
-        for row, v in zip(self.rows, params.direction_offsets):
+        for row, v in zip(self.rows, params.directions):
             row.set_value(v)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -21,10 +20,11 @@ from PySide6.QtWidgets import (
 
 from app.panels.base import ParamPanel
 from app.panels.rows import SliderRow
-from app.params import Params
+from app.params import DirectionEdit, Params
 from app.widgets import ScrollColumn
+from engine.api import JobResult
 from engine.families.base import Capabilities
-from engine.latent.directions import Directions, DirectionsError
+from engine.latent.directions import Directions, DirectionsError, compute
 
 RANGE = (-5.0, 5.0)
 NPZ_FILTER = "Directions (*.npz);;All files (*)"
@@ -32,14 +32,9 @@ METHOD_LABELS = {"sefa": "SeFa (weights)", "pca": "PCA of w (GANSpace)"}
 
 
 class DiscoverPanel(ParamPanel):
-    """Compute or load directions, then one slider per direction.
-
-    ``compute_requested(method, k, layers)`` asks the window to run the computation as an engine
-    job; the window hands the result back through :meth:`set_directions`.
-    """
+    """Compute (an engine job of its own) or load directions, then one slider per direction."""
 
     title = "Discover"
-    compute_requested = Signal(str, int, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,13 +115,31 @@ class DiscoverPanel(ParamPanel):
         return None if (a, b) == (0, self.caps.w_space.num_ws) else (a, b)
 
     def request_compute(self) -> None:
+        """Discover directions of the current model with the chosen method, count and layers (a job)."""
+        method, k, layers = str(self.method.currentData()), int(self.k.value()), self.layer_range()
         self.status.setText("Computing…")
         self.compute.setEnabled(False)
-        self.compute_requested.emit(str(self.method.currentData()), int(self.k.value()), self.layer_range())
+        handle = self.session.model_job(
+            f"{method} directions",
+            lambda model: compute(model, method, k=k, layers=layers),
+            on_done=self._computed,
+            on_error=self._compute_failed,
+        )
+        if handle is None:
+            self._compute_failed(JobResult(0, error="Open a model first."))
+            return
+        self.session.status(f"Computing {method.upper()} directions…", 0)
 
-    def compute_failed(self, reason: str) -> None:
+    def _computed(self, directions: Directions) -> None:
+        self.set_directions(directions)
+        self.session.seal_undo()
+        self.session.status("Directions ready")
+
+    def _compute_failed(self, result: JobResult) -> None:
+        reason = result.error or "cancelled"
         self.compute.setEnabled(True)
         self.status.setText(f"Failed: {reason}")
+        self.session.show_error("Cannot compute directions", reason)
 
     def set_directions(self, directions: Directions) -> None:
         """Show sliders for ``directions`` (all at 0) and reset the edit."""
@@ -164,11 +177,11 @@ class DiscoverPanel(ParamPanel):
     def _emit(self, key: str) -> None:
         d = self.directions
         if d is None:
-            self.emit_edit(key, found_offsets=(), edit_offset=None, edit_layers=None)
+            self.emit_edit(key, found=DirectionEdit())
             return
         values = self.values()
-        offset = tuple(float(v) for v in d.offset(values)) if any(values) else None
-        self.emit_edit(key, found_offsets=values, edit_offset=offset, edit_space=d.space, edit_layers=d.layers)
+        offset = d.offset(values) if any(values) else None
+        self.emit_edit(key, found=DirectionEdit(offset, d.space, d.layers, sliders=values))
 
     def _reset(self) -> None:
         for row in self.rows:
@@ -177,7 +190,8 @@ class DiscoverPanel(ParamPanel):
 
     def set_params(self, params: Params) -> None:
         for i, row in enumerate(self.rows):
-            row.set_value(params.found_offsets[i] if i < len(params.found_offsets) else 0.0)
+            sliders = params.found.sliders
+            row.set_value(sliders[i] if i < len(sliders) else 0.0)
 
     # --- files --------------------------------------------------------------------------------------
     def load_dialog(self) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,7 +29,11 @@ from PySide6.QtWidgets import (
 from app.panels.base import ParamPanel
 from app.params import Params
 from app.widgets import no_drops, thumbnail_pair
+from engine.api import JobProgress, JobResult
 from engine.families.base import Capabilities
+from engine.latent.encode import EncodedImage, encode_image_file
+from engine.latent.invert import Inversion
+from engine.latent.invert_job import InversionJob, start_inversion
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All files (*)"
 THUMB = 112
@@ -43,15 +46,12 @@ class EncodePanel(ParamPanel):
     """Open image… (or drop one here or on the window); shows the input as the model sees it and
     its reconstruction; "Forget image" goes back to the seed's latent.
 
-    For models with a W space, ``invert_requested(path, method, space, steps)`` asks the window to
-    run the inversion and ``cancel_requested()`` to stop it; the window reports back through
-    :meth:`show_progress`, :meth:`show_encoded` and :meth:`show_failed`.
+    The panel runs its own engine jobs: encoding into z, or (models with a W space) the inversion
+    with live progress and Cancel; the result becomes the current latent (an undo step).
     """
 
     title = "Encode"
     takes_images = True
-    invert_requested = Signal(str, str, str, int)
-    cancel_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +60,7 @@ class EncodePanel(ParamPanel):
         self.image_path: str | None = None
         self.w_mode = False
         self.running = False
+        self.inversion: InversionJob | None = None
         self.setAcceptDrops(True)
         outer = QVBoxLayout(self)
         buttons = QHBoxLayout()
@@ -116,10 +117,10 @@ class EncodePanel(ParamPanel):
         outer.addStretch(1)
 
         self.open_button.clicked.connect(self.open_dialog)
-        self.forget.clicked.connect(lambda: self.emit_edit("forget image", z=None, ws=None))
+        self.forget.clicked.connect(lambda: self.emit_edit("forget image", latent={"z": None, "ws": None}))
         self.method.currentIndexChanged.connect(self._sync_controls)
         self.run_button.clicked.connect(self.run)
-        self.cancel_button.clicked.connect(self.cancel_requested.emit)
+        self.cancel_button.clicked.connect(self.cancel)
 
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:
@@ -153,8 +154,7 @@ class EncodePanel(ParamPanel):
 
     def take_image(self, path: str) -> None:
         if not self.w_mode:
-            self.status.setText(f"Encoding {Path(path).name}…")
-            super().take_image(path)
+            self.encode(path)
             return
         if self.running:
             self.status.setText("An inversion is running: cancel it first")
@@ -163,13 +163,99 @@ class EncodePanel(ParamPanel):
         self.run()
 
     def run(self) -> None:
-        """Ask for the inversion of the current image with the current settings."""
+        """Invert the current image with the current settings."""
         if self.image_path is None or self.running:
             return
         verb = "Encoding" if self.current_method == "encoder" else "Projecting"
         self.status.setText(f"{verb} {Path(self.image_path).name}…")
         self.set_running(True)
-        self.invert_requested.emit(self.image_path, self.current_method, self.current_space, int(self.steps.value()))
+        self.invert(self.image_path, self.current_method, self.current_space, int(self.steps.value()))
+
+    # --- jobs -----------------------------------------------------------------------------------
+    def encode(self, path: str) -> None:
+        """Encode an image file into the model's z (an engine job); on success its z becomes the
+        current latent (an undo step) and the panel shows input and reconstruction."""
+        name = Path(path).name
+        self.status.setText(f"Encoding {name}…")
+        handle = self.session.model_job(
+            f"encode {name}",
+            lambda model: encode_image_file(model, path),
+            on_done=self._encoded,
+            on_error=lambda r: self._failed(path, "encode", r),
+        )
+        if handle is None:
+            self._failed(path, "encode", JobResult(0, error="Open a model first."))
+
+    def _encoded(self, enc: EncodedImage) -> None:
+        session = self.session
+        if session.caps is None or len(enc.z) != session.caps.z_dim:
+            return
+        self.show_encoded(enc.source, enc.input, enc.reconstruction)
+        zeros = tuple(0.0 for _ in session.params.directions)
+        session.edit("encode image", {"latent": {"z": enc.z, "ws": None}, "directions": zeros})
+        session.seal_undo()
+        session.status(f"Encoded {Path(enc.source).name}")
+
+    def invert(self, path: str, method: str, space: str, steps: int) -> None:
+        """Invert an image file into the model's W/W+ (pSp encoder or projection, an engine job whose
+        reconstruction shows live); on success its ws becomes the current latent (an undo step)."""
+        session = self.session
+        if session.model_id is None or session.caps is None:
+            self._failed(path, "invert", JobResult(0, error="Open a model first."))
+            return
+
+        def submit(name: str, fn: object) -> object:
+            return session.submit_job(
+                name,
+                fn,
+                on_progress=self._inversion_progress,
+                on_done=self._inverted,
+                on_error=lambda r: self._failed(path, "invert", r),
+            )
+
+        try:
+            self.inversion = start_inversion(submit, session.model_id, session.caps, path, method, space, steps)
+        except ValueError as e:
+            self._failed(path, "invert", JobResult(0, error=str(e)))
+            return
+        self.show_input(self.inversion.input)
+        session.status(f"Inverting {Path(path).name}…", 0)
+
+    def cancel(self) -> None:
+        """Stop the running inversion; the current latent stays as it was."""
+        if self.inversion is not None:
+            self.inversion.handle.cancel()
+
+    def _inversion_progress(self, p: JobProgress) -> None:
+        if self.inversion is not None:
+            self.show_progress(p.done, p.total, p.message, self.inversion.take_preview())
+
+    def _inverted(self, inv: Inversion) -> None:
+        job, self.inversion = self.inversion, None
+        caps = self.session.caps
+        if job is None or caps is None or caps.w_space is None:
+            return
+        ws = inv.latent[0]
+        if tuple(ws.shape) != (caps.w_space.num_ws, caps.w_space.w_dim):
+            return
+        self.show_encoded(job.path, job.input, inv.reconstruction[0])
+        zeros = tuple(0.0 for _ in self.session.params.directions)
+        self.session.edit("invert image", {"latent": {"ws": ws.cpu().numpy(), "z": None}, "directions": zeros})
+        self.session.seal_undo()
+        self.session.status(f"Inverted {Path(job.path).name}")
+
+    def _failed(self, path: str, verb: str, result: JobResult) -> None:
+        self.inversion = None
+        name = Path(path).name
+        if result.cancelled:
+            self.show_failed(f"Cancelled: {name} was not inverted")
+            self.session.status("Inversion cancelled")
+            return
+        self.show_failed(f"Could not {verb} {name}")
+        title = "Cannot encode image" if verb == "encode" else "Cannot invert image"
+        reason = result.error or "failed"
+        text = reason if reason == "Open a model first." else f"Could not {verb} “{path}”.\n\n{reason}"
+        self.session.show_error(title, text)
 
     def set_running(self, running: bool) -> None:
         self.running = running
@@ -227,7 +313,7 @@ class EncodePanel(ParamPanel):
             self.status.setText(f"Images are fitted to {ii.size}×{ii.size}, {ii.channels} channel(s)" if ii else "")
 
     def set_params(self, params: Params) -> None:
-        self.forget.setEnabled(params.z is not None or params.ws is not None)
+        self.forget.setEnabled(params.latent.z is not None or params.latent.ws is not None)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():

@@ -8,7 +8,9 @@ only for a request that names a layer, so a closed or hidden viewer costs render
 
 from __future__ import annotations
 
+import logging
 import math
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QSize, Signal
 from PySide6.QtGui import QPaintEvent
@@ -24,7 +26,13 @@ from PySide6.QtWidgets import (
 
 from app.canvas import Canvas
 from app.widgets import FloatSlider, no_drops, set_silently
-from engine.api import RenderResult
+from engine.api import JobResult, RenderResult
+from engine.features import layer_shapes
+
+if TYPE_CHECKING:
+    from app.session import OpenModel, Session
+
+log = logging.getLogger(__name__)
 
 GRID, ONE = "All channels (grid)", "One channel"
 LOG2_SCALE_RANGE = (-2.0, 4.0)  # intensity gain 0.25× … 16×
@@ -66,18 +74,21 @@ class FeatureView(Canvas):
 class FeaturesPanel(QWidget):
     """Layer combo, grid / one-channel choice with a channel spin box, intensity slider and the view.
 
-    ``changed`` is emitted when a choice changes (the window renders again). ``set_layers`` takes the
-    layers' output shapes (C, H, W) in order; ``set_view_limit`` the largest resolution the current
-    frame computes (progressive models viewed at a lower level), None when all layers run.
+    ``changed`` is emitted when a choice changes (the window renders again). Bound to a session,
+    the panel asks the engine for each new model's layers and their shapes (a job of its own) and
+    emits ``layers_ready`` once it has some. ``set_layers`` takes the layers' output shapes
+    (C, H, W) in order; :meth:`view_limit` is the largest resolution the current frame computes
+    (progressive models viewed at a lower level), None when all layers run.
     """
 
     changed = Signal()
+    layers_ready = Signal()
     title = "Features"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.shapes: dict[str, tuple[int, int, int]] = {}
-        self.view_limit: int | None = None
+        self.session: Session | None = None
         outer = QVBoxLayout(self)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -119,6 +130,26 @@ class FeaturesPanel(QWidget):
         self.channel.valueChanged.connect(lambda _v: self.changed.emit())
         self.scale.floatValueChanged.connect(self._scale_moved)
 
+    def bind(self, session: Session) -> None:
+        """Probe the layers of every model ``session`` opens."""
+        self.session = session
+        session.model_changed.connect(self._probe)
+
+    def _probe(self, model: OpenModel) -> None:
+        """Ask the engine for the model's inspectable layers and their shapes (one frame, as a job)."""
+        self.set_layers({})
+        if not model.caps.renders_latent:
+            return
+        self.session.model_job("layer shapes", layer_shapes, on_done=self._probed, on_error=self._probe_failed)
+
+    def _probed(self, shapes: dict[str, tuple[int, int, int]]) -> None:
+        if shapes:
+            self.set_layers(shapes)
+            self.layers_ready.emit()
+
+    def _probe_failed(self, result: JobResult) -> None:
+        log.warning("no feature viewer for %s: %s", self.session.model_id, result.error or "cancelled")
+
     # --- state --------------------------------------------------------------------------------
     def has_layers(self) -> bool:
         return bool(self.shapes)
@@ -131,13 +162,24 @@ class FeaturesPanel(QWidget):
         return round(2.0 ** self.scale.float_value(), 4)
 
     def layer_runs(self, name: str | None) -> bool:
-        """Whether layer ``name`` is computed for the current frame (see ``set_view_limit``)."""
+        """Whether layer ``name`` is computed for the current frame (see :meth:`view_limit`)."""
         if name is None or name not in self.shapes:
             return False
-        return self.view_limit is None or self.shapes[name][1] <= self.view_limit
+        limit = self.view_limit()
+        return limit is None or self.shapes[name][1] <= limit
+
+    def view_limit(self) -> int | None:
+        """The largest resolution the current frame computes: the level viewed on progressive models
+        (None when every layer runs)."""
+        caps = self.session.caps if self.session is not None else None
+        prog = caps.progressive if caps is not None else None
+        if prog is None or not prog.levels:
+            return None
+        level, _alpha = prog.viewed(dict(self.session.params.view.options))
+        return int(prog.levels[level])
 
     def request_fields(self) -> dict[str, object]:
-        """The RenderRequest fields asking for the chosen layer ({} when there is nothing to ask)."""
+        """The :class:`~engine.api.View` fields asking for the chosen layer ({} when there is nothing to ask)."""
         name = self.current_layer()
         if not self.layer_runs(name):
             return {}
@@ -162,28 +204,22 @@ class FeaturesPanel(QWidget):
         self.view.set_placeholder(PLACEHOLDER)
         self.caption.setText("")
 
-    def set_view_limit(self, resolution: int | None) -> None:
-        self.view_limit = resolution
-
     def show_result(self, result: RenderResult) -> None:
         """Show the activations a main-channel frame carried (or why there are none)."""
         name = self.current_layer()
-        if result.features is not None and result.request.feature_layer is not None:
-            shown = result.request.feature_layer
+        view = result.request.view
+        if result.features is not None and view.feature_layer is not None:
+            shown = view.feature_layer
             c, h, w = self.shapes.get(shown, (0, 0, 0))
             self.view.set_frame(result.features)
-            which = (
-                f"channel {result.request.feature_channel} of {c}"
-                if result.request.feature_channel is not None
-                else f"{c} channels"
-            )
-            self.caption.setText(f"{shown}: {which}, {h}×{w} · gain ×{result.request.feature_scale:g}")
-        elif not result.ok and result.request.feature_layer is not None:
+            which = f"channel {view.feature_channel} of {c}" if view.feature_channel is not None else f"{c} channels"
+            self.caption.setText(f"{shown}: {which}, {h}×{w} · gain ×{view.feature_scale:g}")
+        elif not result.ok and view.feature_layer is not None:
             self.view.set_frame(None)
             self.view.set_placeholder("No feature maps")
-            self.caption.setText(f"Could not show {result.request.feature_layer}: {result.error}")
+            self.caption.setText(f"Could not show {view.feature_layer}: {result.error}")
         elif name is not None and not self.layer_runs(name):
-            h, lim = self.shapes[name][1], self.view_limit
+            h, lim = self.shapes[name][1], self.view_limit()
             self.view.set_frame(None)
             self.view.set_placeholder(f"{name} ({h}×{h}) is not computed when viewing {lim}×{lim}")
             self.caption.setText("Choose a lower layer or a higher level")

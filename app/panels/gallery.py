@@ -22,10 +22,19 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.base import ParamPanel
-from app.params import Params
+from app.params import DirectionEdit, Params
 from app.widgets import FloatSlider, Thumbnail
+from engine.api import JobResult
 from engine.families.base import Capabilities
-from engine.latent.gallery import Bookmark, GalleryError, load_project, save_project
+from engine.latent.gallery import (
+    Bookmark,
+    GalleryError,
+    attribute_vector,
+    load_project,
+    png_bytes,
+    sample_frames,
+    save_project,
+)
 from engine.latent.keyframes import Keyframe
 
 PROJECT_FILTER = "LatentLab project (*.latentlab.json *.json);;All files (*)"
@@ -60,19 +69,15 @@ class Tile(Thumbnail):
 
 
 class GalleryPanel(ParamPanel):
-    """Bookmarks (click one to make it current) and a pick-and-compute attribute vector.
+    """Bookmarks (click one to make it current) and a pick-and-compute attribute vector; samples
+    and the attribute vector are engine jobs of the panel's own.
 
-    Signals the window answers with engine work: ``bookmark_requested()`` (bookmark the current
-    frame), ``samples_requested(seeds)`` (render them: :meth:`show_samples`),
-    ``attribute_requested(picked, others)`` (compute it: :meth:`set_attribute`),
-    ``walk_requested(keyframe)`` (a bookmark's "Add to walk": append it to the Interpolate panel's walk).
+    ``walk_requested(keyframe)``: a bookmark's "Add to walk" (the window appends it to the
+    Interpolate panel's walk).
     """
 
     title = "Gallery"
-    bookmark_requested = Signal()
     walk_requested = Signal(object)
-    samples_requested = Signal(object)
-    attribute_requested = Signal(object, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,7 +124,7 @@ class GalleryPanel(ParamPanel):
         outer.addWidget(self.status)
         outer.addStretch(1)
 
-        self.add.clicked.connect(self.bookmark_requested.emit)
+        self.add.clicked.connect(self.bookmark_current)
         self.open.clicked.connect(self.open_dialog)
         self.save.clicked.connect(self.save_dialog)
         self.new_samples.clicked.connect(self.request_samples)
@@ -142,9 +147,10 @@ class GalleryPanel(ParamPanel):
         self._sync()
 
     def set_params(self, params: Params) -> None:
-        self.strength.set_float(params.attr_strength)
-        self.strength_label.setText(f"{params.attr_strength:.2f}")
-        self.strength.setEnabled(params.attr_vector is not None)
+        attribute = params.attribute
+        self.strength.set_float(attribute.strength)
+        self.strength_label.setText(f"{attribute.strength:.2f}")
+        self.strength.setEnabled(attribute.vector is not None)
 
     def _sync(self) -> None:
         self.save.setEnabled(bool(self.bookmarks))
@@ -152,6 +158,24 @@ class GalleryPanel(ParamPanel):
         self.compute.setEnabled(0 < picked < len(self.sample_tiles))
 
     # --- bookmarks -----------------------------------------------------------------------------------
+    def bookmark_current(self) -> None:
+        """Bookmark the current latent with the frame on the canvas as its thumbnail."""
+        session = self.session
+        frame, caps = session.last_frame, session.caps
+        if caps is None or frame is None or frame.image is None:
+            session.show_error("Cannot bookmark", "Open a model and wait for its first frame.")
+            return
+        if session.walk_frame_shown:
+            session.show_error("Cannot bookmark", "The canvas shows a frame of the walk: turn off Preview walk first.")
+            return
+        p = session.params
+        lat = p.latent
+        z = tuple(lat.z.tolist()) if lat.z is not None else None
+        name = f"#{len(self.bookmarks) + 1} seed {lat.seed}" + (" (encoded)" if z is not None else "")
+        cls = int(lat.class_index or 0) if caps.classes else None
+        self.model_name = session.model.name if session.model is not None else ""
+        self.add_bookmark(Bookmark(name, int(lat.seed), z, cls, png_bytes(frame.image)))
+
     def add_bookmark(self, mark: Bookmark) -> None:
         self.bookmarks.append(mark)
         self._show_bookmarks()
@@ -177,10 +201,10 @@ class GalleryPanel(ParamPanel):
         self._sync()
 
     def apply_bookmark(self, mark: Bookmark) -> None:
-        changes: dict[str, object] = {"seed": int(mark.seed), "z": mark.z}
+        latent: dict[str, object] = {"seed": int(mark.seed), "z": mark.z, "ws": None}
         if mark.class_index is not None and self.caps is not None and self.caps.classes:
-            changes["class_index"] = int(mark.class_index)
-        self.emit_edit(f"bookmark {mark.name}", **changes)
+            latent["class_index"] = int(mark.class_index)
+        self.emit_edit(f"bookmark {mark.name}", latent=latent)
         self.committed.emit()
 
     def add_to_walk(self, mark: Bookmark) -> None:
@@ -227,8 +251,22 @@ class GalleryPanel(ParamPanel):
 
     # --- attribute vector ----------------------------------------------------------------------------
     def request_samples(self) -> None:
+        """Render new random samples to pick from (a job)."""
         base = random.randrange(0, 2**31 - SAMPLES)
-        self.samples_requested.emit(list(range(base, base + SAMPLES)))
+        self.render_samples(list(range(base, base + SAMPLES)))
+
+    def render_samples(self, seeds: list[int]) -> None:
+        caps = self.session.caps
+        cls = self.session.params.latent.class_index if caps is not None and caps.classes else None
+        self.session.model_job(
+            "gallery samples",
+            lambda model: sample_frames(model, seeds, cls),
+            on_done=lambda frames: self.show_samples(seeds, frames),
+            on_error=self._failed,
+        )
+
+    def _failed(self, result: JobResult) -> None:
+        self.session.show_error("Gallery", result.error or "cancelled")
 
     def _clear_samples(self) -> None:
         while self.samples.count():
@@ -258,16 +296,27 @@ class GalleryPanel(ParamPanel):
         return on, off
 
     def request_attribute(self) -> None:
+        """Compute the attribute vector of the picked samples (a job), in w when the model has W."""
+        caps = self.session.caps
+        if caps is None:
+            return
         on, off = self.picked()
+        space = "w" if caps.w_space is not None else "z"
+        cls = self.session.params.latent.class_index if caps.classes else None
         self.status.setText("Computing the attribute vector…")
-        self.attribute_requested.emit(on, off)
+        self.session.model_job(
+            "attribute vector",
+            lambda model: attribute_vector(model, on, off, space, cls),
+            on_done=lambda vector: self.set_attribute(vector, space),
+            on_error=self._failed,
+        )
 
     def set_attribute(self, vector: np.ndarray, space: str) -> None:
         """Make ``vector`` (in ``space``) the attribute, at strength 1."""
         self.status.setText(f"Attribute vector in {space} from {self.picked()[0].__len__()} picked sample(s)")
-        self.emit_edit("attribute", attr_vector=tuple(float(v) for v in vector), attr_space=space, attr_strength=1.0)
+        self.emit_edit("attribute", attribute=DirectionEdit(vector, space, strength=1.0))
         self.committed.emit()
 
     def _strength_changed(self, v: float) -> None:
         self.strength_label.setText(f"{v:.2f}")
-        self.emit_edit("attr_strength", attr_strength=float(v))
+        self.emit_edit("attr_strength", attribute={"strength": float(v)})

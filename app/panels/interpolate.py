@@ -4,6 +4,7 @@ previews any frame of it."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,11 +25,22 @@ from PySide6.QtWidgets import (
 
 from app.panels.base import ParamPanel
 from app.panels.keyframe_list import KeyframeList
-from app.params import Params, interp_spaces
+from app.params import Params
 from app.widgets import FloatSlider, random_seed, seed_spin, set_silently
-from engine.api import INTERP_METHODS
+from engine.api import INTERP_METHODS, JobResult, RenderRequest, allowed_spaces
 from engine.families.base import Capabilities
-from engine.latent.keyframes import EASINGS, Keyframe
+from engine.latent.keyframes import (
+    EASINGS,
+    Keyframe,
+    KeyLike,
+    as_keyframes,
+    check_keyframes,
+    space_for,
+    walk,
+    walk_frame,
+)
+from engine.render import LRUCache, render
+from engine.video import export_job, output_kind
 
 VIDEO_FILTER = "MP4 video (*.mp4);;GIF animation (*.gif);;WebM video (*.webm)"
 SPACE_TIPS = {
@@ -53,16 +65,13 @@ class WalkSettings:
 class InterpolatePanel(ParamPanel):
     """On/off, seed B, t slider, method (slerp | lerp), space (z, or w / wplus when the model has W),
     Play/Pause (t swings back and forth; frames are not undo steps) and "Make B current"; the walk's
-    keyframes after B (:class:`KeyframeList`), frames/fps/loop/easing, Export video…, and a frame
-    scrubber with "Preview walk" (the canvas shows that frame of the walk instead of the current latent)."""
+    keyframes after B (:class:`KeyframeList`), frames/fps/loop/easing, Export video… (a job of the
+    panel's own, shown in the status bar), and a frame scrubber with "Preview walk" (the canvas shows
+    that frame of the walk instead of the current latent)."""
 
     title = "Interpolate"
-    export_requested = Signal(str, int, int, bool, object)
-    """(path, frames, fps, loop, options): write the walk A → B (→ more keyframes) (→ A when looping)
-    as a video; ``options`` holds ``keyframes`` (:class:`Keyframe` list after B) and ``easing``."""
     walk_preview_changed = Signal(object)
     """The walk frame index the canvas should show (None: the current latent, as usual)."""
-    error_raised = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -156,19 +165,23 @@ class InterpolatePanel(ParamPanel):
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
 
-        self.enabled.toggled.connect(lambda on: self.emit_edit("interp_on", interp_on=bool(on)))
-        self.seed_b.valueChanged.connect(lambda v: self.emit_edit("interp_seed", interp_seed=int(v), interp_on=True))
+        self.enabled.toggled.connect(lambda on: self.emit_edit("interp_on", interpolating=bool(on)))
+        self.seed_b.valueChanged.connect(
+            lambda v: self.emit_edit("interp_seed", interpolation={"seed_b": int(v)}, interpolating=True)
+        )
         self.randomise.clicked.connect(lambda: self.seed_b.setValue(random_seed()))
         self.t_slider.floatValueChanged.connect(self._t_changed)
         self.t_slider.sliderReleased.connect(self.committed.emit)
-        self.method.currentTextChanged.connect(lambda m: self.emit_edit("interp_method", interp_method=m))
-        self.space.currentTextChanged.connect(lambda s: s and self.emit_edit("interp_space", interp_space=s))
+        self.method.currentTextChanged.connect(lambda m: self.emit_edit("interp_method", interpolation={"method": m}))
+        self.space.currentTextChanged.connect(
+            lambda s: s and self.emit_edit("interp_space", interpolation={"space": s})
+        )
         self.play.toggled.connect(self.set_playing)
         self.make_current.clicked.connect(self._make_current)
         self.export.clicked.connect(self.export_dialog)
         self.walk_keys.changed.connect(self._walk_changed)
         self.walk_keys.current_requested.connect(lambda: self.add_keyframe(self.current_keyframe()))
-        self.walk_keys.error_raised.connect(self.error_raised.emit)
+        self.walk_keys.error_raised.connect(lambda title, text: self.session.show_error(title, text))
         self.frames.valueChanged.connect(self._frames_changed)
         self.loop.toggled.connect(self._walk_changed)
         self.easing.currentTextChanged.connect(self._walk_changed)
@@ -183,8 +196,86 @@ class InterpolatePanel(ParamPanel):
             path += ".gif" if "GIF" in chosen else ".webm" if "WebM" in chosen else ".mp4"
         self.export_dir = str(Path(path).parent)
         options = {"keyframes": self.keyframes(), "easing": self.easing.currentText()}
-        self.export_requested.emit(
-            path, int(self.frames.value()), int(self.fps.value()), self.loop.isChecked(), options
+        self.export_video(path, int(self.frames.value()), int(self.fps.value()), self.loop.isChecked(), options)
+
+    def export_video(
+        self, path: str, frames: int, fps: int, loop: bool = False, options: dict[str, object] | None = None
+    ) -> None:
+        """Render and encode the walk A → B (→ ``options["keyframes"]``) (→ A when looping) as an
+        engine job with progress and Cancel in the status bar; ``options["easing"]`` as in the walk."""
+        session = self.session
+        if session.model_id is None:
+            session.show_error("Cannot export video", "Open a model first.")
+            return
+        opts = options or {}
+        try:
+            output_kind(path)
+            reqs = self.export_requests(frames, loop, list(opts.get("keyframes") or []), opts.get("easing", "linear"))
+        except ValueError as e:
+            session.show_error("Cannot export video", str(e))
+            return
+
+        def job(model: object) -> object:
+            cache = LRUCache()
+            return export_job((render(model, r, cache) for r in reqs), len(reqs), path, fps)
+
+        def failed(result: JobResult) -> None:
+            if result.cancelled:
+                session.status("Export cancelled")
+            else:
+                session.show_error("Cannot export video", f"Could not write “{path}”.\n\n{result.error}")
+
+        session.model_job(
+            f"export {Path(path).name}",
+            job,
+            on_done=lambda _: session.status(f"Wrote {path}", 5000),
+            on_error=failed,
+            task=f"Exporting {Path(path).name}",
+            total=len(reqs),
+            current_only=False,  # the file is written whichever model is open by then
+        )
+        session.status(f"Exporting {Path(path).name}…", 0)
+
+    def walk_plan(self, keyframes: list[KeyLike] | None = None) -> tuple[RenderRequest, list[Keyframe], str] | None:
+        """(base request, keyframes, space) of the walk from the current latent A through seed B and
+        ``keyframes``, with every other current setting (truncation, styles, noise, directions) as
+        shown. A W+ keyframe (an inverted image) moves the walk into w+. ValueError when a keyframe
+        does not fit the model; None without a model."""
+        base, caps = self.session.request(), self.session.caps
+        if base is None or caps is None:
+            return None
+        base = dataclasses.replace(base, edits=dataclasses.replace(base.edits, interpolation=None))
+        it = self.session.params.interpolation
+        a = Keyframe(seed=base.latent.seed, z=base.latent.z, ws=base.latent.ws, label="A (current latent)")
+        keys = [a, Keyframe(seed=int(it.seed_b)), *as_keyframes(keyframes or [])]
+        space = space_for(keys, it.space if it.space in allowed_spaces(caps, "interpolation") else "z")
+        check_keyframes(keys, space, caps)
+        return base, keys, space
+
+    def export_requests(
+        self, frames: int, loop: bool, keyframes: list[KeyLike] | None = None, easing: str = "linear"
+    ) -> list[RenderRequest]:
+        """The frames of the walk A → B → ``keyframes`` (→ A when looping); see :meth:`walk_plan`."""
+        plan = self.walk_plan(keyframes)
+        if plan is None:
+            return []
+        base, keys, space = plan
+        return walk(base, keys, frames, self.session.params.interpolation.method, space, loop, easing)
+
+    def preview_request(self) -> RenderRequest | None:
+        """The walk frame the scrubber shows (None when Preview walk is off or the panel does not
+        apply); ValueError when the walk cannot be built."""
+        index, caps = self.preview_index(), self.session.caps if self.session is not None else None
+        if index is None or caps is None or not self.applies_to(caps):
+            return None
+        opts = self.walk_settings()
+        plan = self.walk_plan(list(opts.keyframes))
+        if plan is None:
+            return None
+        base, keys, space = plan
+        index = min(index, opts.frames - 1)
+        return walk_frame(
+            base, keys, opts.frames, index, self.session.params.interpolation.method, space, opts.loop, opts.easing
         )
 
     # --- the walk -----------------------------------------------------------------------------------
@@ -204,12 +295,12 @@ class InterpolatePanel(ParamPanel):
 
     def current_keyframe(self) -> Keyframe:
         """The current latent as a keyframe: its seed, or the encoded z / inverted W+ latent it holds."""
-        p = self.params
-        if p.ws is not None:
-            return Keyframe(seed=int(p.seed), ws=p.ws, label=f"current (seed {p.seed}, inverted)")
-        if p.z is not None:
-            return Keyframe(seed=int(p.seed), z=p.z, label=f"current (seed {p.seed}, encoded)")
-        return Keyframe(seed=int(p.seed))
+        lat = self.params.latent
+        if lat.ws is not None:
+            return Keyframe(seed=lat.seed, ws=lat.ws, label=f"current (seed {lat.seed}, inverted)")
+        if lat.z is not None:
+            return Keyframe(seed=lat.seed, z=lat.z, label=f"current (seed {lat.seed}, encoded)")
+        return Keyframe(seed=lat.seed)
 
     def preview_index(self) -> int | None:
         """The frame the canvas shows while Preview walk is on (else None)."""
@@ -244,7 +335,7 @@ class InterpolatePanel(ParamPanel):
 
     def _t_changed(self, t: float) -> None:
         self.t_label.setText(f"{t:.2f}")
-        self.emit_edit("interp_t", interp_t=t, interp_on=True)
+        self.emit_edit("interp_t", interpolation={"t": t}, interpolating=True)
 
     def set_playing(self, playing: bool) -> None:
         """Start or stop the animation of t (turns interpolation on)."""
@@ -253,8 +344,8 @@ class InterpolatePanel(ParamPanel):
         if playing:
             if self.preview.isChecked():  # the animation shows the live blend, not a walk frame
                 self.set_previewing(False)
-            if not self.params.interp_on:
-                self.emit_edit("interp_on", interp_on=True)
+            if not self.params.interpolating:
+                self.emit_edit("interp_on", interpolating=True)
             self.timer.start()
         else:
             self.timer.stop()
@@ -262,24 +353,28 @@ class InterpolatePanel(ParamPanel):
 
     def tick(self) -> None:
         """One animation step: move t and bounce at 0 and 1 (shown, not an undo step)."""
-        t = self.params.interp_t + self.direction * STEP
+        t = self.params.interpolation.t + self.direction * STEP
         if t >= 1.0 or t <= 0.0:
             t = min(1.0, max(0.0, t))
             self.direction = -self.direction
-        self.previewed.emit({"interp_t": round(t, 6), "interp_on": True})
+        self.previewed.emit({"interpolation": {"t": round(t, 6)}, "interpolating": True})
 
     def _make_current(self) -> None:
         p = self.params
-        changes: dict[str, object] = {"seed": int(p.interp_seed), "z": None, "ws": None, "interp_t": 0.0}
-        if p.z is None:
-            changes["interp_seed"] = int(p.seed)
+        interpolation: dict[str, object] = {"t": 0.0}
+        if p.latent.z is None:
+            interpolation["seed_b"] = int(p.latent.seed)
+        changes = {
+            "latent": {"seed": int(p.interpolation.seed_b), "z": None, "ws": None},
+            "interpolation": interpolation,
+        }
         self.edited.emit("make B current", changes)
         self.committed.emit()
 
     def set_capabilities(self, caps: Capabilities) -> None:
         blocked = self.space.blockSignals(True)
         self.space.clear()
-        for i, space in enumerate(interp_spaces(caps)):
+        for i, space in enumerate(allowed_spaces(caps, "interpolation")):
             self.space.addItem(space)
             self.space.setItemData(i, SPACE_TIPS[space], Qt.ItemDataRole.ToolTipRole)
         self.space.blockSignals(blocked)
@@ -289,12 +384,13 @@ class InterpolatePanel(ParamPanel):
 
     def set_params(self, params: Params) -> None:
         self.params = params
-        set_silently(self.enabled, "setChecked", params.interp_on)
-        set_silently(self.seed_b, "setValue", int(params.interp_seed))
-        self.t_slider.set_float(params.interp_t)
-        self.t_label.setText(f"{params.interp_t:.2f}")
-        set_silently(self.method, "setCurrentText", params.interp_method)
-        set_silently(self.space, "setCurrentText", params.interp_space)
+        it = params.interpolation
+        set_silently(self.enabled, "setChecked", params.interpolating)
+        set_silently(self.seed_b, "setValue", int(it.seed_b))
+        self.t_slider.set_float(it.t)
+        self.t_label.setText(f"{it.t:.2f}")
+        set_silently(self.method, "setCurrentText", it.method)
+        set_silently(self.space, "setCurrentText", it.space)
 
     def hideEvent(self, event: QHideEvent) -> None:
         if self.timer.isActive():

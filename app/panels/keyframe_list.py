@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.api import allowed_spaces
 from engine.families.base import Capabilities
 from engine.latent.keyframe_files import load_keyframes
 from engine.latent.keyframes import Keyframe, check_keyframes
@@ -114,7 +115,7 @@ class KeyframeList(QWidget):
     def add(self, keys: list[Keyframe]) -> bool:
         """Append ``keys`` when they fit the model (else an error, and nothing is added)."""
         if self.caps is not None and keys:
-            space = "wplus" if self.caps.w_space is not None else "z"
+            space = allowed_spaces(self.caps, "interpolation")[-1]  # the widest: w+ takes every keyframe
             try:
                 check_keyframes(keys, space, self.caps)
             except ValueError as e:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, QWidget
 
 from app.panels.base import ParamPanel
-from app.params import MIX_SPACES, Params
+from app.params import Params
 from app.widgets import random_seed, seed_spin, set_silently
+from engine.api import MIX_SPACES
 from engine.families.base import Capabilities
 
 
@@ -39,10 +40,12 @@ class LatentPanel(ParamPanel):
         form.addRow("Mix space", self.mix_space)
         self._mix_label = form.labelForField(self.mix_space)
 
-        self.seed.valueChanged.connect(lambda v: self.emit_edit("seed", seed=int(v), z=None, ws=None))
+        self.seed.valueChanged.connect(lambda v: self.emit_edit("seed", latent={"seed": int(v), "z": None, "ws": None}))
         self.randomise.clicked.connect(lambda: self.seed.setValue(random_seed()))
-        self.class_combo.currentIndexChanged.connect(lambda i: self.emit_edit("class", class_index=max(0, int(i))))
-        self.mix_space.currentTextChanged.connect(lambda t: self.emit_edit("mix_space", mix_space=t))
+        self.class_combo.currentIndexChanged.connect(
+            lambda i: self.emit_edit("class", latent={"class_index": max(0, int(i))})
+        )
+        self.mix_space.currentTextChanged.connect(lambda t: self.emit_edit("mix_space", mix={"space": t}))
         self._show_classes(False)
 
     @staticmethod
@@ -67,7 +70,7 @@ class LatentPanel(ParamPanel):
             self._mix_label.setVisible(has_w)
 
     def set_params(self, params: Params) -> None:
-        set_silently(self.seed, "setValue", int(params.seed))
+        set_silently(self.seed, "setValue", int(params.latent.seed))
         if self.class_combo.count():
-            set_silently(self.class_combo, "setCurrentIndex", int(params.class_index))
-        set_silently(self.mix_space, "setCurrentText", params.mix_space)
+            set_silently(self.class_combo, "setCurrentIndex", int(params.latent.class_index or 0))
+        set_silently(self.mix_space, "setCurrentText", params.mix.space)

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, 
 
 from app.panels.base import ParamPanel
 from app.panels.rows import SliderRow
-from app.params import Params, layer_resolution
+from app.params import Params
 from app.widgets import FloatSlider, ScrollColumn, float_spin, random_seed, set_silently
 from engine.api import NOISE_MODES
 from engine.families.base import Capabilities
@@ -50,7 +50,7 @@ class NoisePanel(ParamPanel):
         self.scroll = ScrollColumn()
         outer.addWidget(self.scroll, 1)
 
-        self.mode.currentTextChanged.connect(lambda t: self.emit_edit("noise_mode", noise_mode=t))
+        self.mode.currentTextChanged.connect(lambda t: self.emit_edit("noise_mode", noise={"mode": t}))
         self.reseed.clicked.connect(self._reseed)
         self.strength_slider.floatValueChanged.connect(self._strength_from_slider)
         self.strength_slider.sliderReleased.connect(self.committed.emit)
@@ -71,37 +71,38 @@ class NoisePanel(ParamPanel):
 
     def _reseed(self) -> None:
         set_silently(self.mode, "setCurrentText", "random")
-        self.emit_edit("noise_seed", noise_seed=random_seed(), noise_mode="random")
+        self.emit_edit("noise_seed", noise={"seed": random_seed(), "mode": "random"})
 
     def _strength_from_slider(self, v: float) -> None:
         set_silently(self.strength_spin, "setValue", v)
-        self.emit_edit("noise_strength", noise_strength=v)
+        self.emit_edit("noise_strength", noise={"strength": v})
 
     def _strength_from_spin(self, v: float) -> None:
         self.strength_slider.set_float(v)
-        self.emit_edit("noise_strength", noise_strength=round(float(v), 6))
+        self.emit_edit("noise_strength", noise={"strength": round(float(v), 6)})
 
     def _reset_layers(self) -> None:
         for row in self.rows:
             row.set_value(row.default)
-        self.emit_edit("reset noise", noise_layer_strengths=self.values())
+        self.emit_edit("reset noise", noise={"layer_strengths": self.values()})
 
     def set_capabilities(self, caps: Capabilities) -> None:
         self.scroll.clear()
         self.rows = []
         for i in range(caps.noise_layers or 0):
-            res = layer_resolution(i, caps, "noise")
+            res = caps.layer_resolution(i, "noise")
             label = f"{i}  ·  {res}px" if res else f"layer {i}"
             row = SliderRow(i, label, *STRENGTH_RANGE, default=1.0, tooltip=f"Noise layer {i}: strength")
-            row.changed.connect(lambda _i, _v: self.emit_edit(f"noise{_i}", noise_layer_strengths=self.values()))
+            row.changed.connect(lambda _i, _v: self.emit_edit(f"noise{_i}", noise={"layer_strengths": self.values()}))
             row.released.connect(self.committed.emit)
             self.scroll.column.addWidget(row)
             self.rows.append(row)
         self.scroll.column.addStretch(1)
 
     def set_params(self, params: Params) -> None:
-        set_silently(self.mode, "setCurrentText", params.noise_mode)
-        self.strength_slider.set_float(params.noise_strength)
-        set_silently(self.strength_spin, "setValue", params.noise_strength)
-        for row, v in zip(self.rows, params.noise_layer_strengths):
+        noise = params.noise
+        set_silently(self.mode, "setCurrentText", noise.mode)
+        self.strength_slider.set_float(noise.strength)
+        set_silently(self.strength_spin, "setValue", noise.strength)
+        for row, v in zip(self.rows, noise.layer_strengths):
             row.set_value(v)

@@ -58,10 +58,10 @@ class ProgressivePanel(ParamPanel):
             self.trained.setText(f"Trained up to {top}×{top}{fading}")
 
     def set_params(self, params: Params) -> None:
-        view = params.view_level(self._caps) if self._caps is not None else None
-        if view is None:
+        prog = self._caps.progressive if self._caps is not None else None
+        if prog is None or not prog.levels:
             return
-        level, alpha = view
+        level, alpha = prog.viewed(dict(params.view.options))
         set_silently(self.level, "setCurrentIndex", level)
         self.alpha.set_float(alpha)
         self.alpha.setEnabled(level > 0)
@@ -72,10 +72,10 @@ class ProgressivePanel(ParamPanel):
             return
         prog = self._caps.progressive
         alpha = float(prog.alpha) if index == len(prog.levels) - 1 else 1.0
-        self.emit_edit("level", level=int(index), alpha=1.0 if index == 0 else alpha)
+        self.emit_edit("level", view={"options": (("level", int(index)), ("alpha", 1.0 if index == 0 else alpha))})
 
     def _alpha_moved(self, value: float) -> None:
         self.alpha_label.setText(f"{value:.2f}")
         index = self.level.currentIndex()
         if index > 0:
-            self.emit_edit("alpha", level=int(index), alpha=float(value))
+            self.emit_edit("alpha", view={"options": (("level", int(index)), ("alpha", float(value)))})

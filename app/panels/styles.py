@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QPushButton, QVBoxLayout
 
 from app.panels.base import ParamPanel
 from app.panels.rows import SliderRow
-from app.params import Params, layer_resolution
+from app.params import Params
 from app.widgets import FloatSlider, ScrollColumn, random_seed, seed_spin, set_silently
 from engine.families.base import Capabilities
 
@@ -17,7 +17,7 @@ PRESETS = ("coarse", "middle", "fine")
 def preset_layers(caps: Capabilities, preset: str) -> list[int]:
     """Style layers of a preset group; by resolution when derivable, else by thirds of the layers."""
     n = caps.w_space.num_ws if caps.w_space else 0
-    res = [layer_resolution(i, caps, "style") for i in range(n)]
+    res = [caps.layer_resolution(i, "style") for i in range(n)]
     if n and all(r is not None for r in res):
         pick = {"coarse": lambda r: r <= 8, "middle": lambda r: 16 <= r <= 32, "fine": lambda r: r >= 64}[preset]
         return [i for i, r in enumerate(res) if pick(r)]
@@ -62,7 +62,7 @@ class StylesPanel(ParamPanel):
         self.scroll = ScrollColumn()
         outer.addWidget(self.scroll, 1)
 
-        self.mix_seed.valueChanged.connect(lambda v: self.emit_edit("mix_seed", mix_seed=int(v)))
+        self.mix_seed.valueChanged.connect(lambda v: self.emit_edit("mix_seed", mix={"seed": int(v)}))
         self.randomise.clicked.connect(lambda: self.mix_seed.setValue(random_seed()))
         self.reset_all.clicked.connect(lambda: self._set_all([0.0] * len(self.rows), "reset styles"))
 
@@ -84,7 +84,7 @@ class StylesPanel(ParamPanel):
         self.rows = []
         n = caps.w_space.num_ws if caps.w_space else 0
         for i in range(n):
-            res = layer_resolution(i, caps, "style")
+            res = caps.layer_resolution(i, "style")
             label = f"{i}  ·  {res}px" if res else f"layer {i}"
             row = SliderRow(i, label, 0.0, 1.0, 0.0, tooltip=f"Style layer {i}: weight toward the mix seed")
             row.changed.connect(self._on_row)
@@ -96,12 +96,12 @@ class StylesPanel(ParamPanel):
             b.setEnabled(bool(preset_layers(caps, name)))
 
     def _on_row(self, index: int, _value: float) -> None:
-        self.emit_edit(f"style{index}", style_mix=self.values())
+        self.emit_edit(f"style{index}", mix={"weights": self.values()})
 
     def _set_all(self, values: list[float], key: str) -> None:
         for row, v in zip(self.rows, values):
             row.set_value(v)
-        self.emit_edit(key, style_mix=self.values())
+        self.emit_edit(key, mix={"weights": self.values()})
 
     def apply_preset(self, name: str) -> None:
         """Weight 1 on the preset's layers, 0 elsewhere."""
@@ -111,6 +111,6 @@ class StylesPanel(ParamPanel):
         self._set_all([1.0 if i in chosen else 0.0 for i in range(len(self.rows))], f"preset {name}")
 
     def set_params(self, params: Params) -> None:
-        set_silently(self.mix_seed, "setValue", int(params.mix_seed))
-        for row, v in zip(self.rows, params.style_mix):
+        set_silently(self.mix_seed, "setValue", int(params.mix.seed or 0))
+        for row, v in zip(self.rows, params.mix.weights):
             row.set_value(v)

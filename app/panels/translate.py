@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.panels.base import ParamPanel
 from app.widgets import thumbnail_pair
-from engine.api import JobProgress, JobResult
+from engine.api import JobHandle, JobProgress, JobResult
 from engine.families.base import Capabilities
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All files (*)"
@@ -53,25 +52,22 @@ def qimage_to_pil(img: QImage) -> Image.Image:
 
 
 class TranslatePanel(ParamPanel):
-    """Images in, translations out; every translation runs as an engine job on the current model."""
+    """Images in, translations out; every translation runs as an engine job of the panel's own on the
+    current model (only while that model is a translator: see :meth:`set_capabilities`)."""
 
     title = "Translate"
     takes_images = True
-    error_raised = Signal(str, str)
     pair_shown = Signal(object)
     """The current input and its translation side by side (uint8 HWC), for the main canvas; None when empty."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.client: Any = None
-        self.model_id: str | None = None
         self.caps: Capabilities | None = None
         self.items: list[Item] = []
         self.current = -1
         self.start_dir = str(Path.home())
-        self._jobs: dict[int, str] = {}  # job id → "one" | "folder"
-        self._folder_handle: Any = None
-        self._latest_one = -1
+        self._folder_handle: JobHandle | None = None
+        self._latest_one: JobHandle | None = None
         self.last_folder_report: tuple[int, list[str]] | None = None
         self.setAcceptDrops(True)
 
@@ -151,17 +147,6 @@ class TranslatePanel(ParamPanel):
         self.fit.currentIndexChanged.connect(lambda _: self.retranslate())
         self.shown.currentIndexChanged.connect(self._show)
 
-    # --- wiring -------------------------------------------------------------------------------------
-    def attach(self, client: Any) -> None:
-        """Use ``client`` (an :class:`app.engine_client.EngineClient`) for translation jobs."""
-        self.client = client
-        client.job_progress.connect(self._on_progress)
-        client.job_done.connect(self._on_done)
-
-    def set_model_id(self, model_id: str) -> None:
-        self.model_id = model_id
-        self.retranslate()
-
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:
         return caps.task in ("image-to-image", "multi-domain") and caps.image_input is not None
@@ -193,6 +178,12 @@ class TranslatePanel(ParamPanel):
         self.status.setText(f"Images are fitted to {ii.size}×{ii.size}, {ii.channels} channel(s)" if ii else "")
         for it in self.items:
             it.fitted = it.output = None
+        self.retranslate()
+
+    def _current_caps(self) -> Capabilities | None:
+        """The current model's capabilities when it is a translator this panel was built for."""
+        caps = self.session.caps if self.session is not None else None
+        return caps if caps is not None and caps == self.caps and self.applies_to(caps) else None
 
     # --- the current choice --------------------------------------------------------------------------
     def choice(self) -> tuple[str | None, np.ndarray | None]:
@@ -227,12 +218,12 @@ class TranslatePanel(ParamPanel):
                 bad.append(str(e))
         self._add(added)
         if bad:
-            self.error_raised.emit("Cannot translate", "\n".join(bad))
+            self.session.show_error("Cannot translate", "\n".join(bad))
 
     def paste(self) -> None:
         img = QGuiApplication.clipboard().image()
         if img.isNull():
-            self.error_raised.emit("Cannot paste", "The clipboard holds no image.")
+            self.session.show_error("Cannot paste", "The clipboard holds no image.")
             return
         self._add([Item("pasted image", qimage_to_pil(img))])
 
@@ -251,20 +242,20 @@ class TranslatePanel(ParamPanel):
     # --- translation jobs --------------------------------------------------------------------------
     def retranslate(self) -> None:
         """Translate every open image with the current choice (one engine job)."""
-        if self.client is None or self.model_id is None or self.caps is None or not self.items:
+        caps = self._current_caps()
+        if caps is None or not self.items:
             return
         direction, target = self.choice()
         from engine.images import fit_image
         from engine.translate import translate_array
 
-        ii = self.caps.image_input
-        mid, fit, images = self.model_id, self.fit_mode(), [it.image for it in self.items]
+        ii = caps.image_input
+        fit, images = self.fit_mode(), [it.image for it in self.items]
         size, channels = ii.size, ii.channels
 
-        def job(ctx):
+        def job(model):
             import torch
 
-            model = ctx.model(mid)
             t = None if target is None else torch.from_numpy(target)
             out = []
             for i, im in enumerate(images):
@@ -274,9 +265,13 @@ class TranslatePanel(ParamPanel):
             return out
 
         self.status.setText(f"Translating {len(images)} image(s)…")
-        handle = self.client.submit_job("translate", job)
-        self._jobs[handle.job_id] = "one"
-        self._latest_one = handle.job_id
+        handle: list[JobHandle | None] = [None]
+        handle[0] = self._latest_one = self.session.model_job(
+            "translate",
+            job,
+            on_done=lambda value: self._one_done(handle[0], value),
+            on_error=lambda result: self._one_failed(handle[0], result),
+        )
 
     def _show(self, index: int | None = None) -> None:
         if index is not None and index >= 0:
@@ -301,24 +296,24 @@ class TranslatePanel(ParamPanel):
 
     def translate_folder(self, src: str, dst: str) -> None:
         """Translate every file of ``src`` into ``dst`` as a cancellable engine job with progress."""
-        if self.client is None or self.model_id is None:
-            self.error_raised.emit("Cannot translate", "Open an image-to-image model first.")
+        if self._current_caps() is None:
+            self.session.show_error("Cannot translate", "Open an image-to-image model first.")
             return
         from engine.translate import collect_inputs, translate_files
 
         files = collect_inputs([src])
         if not files:
-            self.error_raised.emit("Cannot translate", f"“{src}” holds no files.")
+            self.session.show_error("Cannot translate", f"“{src}” holds no files.")
             return
         direction, target = self.choice()
-        mid, fit = self.model_id, self.fit_mode()
+        fit = self.fit_mode()
 
-        def job(ctx):
+        def job(model):
             import torch
 
             t = None if target is None else torch.from_numpy(target)
             done, bad = 0, []
-            for r in translate_files(ctx.model(mid), files, dst, direction, t, fit):
+            for r in translate_files(model, files, dst, direction, t, fit):
                 if r.error:
                     bad.append(r.error)
                 else:
@@ -326,8 +321,13 @@ class TranslatePanel(ParamPanel):
                 yield (r.index + 1, r.total, r.source.name)
             return done, bad
 
-        self._folder_handle = self.client.submit_job(f"translate {Path(src).name}", job)
-        self._jobs[self._folder_handle.job_id] = "folder"
+        self._folder_handle = self.session.model_job(
+            f"translate {Path(src).name}",
+            job,
+            on_progress=self._on_progress,
+            on_done=self._folder_done,
+            on_error=self._folder_failed,
+        )
         self.progress.setRange(0, len(files))
         self.progress.setValue(0)
         self.progress.show()
@@ -339,50 +339,46 @@ class TranslatePanel(ParamPanel):
         if self._folder_handle is not None:
             self._folder_handle.cancel()
 
-    @Slot(object)
     def _on_progress(self, p: JobProgress) -> None:
-        if self._jobs.get(p.job_id) == "folder":
-            self.progress.setValue(p.done)
-            self.progress.setFormat(f"%v / %m  {p.message}")
+        self.progress.setValue(p.done)
+        self.progress.setFormat(f"%v / %m  {p.message}")
 
-    @Slot(object)
-    def _on_done(self, result: JobResult) -> None:
-        kind = self._jobs.pop(result.job_id, None)
-        if kind == "one":
-            self._one_done(result)
-        elif kind == "folder":
-            self._folder_done(result)
-
-    def _one_done(self, result: JobResult) -> None:
-        if result.job_id != self._latest_one:
+    def _one_done(self, handle: JobHandle | None, value: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        if handle is not self._latest_one:
             return  # superseded by a newer choice
-        if not result.ok:
-            self.status.setText("Translation failed")
-            self.error_raised.emit("Cannot translate", result.error or "cancelled")
-            return
-        if len(result.value) != len(self.items):
+        if len(value) != len(self.items):
             return  # images were added meanwhile; their own job follows
-        for it, (fitted, out) in zip(self.items, result.value):
+        for it, (fitted, out) in zip(self.items, value):
             it.fitted, it.output = fitted, out
         self.status.setText(f"Translated {len(self.items)} image(s) · fit: {self.fit.currentText().lower()}")
         self._show()
 
-    def _folder_done(self, result: JobResult) -> None:
+    def _one_failed(self, handle: JobHandle | None, result: JobResult) -> None:
+        if handle is not self._latest_one:
+            return
+        self.status.setText("Translation failed")
+        self.session.show_error("Cannot translate", result.error or "cancelled")
+
+    def _folder_ended(self) -> None:
         self._folder_handle = None
         self.progress.hide()
         self.cancel_button.hide()
         self.folder_button.setEnabled(True)
+
+    def _folder_failed(self, result: JobResult) -> None:
+        self._folder_ended()
         if result.cancelled:
             self.status.setText("Folder translation cancelled (files written so far are kept)")
-            return
-        if not result.ok:
-            self.error_raised.emit("Cannot translate folder", result.error or "failed")
-            return
-        done, bad = result.value
+        else:
+            self.session.show_error("Cannot translate folder", result.error or "failed")
+
+    def _folder_done(self, value: tuple[int, list[str]]) -> None:
+        self._folder_ended()
+        done, bad = value
         self.last_folder_report = (done, bad)
         self.status.setText(f"Translated {done} file(s)" + (f", skipped {len(bad)}" if bad else ""))
         if bad:
-            self.error_raised.emit("Some files were not translated", "\n".join(bad))
+            self.session.show_error("Some files were not translated", "\n".join(bad))
 
     # --- output -------------------------------------------------------------------------------------
     def save_dialog(self) -> None:
@@ -403,7 +399,7 @@ class TranslatePanel(ParamPanel):
         try:
             Image.fromarray(y[:, :, 0] if y.shape[2] == 1 else y).save(path)
         except (OSError, ValueError) as e:
-            self.error_raised.emit("Cannot save", f"Could not save “{path}”.\n\n{e}")
+            self.session.show_error("Cannot save", f"Could not save “{path}”.\n\n{e}")
             return
         self.status.setText(f"Saved {Path(path).name}")
 

@@ -40,7 +40,7 @@ class TruncationPanel(ParamPanel):
         self.psi_slider.floatValueChanged.connect(self._psi_from_slider)
         self.psi_slider.sliderReleased.connect(self.committed.emit)
         self.psi_spin.valueChanged.connect(self._psi_from_spin)
-        self.cutoff.valueChanged.connect(lambda v: self.emit_edit("cutoff", cutoff=int(v)))
+        self.cutoff.valueChanged.connect(lambda v: self.emit_edit("cutoff", truncation={"cutoff": int(v) or None}))
 
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:
@@ -48,17 +48,18 @@ class TruncationPanel(ParamPanel):
 
     def _psi_from_slider(self, v: float) -> None:
         set_silently(self.psi_spin, "setValue", v)
-        self.emit_edit("psi", psi=v)
+        self.emit_edit("psi", truncation={"psi": v})
 
     def _psi_from_spin(self, v: float) -> None:
         self.psi_slider.set_float(v)
-        self.emit_edit("psi", psi=round(float(v), 6))
+        self.emit_edit("psi", truncation={"psi": round(float(v), 6)})
 
     def set_capabilities(self, caps: Capabilities) -> None:
         n = caps.w_space.num_ws if caps.w_space else 0
         set_silently(self.cutoff, "setMaximum", n)
 
     def set_params(self, params: Params) -> None:
-        self.psi_slider.set_float(params.psi)
-        set_silently(self.psi_spin, "setValue", params.psi)
-        set_silently(self.cutoff, "setValue", int(params.cutoff))
+        psi, cutoff = params.truncation.psi, params.truncation.cutoff
+        self.psi_slider.set_float(psi)
+        set_silently(self.psi_spin, "setValue", psi)
+        set_silently(self.cutoff, "setValue", cutoff or 0)  # the spin box shows "all layers" at 0

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.errors import LatentLabError
 
-class CheckpointError(ValueError):
+
+class CheckpointError(LatentLabError, ValueError):
     """A checkpoint could not be read: names the file and the reason."""
 
     def __init__(self, path: str | Path, reason: str) -> None:

@@ -21,6 +21,7 @@ import torch
 
 from engine.checkpoints.errors import CheckpointError
 from engine.checkpoints.foreign import W_AVG_SAMPLES, build_stylegan2, estimate_w_avg
+from engine.checkpoints.nvlabs_tree import flatten
 from engine.checkpoints.safe_unpickle import PersistentObject
 from engine.families import LoadedModel
 from engine.models.stylegan2 import StyleGAN2Config
@@ -46,27 +47,6 @@ def _generator(obj: Any) -> tuple[str, PersistentObject] | None:
 def detect(obj: Any) -> bool:
     """True if ``obj`` (a safely unpickled raw pickle) is an NVlabs network snapshot."""
     return _generator(obj) is not None
-
-
-def flatten(obj: PersistentObject, path: Path, prefix: str = "") -> dict[str, torch.Tensor]:
-    """Persistent module tree → ``{dotted name: tensor}`` as ``state_dict()`` would list it."""
-    st = obj.state
-    out: dict[str, torch.Tensor] = {}
-    skip = st.get("_non_persistent_buffers_set") or set()
-    for group in ("_parameters", "_buffers"):
-        for name, t in (st.get(group) or {}).items():
-            if t is None or (group == "_buffers" and name in skip):
-                continue
-            if not isinstance(t, torch.Tensor):
-                raise CheckpointError(path, f"{prefix}{name} is a {type(t).__name__}, not a tensor")
-            out[prefix + name] = t
-    for name, sub in (st.get("_modules") or {}).items():
-        if sub is None:
-            continue
-        if not isinstance(sub, PersistentObject):
-            raise CheckpointError(path, f"submodule {prefix}{name} is not a persistent NVlabs module")
-        out.update(flatten(sub, path, f"{prefix}{name}."))
-    return out
 
 
 def _kw(d: Any, name: str, default: Any = None) -> Any:

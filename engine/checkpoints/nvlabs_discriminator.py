@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from engine.checkpoints.errors import CheckpointError
+from engine.checkpoints.nvlabs_tree import flatten
 from engine.checkpoints.safe_unpickle import PersistentObject
 from engine.models.label_mapping_discriminator import LabelMappingDiscriminator
 from engine.models.stylegan2 import StyleGAN2Config, resolutions
@@ -154,7 +155,6 @@ def convert_state(path: Path, tensors: Mapping[str, torch.Tensor], spec: Discrim
 
 def load_discriminator(path: str | Path, d: PersistentObject) -> tuple[LabelMappingDiscriminator, DiscriminatorSpec]:
     """The native discriminator (eval mode) holding the weights of the pickled NVlabs ``d``."""
-    from engine.checkpoints.nvlabs import flatten
 
     path = Path(path)
     tensors = flatten(d, path)

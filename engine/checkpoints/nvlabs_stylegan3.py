@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from engine.checkpoints.errors import CheckpointError
+from engine.checkpoints.nvlabs_tree import flatten
 from engine.checkpoints.safe_unpickle import PersistentObject
 from engine.families import LoadedModel, get_family
 from engine.models.stylegan3 import StyleGAN3Config
@@ -251,7 +252,6 @@ def build(path: Path, cfg: StyleGAN3Config, tensors: Mapping[str, torch.Tensor],
 def with_discriminator(path: Path, cfg: StyleGAN3Config, d: Any) -> StyleGAN3Config:
     """``cfg`` with the training discriminator's settings (``d_channels``, ``mbstd_group_size``,
     ``d_mapping_layers``) of the snapshot's ``d``, when it is one LatentLab reads; else unchanged."""
-    from engine.checkpoints.nvlabs import flatten
     from engine.checkpoints.nvlabs_discriminator import infer_spec
 
     if not isinstance(d, PersistentObject):
@@ -275,7 +275,6 @@ def load_generator(path: Path, key: str, g: PersistentObject, d: Any = None) -> 
     """Build the native StyleGAN3 model from the NVlabs generator ``g`` (stored under ``key``); the
     snapshot's discriminator ``d``, when given, sets the config's discriminator fields."""
     from engine.checkpoints.foreign import W_AVG_SAMPLES, estimate_w_avg
-    from engine.checkpoints.nvlabs import flatten
 
     tensors = flatten(g, path)
     cfg = with_discriminator(path, infer_config(path, g, tensors), d)

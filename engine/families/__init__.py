@@ -1,9 +1,15 @@
-"""Registry of model families: an explicit, lazily imported dict of name → module path."""
+"""Registry of model families: an explicit, lazily imported dict of name → declaration.
+
+Each family module (``engine/families/<name>.py``) holds its :class:`LoadedModel` subclass (when it needs
+its own) and ends with one declaration, ``FAMILY = ModelFamily(name, description, config_cls, module_cls,
+model_cls, tiny)``; this dict registers it.
+"""
 
 from __future__ import annotations
 
 import importlib
 
+from engine.errors import LatentLabError
 from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFamily, Progressive, WSpace
 
 # name -> "module:attribute" of the ModelFamily instance.
@@ -23,7 +29,7 @@ _REGISTRY: dict[str, str] = {
 _CACHE: dict[str, ModelFamily] = {}
 
 
-class UnknownFamilyError(KeyError):
+class UnknownFamilyError(LatentLabError, KeyError):
     """A family name that is not registered."""
 
     def __str__(self) -> str:  # KeyError quotes its message; we want plain text
@@ -41,7 +47,10 @@ def get_family(name: str) -> ModelFamily:
         raise UnknownFamilyError(f"unknown model family '{name}' (known: {', '.join(family_names())})")
     if name not in _CACHE:
         mod, attr = _REGISTRY[name].split(":")
-        _CACHE[name] = getattr(importlib.import_module(mod), attr)
+        family = getattr(importlib.import_module(mod), attr)
+        if family.name != name:
+            raise RuntimeError(f"{_REGISTRY[name]} declares family {family.name!r}, registered as {name!r}")
+        _CACHE[name] = family
     return _CACHE[name]
 
 

@@ -8,14 +8,19 @@ tensors in [-1, 1], NCHW; conversion to uint8 happens once, at the edge (``engin
 from __future__ import annotations
 
 import dataclasses
+import typing
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import torch
 from torch import nn
+
+C = TypeVar("C")
+"""A family's frozen config dataclass."""
+T = TypeVar("T")
 
 TASKS = ("unconditional", "conditional", "image-to-image", "multi-domain", "autoencoder", "encoder")
 
@@ -25,7 +30,7 @@ class WSpace:
     """The intermediate latent space W of style-based generators.
 
     ``layer_resolutions``: the resolution each style layer acts on (one per ``num_ws``), when the
-    model declares it; empty means the StyleGAN2 layout (see ``app.params.layer_resolution``).
+    model declares it; empty means the StyleGAN2 layout (see :meth:`Capabilities.layer_resolution`).
     """
 
     w_dim: int
@@ -51,6 +56,21 @@ class Progressive:
 
     levels: tuple[int, ...]
     alpha: float
+
+    def viewed(self, options: Mapping[str, float | int | str]) -> tuple[int, float]:
+        """The (level index, alpha) that view ``options`` show: without a valid ``level`` the top
+        trained level at the trained alpha; a level alone at alpha 1 (the trained alpha for the top
+        level); level 0 always at alpha 1 (there is no level below it)."""
+        top = len(self.levels) - 1
+        raw_level, raw_alpha = options.get("level"), options.get("alpha")
+        level = int(raw_level) if raw_level is not None else None
+        if level is None or not 0 <= level <= top:
+            return top, float(self.alpha)
+        if level == 0:
+            return 0, 1.0
+        if raw_alpha is None:
+            return level, float(self.alpha) if level == top else 1.0
+        return level, float(raw_alpha)
 
 
 @dataclass(frozen=True)
@@ -85,20 +105,54 @@ class Capabilities:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def renders_latent(self) -> bool:
+        """Whether frames render from a latent: a z, or a W space (not so for translators)."""
+        return self.w_space is not None or self.z_dim > 0
 
-class LoadedModel(ABC):
+    def layer_resolution(self, index: int, kind: str = "style") -> int | None:
+        """The resolution a style layer (``kind="style"``) or noise layer (``"noise"``) acts on.
+
+        The per-layer resolutions the model declares (``w_space.layer_resolutions`` /
+        ``noise_resolutions``, e.g. StyleGAN v1 where both are two per resolution), else the
+        StyleGAN2 layout where style layers ``2k-1, 2k`` (and noise layers alike) belong to
+        resolution ``4 * 2**k``; None when the counts match neither.
+        """
+        if kind not in ("style", "noise"):
+            raise ValueError(f"kind must be 'style' or 'noise', got {kind!r}")
+        if kind == "style":
+            declared = self.w_space.layer_resolutions if self.w_space else ()
+        else:
+            declared = self.noise_resolutions
+        if declared:
+            return declared[index] if 0 <= index < len(declared) else None
+        res = self.resolution
+        if res < 4 or res & (res - 1):
+            return None
+        levels = res.bit_length() - 2  # 4 → 1 level, 8 → 2, ...
+        if kind == "style":
+            if self.w_space is None or self.w_space.num_ws != 2 * levels:
+                return None
+        elif self.noise_layers != 2 * levels - 1:
+            return None
+        k = (index + 1) // 2
+        return min(4 * 2**k, res)
+
+
+class LoadedModel(ABC, Generic[C]):
     """A model on a device, ready for inference. Operations exist exactly when the capability does.
 
     Subclasses implement :meth:`capabilities` plus the operations their capabilities promise:
     ``map``/``synthesize`` when ``w_space`` is set, ``generate`` when ``z_dim > 0``, and so on.
+    ``config`` is the family's typed config ``C``; ``family`` the name of the family that wrapped it
+    (:meth:`ModelFamily.wrap`).
     """
 
-    family: ClassVar[str] = ""
-
-    def __init__(self, module: nn.Module, config: Any, meta: dict[str, Any] | None = None) -> None:
+    def __init__(self, module: nn.Module, config: C, meta: dict[str, Any] | None = None, *, family: str) -> None:
         self.module = module.eval().requires_grad_(False)
-        self.config = config
+        self.config: C = config
         self.meta: dict[str, Any] = dict(meta or {})
+        self.family = family
 
     # --- identity -------------------------------------------------------------------------
     @property
@@ -170,6 +224,18 @@ class LoadedModel(ABC):
     def w_avg(self) -> torch.Tensor:
         raise NotImplementedError(f"{self.family} has no w_avg")
 
+    def truncate(self, ws: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
+        """ws [N, num_ws, w_dim] pulled toward :attr:`w_avg`: ``w_avg + psi (w - w_avg)`` on the first
+        ``cutoff`` style layers (all when None). Models with ``w_space.has_w_avg``."""
+        if ws.ndim != 3:
+            raise ValueError(f"ws must be [N, num_ws, w_dim], got {tuple(ws.shape)}")
+        w_avg = self.w_avg.to(ws.dtype)
+        if cutoff is None:
+            return w_avg.lerp(ws, psi)
+        ws = ws.clone()
+        ws[:, :cutoff] = w_avg.lerp(ws[:, :cutoff], psi)
+        return ws
+
     def translate(
         self, image: torch.Tensor, direction: str | None = None, target: torch.Tensor | None = None
     ) -> torch.Tensor:
@@ -206,43 +272,68 @@ class LoadedModel(ABC):
         raise ValueError(f"{self.family} model has no inspectable layer {name!r}")
 
 
-@dataclass(frozen=True)
-class FamilyInfo:
+@dataclass(frozen=True, eq=False)
+class ModelFamily(Generic[C]):
+    """One architecture, declared: its name, config class, inference module, model class and a tiny config.
+
+    A family module declares exactly one (``FAMILY = ModelFamily(...)``) and :mod:`engine.families`
+    registers it by name. The declaration builds modules (``module_cls(config)``), wraps them as
+    :class:`LoadedModel` (``model_cls(module, config, meta, family=name)``), and turns the plain dicts
+    stored in model files into typed configs and back (:meth:`config_from_dict`, the one place where a
+    dict becomes a config).
+    """
+
     name: str
     description: str
-    aliases: tuple[str, ...] = field(default=())
+    config_cls: type[C]
+    module_cls: Callable[[C], nn.Module]
+    """Builds the inference module (e.g. the generator) from a config."""
+    model_cls: type[LoadedModel[C]]
+    tiny: C = dataclasses.field(repr=False)
+    """A very small config for conformance tests on CPU."""
 
+    def __post_init__(self) -> None:
+        if not dataclasses.is_dataclass(self.config_cls) or not isinstance(self.tiny, self.config_cls):
+            raise TypeError(f"{self.name}: config_cls must be a dataclass and tiny one of its instances")
 
-class ModelFamily(ABC):
-    """One architecture: builds modules from a frozen config and wraps them as :class:`LoadedModel`."""
+    def build(self, config: C) -> nn.Module:
+        """The inference module (e.g. the generator) for ``config``, with fresh weights."""
+        return self.module_cls(config)
 
-    name: ClassVar[str]
-    description: ClassVar[str] = ""
-    config_cls: ClassVar[type]
-
-    @abstractmethod
-    def build(self, config: Any) -> nn.Module:
-        """The inference module (e.g. the generator) for ``config``."""
-
-    @abstractmethod
-    def wrap(self, module: nn.Module, config: Any, meta: dict[str, Any] | None = None) -> LoadedModel:
+    def wrap(self, module: nn.Module, config: C, meta: dict[str, Any] | None = None) -> LoadedModel[C]:
         """Wrap a built module (weights loaded) as a LoadedModel."""
+        return self.model_cls(module, config, meta, family=self.name)
 
-    @abstractmethod
-    def tiny_config(self) -> Any:
-        """A very small config for conformance tests on CPU."""
-
-    def config_to_dict(self, config: Any) -> dict[str, Any]:
-        return dataclasses.asdict(config)
-
-    def config_from_dict(self, d: dict[str, Any]) -> Any:
-        fields = {f.name: f for f in dataclasses.fields(self.config_cls)}
-        unknown = set(d) - set(fields)
-        if unknown:
-            raise ValueError(f"unknown {self.name} config fields: {sorted(unknown)}")
-        kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()}
-        return self.config_cls(**kwargs)
-
-    def new(self, config: Any, meta: dict[str, Any] | None = None) -> LoadedModel:
+    def new(self, config: C, meta: dict[str, Any] | None = None) -> LoadedModel[C]:
         """A freshly initialised model (random weights)."""
         return self.wrap(self.build(config), config, meta)
+
+    def tiny_config(self) -> C:
+        """A very small config for conformance tests on CPU."""
+        return self.tiny
+
+    def config_to_dict(self, config: C) -> dict[str, Any]:
+        """The plain (JSON-able) dict of ``config``, as model files store it."""
+        return dataclasses.asdict(config)  # type: ignore[call-overload]
+
+    def config_from_dict(self, d: dict[str, Any]) -> C:
+        """The typed config of a plain dict (lists become tuples, nested configs are built too); unknown
+        fields are an error naming them."""
+        return config_from_dict(self.config_cls, d, self.name)
+
+
+def config_from_dict(cls: type[T], d: dict[str, Any], what: str) -> T:
+    """``cls(**d)`` for a frozen config dataclass: lists become tuples and a dict for a field whose type is
+    itself a dataclass (pSp's ``decoder``) becomes that dataclass; ``what`` names the config in errors."""
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(d) - fields
+    if unknown:
+        raise ValueError(f"unknown {what} config fields: {sorted(unknown)}")
+    kwargs: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            hint = typing.get_type_hints(cls).get(k)
+            if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+                v = config_from_dict(hint, v, f"{what} {k}")
+        kwargs[k] = tuple(v) if isinstance(v, list) else v
+    return cls(**kwargs)

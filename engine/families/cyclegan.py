@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
-from torch import nn
 
 from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFamily
 from engine.families.pix2pix import check_translate_input
 from engine.models.cyclegan import CycleGANConfig, CycleGANGenerators
 
 
-class CycleGANModel(LoadedModel):
+class CycleGANModel(LoadedModel[CycleGANConfig]):
     """``translate(image, direction)`` with direction in ``capabilities.image_input.directions``."""
 
-    family = "cyclegan"
     module: CycleGANGenerators
 
     @property
     def capabilities(self) -> Capabilities:
-        cfg: CycleGANConfig = self.config
+        cfg = self.config
         return Capabilities(
             family=self.family,
             task="image-to-image",
@@ -33,7 +29,7 @@ class CycleGANModel(LoadedModel):
     def translate(
         self, image: torch.Tensor, direction: str | None = None, target: torch.Tensor | None = None
     ) -> torch.Tensor:
-        cfg: CycleGANConfig = self.config
+        cfg = self.config
         if target is not None:
             raise ValueError("cyclegan takes a direction, not a target domain")
         direction = cfg.directions[0] if direction is None else direction
@@ -43,19 +39,11 @@ class CycleGANModel(LoadedModel):
         return self.module(image.to(self.device), direction)
 
 
-class CycleGANFamily(ModelFamily):
-    name = "cyclegan"
-    description = "CycleGAN (Zhu 2017): ResNet generators A→B and B→A, LSGAN + cycle + identity losses"
-    config_cls = CycleGANConfig
-
-    def build(self, config: CycleGANConfig) -> nn.Module:
-        return CycleGANGenerators(config)
-
-    def wrap(self, module: nn.Module, config: CycleGANConfig, meta: dict[str, Any] | None = None) -> CycleGANModel:
-        return CycleGANModel(module, config, meta)
-
-    def tiny_config(self) -> CycleGANConfig:
-        return CycleGANConfig(resolution=16, img_channels=3, ngf=4, n_blocks=2, ndf=4)
-
-
-FAMILY = CycleGANFamily()
+FAMILY = ModelFamily(
+    name="cyclegan",
+    description="CycleGAN (Zhu 2017): ResNet generators A→B and B→A, LSGAN + cycle + identity losses",
+    config_cls=CycleGANConfig,
+    module_cls=CycleGANGenerators,
+    model_cls=CycleGANModel,
+    tiny=CycleGANConfig(resolution=16, img_channels=3, ngf=4, n_blocks=2, ndf=4),
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import nn
@@ -10,7 +10,19 @@ from torch import nn
 from engine.families.base import Capabilities, LoadedModel
 
 
-class GeneratorModel(LoadedModel):
+class GeneratorConfig(Protocol):
+    """What :class:`GeneratorModel` reads from its family's config."""
+
+    resolution: int
+    img_channels: int
+    z_dim: int
+    c_dim: int
+
+
+GC = TypeVar("GC", bound=GeneratorConfig)
+
+
+class GeneratorModel(LoadedModel[GC]):
     """Wraps a generator module ``G(z, c) -> images``; its config has resolution, img_channels, z_dim, c_dim.
 
     Conditional models (``c_dim > 0``) take one-hot labels; their class names come from the

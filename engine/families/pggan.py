@@ -19,15 +19,14 @@ from engine.families.base import Capabilities, LoadedModel, ModelFamily, Progres
 from engine.models.pggan import Generator, PGGANConfig, level_resolution
 
 
-class PGGANModel(LoadedModel):
+class PGGANModel(LoadedModel[PGGANConfig]):
     """A progressive-growing generator (unconditional)."""
 
-    family = "pggan"
     module: Generator
 
     @property
     def capabilities(self) -> Capabilities:
-        cfg: PGGANConfig = self.config
+        cfg = self.config
         level = int(self.module.trained_level)
         return Capabilities(
             family=self.family,
@@ -73,19 +72,11 @@ class PGGANModel(LoadedModel):
         return self.module.layer_modules()[name]
 
 
-class PGGANFamily(ModelFamily):
-    name = "pggan"
-    description = "Progressive GAN (Karras 2018): grown 4x4 upward with fade-in, pixel norm, equalised lr"
-    config_cls = PGGANConfig
-
-    def build(self, config: PGGANConfig) -> nn.Module:
-        return Generator(config)
-
-    def wrap(self, module: nn.Module, config: PGGANConfig, meta: dict[str, Any] | None = None) -> PGGANModel:
-        return PGGANModel(module, config, meta)
-
-    def tiny_config(self) -> PGGANConfig:
-        return PGGANConfig(resolution=16, z_dim=8, channels=(16, 16, 8))
-
-
-FAMILY = PGGANFamily()
+FAMILY = ModelFamily(
+    name="pggan",
+    description="Progressive GAN (Karras 2018): grown 4x4 upward with fade-in, pixel norm, equalised lr",
+    config_cls=PGGANConfig,
+    module_cls=Generator,
+    model_cls=PGGANModel,
+    tiny=PGGANConfig(resolution=16, z_dim=8, channels=(16, 16, 8)),
+)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
-from torch import nn
 
 from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFamily
 from engine.models.pix2pix import Pix2PixConfig, UnetGenerator
@@ -17,15 +14,14 @@ def check_translate_input(image: torch.Tensor, channels: int, what: str) -> None
         raise ValueError(f"{what} translates images [N, {channels}, H, W], got {tuple(image.shape)}")
 
 
-class Pix2PixModel(LoadedModel):
+class Pix2PixModel(LoadedModel[Pix2PixConfig]):
     """``translate(image, "AtoB")``; eval mode: batch norm uses running statistics, dropout is off."""
 
-    family = "pix2pix"
     module: UnetGenerator
 
     @property
     def capabilities(self) -> Capabilities:
-        cfg: Pix2PixConfig = self.config
+        cfg = self.config
         return Capabilities(
             family=self.family,
             task="image-to-image",
@@ -46,19 +42,11 @@ class Pix2PixModel(LoadedModel):
         return self.module(image.to(self.device))
 
 
-class Pix2PixFamily(ModelFamily):
-    name = "pix2pix"
-    description = "pix2pix (Isola 2017): U-Net generator with skips, PatchGAN, GAN + L1 on paired images"
-    config_cls = Pix2PixConfig
-
-    def build(self, config: Pix2PixConfig) -> nn.Module:
-        return UnetGenerator(config)
-
-    def wrap(self, module: nn.Module, config: Pix2PixConfig, meta: dict[str, Any] | None = None) -> Pix2PixModel:
-        return Pix2PixModel(module, config, meta)
-
-    def tiny_config(self) -> Pix2PixConfig:
-        return Pix2PixConfig(resolution=32, img_channels=3, num_downs=5, ngf=4, ndf=4)
-
-
-FAMILY = Pix2PixFamily()
+FAMILY = ModelFamily(
+    name="pix2pix",
+    description="pix2pix (Isola 2017): U-Net generator with skips, PatchGAN, GAN + L1 on paired images",
+    config_cls=Pix2PixConfig,
+    module_cls=UnetGenerator,
+    model_cls=Pix2PixModel,
+    tiny=Pix2PixConfig(resolution=32, img_channels=3, num_downs=5, ngf=4, ndf=4),
+)

@@ -6,11 +6,7 @@ synthesis, truncation, noise), so every W-space tool works on encoded images.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 import torch
-from torch import nn
 
 from engine.families.base import Capabilities, ImageInput, ModelFamily, WSpace
 from engine.families.stylegan2 import StyleGAN2Model
@@ -21,12 +17,12 @@ from engine.models.stylegan2 import StyleGAN2Config
 class PSPModel(StyleGAN2Model):
     """pSp: ``encode(image) -> ws`` [N, num_ws, w_dim]; ``decode(ws)`` and the W ops of the decoder."""
 
-    family = "psp"
-    module: PSP
+    module: PSP  # type: ignore[assignment]
+    config: PSPConfig  # type: ignore[assignment]
 
     @property
     def capabilities(self) -> Capabilities:
-        cfg: PSPConfig = self.config
+        cfg = self.config
         dec = cfg.decoder
         return Capabilities(
             family=self.family,
@@ -58,38 +54,17 @@ class PSPModel(StyleGAN2Model):
         return self.synthesize(latent.to(self.device), noise_mode=noise_mode)
 
 
-class PSPFamily(ModelFamily):
-    name = "psp"
-    description = "pSp encoder (IR-SE backbone, feature pyramid, map2style heads) into W+ of a StyleGAN2 decoder"
-    config_cls = PSPConfig
-
-    def build(self, config: PSPConfig) -> nn.Module:
-        return PSP(config)
-
-    def wrap(self, module: nn.Module, config: PSPConfig, meta: dict[str, Any] | None = None) -> PSPModel:
-        return PSPModel(module, config, meta)
-
-    def tiny_config(self) -> PSPConfig:
-        dec = StyleGAN2Config(resolution=16, z_dim=16, w_dim=16, mapping_layers=2, channels=(16, 16, 8))
-        return PSPConfig(
-            decoder=dec, input_size=16, stage_channels=(4, 8, 8, 16), stage_units=(1, 1, 1, 1), se_reduction=4
-        )
-
-    def config_from_dict(self, d: dict[str, Any]) -> PSPConfig:
-        fields = {f.name for f in dataclasses.fields(PSPConfig)}
-        unknown = set(d) - fields
-        if unknown:
-            raise ValueError(f"unknown psp config fields: {sorted(unknown)}")
-        kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()}
-        if isinstance(kwargs.get("decoder"), dict):
-            kwargs["decoder"] = get_decoder_family().config_from_dict(kwargs["decoder"])
-        return PSPConfig(**kwargs)
-
-
-def get_decoder_family() -> ModelFamily:
-    from engine.families import get_family
-
-    return get_family("stylegan2")
-
-
-FAMILY = PSPFamily()
+FAMILY = ModelFamily(
+    name="psp",
+    description="pSp encoder (IR-SE backbone, feature pyramid, map2style heads) into W+ of a StyleGAN2 decoder",
+    config_cls=PSPConfig,
+    module_cls=PSP,
+    model_cls=PSPModel,
+    tiny=PSPConfig(
+        decoder=StyleGAN2Config(resolution=16, z_dim=16, w_dim=16, mapping_layers=2, channels=(16, 16, 8)),
+        input_size=16,
+        stage_channels=(4, 8, 8, 16),
+        stage_units=(1, 1, 1, 1),
+        se_reduction=4,
+    ),
+)

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
-from torch import nn
 
 from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFamily
 from engine.families.pix2pix import check_translate_input
 from engine.models.stargan import StarGANConfig, StarGANGenerator
 
 
-class StarGANModel(LoadedModel):
+class StarGANModel(LoadedModel[StarGANConfig]):
     """``translate(image, target=labels)``: labels [N, c_dim] over ``capabilities.classes``, multi-hot allowed.
 
     Domain names come from the checkpoint's meta (``"classes"``), else ``domain 0``, ``domain 1``, ….
     """
 
-    family = "stargan"
     module: StarGANGenerator
 
     @property
     def capabilities(self) -> Capabilities:
-        cfg: StarGANConfig = self.config
+        cfg = self.config
         names = list(self.meta.get("classes") or [])
         classes = tuple(names) if len(names) == cfg.c_dim else tuple(f"domain {i}" for i in range(cfg.c_dim))
         return Capabilities(
@@ -39,7 +35,7 @@ class StarGANModel(LoadedModel):
     def translate(
         self, image: torch.Tensor, direction: str | None = None, target: torch.Tensor | None = None
     ) -> torch.Tensor:
-        cfg: StarGANConfig = self.config
+        cfg = self.config
         if direction is not None:
             raise ValueError("stargan takes target domain labels (target=[N, K]), not a direction")
         if target is None:
@@ -52,21 +48,11 @@ class StarGANModel(LoadedModel):
         return self.module(image.to(self.device), target.to(self.device, torch.float32))
 
 
-class StarGANFamily(ModelFamily):
-    name = "stargan"
-    description = "StarGAN (Choi 2018): one generator for many domains, WGAN-GP + domain classification"
-    config_cls = StarGANConfig
-
-    def build(self, config: StarGANConfig) -> nn.Module:
-        return StarGANGenerator(config)
-
-    def wrap(self, module: nn.Module, config: StarGANConfig, meta: dict[str, Any] | None = None) -> StarGANModel:
-        return StarGANModel(module, config, meta)
-
-    def tiny_config(self) -> StarGANConfig:
-        return StarGANConfig(
-            resolution=16, img_channels=3, c_dim=3, conv_dim=4, repeat_num=2, d_conv_dim=4, d_repeat_num=2
-        )
-
-
-FAMILY = StarGANFamily()
+FAMILY = ModelFamily(
+    name="stargan",
+    description="StarGAN (Choi 2018): one generator for many domains, WGAN-GP + domain classification",
+    config_cls=StarGANConfig,
+    module_cls=StarGANGenerator,
+    model_cls=StarGANModel,
+    tiny=StarGANConfig(resolution=16, img_channels=3, c_dim=3, conv_dim=4, repeat_num=2, d_conv_dim=4, d_repeat_num=2),
+)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -19,12 +17,12 @@ class StyleGANModel(StyleGAN2Model):
     first on the constant input); the capabilities declare each layer's resolution.
     """
 
-    family = "stylegan"
     module: Generator  # type: ignore[assignment]
+    config: StyleGANConfig  # type: ignore[assignment]
 
     @property
     def capabilities(self) -> Capabilities:
-        cfg: StyleGANConfig = self.config
+        cfg = self.config
         classes = tuple(self.meta.get("classes") or (f"class {i}" for i in range(cfg.c_dim)))
         return Capabilities(
             family=self.family,
@@ -52,19 +50,11 @@ class StyleGANModel(StyleGAN2Model):
         ]
 
 
-class StyleGANFamily(ModelFamily):
-    name = "stylegan"
-    description = "StyleGAN (v1): mapping network, AdaIN, learned constant, per-layer noise, blurred up-sampling"
-    config_cls = StyleGANConfig
-
-    def build(self, config: StyleGANConfig) -> nn.Module:
-        return Generator(config)
-
-    def wrap(self, module: nn.Module, config: StyleGANConfig, meta: dict[str, Any] | None = None) -> StyleGANModel:
-        return StyleGANModel(module, config, meta)
-
-    def tiny_config(self) -> StyleGANConfig:
-        return StyleGANConfig(resolution=16, z_dim=16, w_dim=16, mapping_layers=2, channels=(16, 16, 8))
-
-
-FAMILY = StyleGANFamily()
+FAMILY = ModelFamily(
+    name="stylegan",
+    description="StyleGAN (v1): mapping network, AdaIN, learned constant, per-layer noise, blurred up-sampling",
+    config_cls=StyleGANConfig,
+    module_cls=Generator,
+    model_cls=StyleGANModel,
+    tiny=StyleGANConfig(resolution=16, z_dim=16, w_dim=16, mapping_layers=2, channels=(16, 16, 8)),
+)

@@ -12,15 +12,14 @@ from engine.families.base import Capabilities, LoadedModel, ModelFamily, WSpace
 from engine.models.stylegan2 import Generator, StyleGAN2Config, truncate
 
 
-class StyleGAN2Model(LoadedModel):
+class StyleGAN2Model(LoadedModel[StyleGAN2Config]):
     """A StyleGAN2 generator with W space, truncation, style mixing and per-layer noise."""
 
-    family = "stylegan2"
     module: Generator
 
     @property
     def capabilities(self) -> Capabilities:
-        cfg: StyleGAN2Config = self.config
+        cfg = self.config
         classes = tuple(self.meta.get("classes") or (f"class {i}" for i in range(cfg.c_dim)))
         return Capabilities(
             family=self.family,
@@ -78,19 +77,11 @@ class StyleGAN2Model(LoadedModel):
         raise ValueError(f"{self.family} model has no layer {name!r}")
 
 
-class StyleGAN2Family(ModelFamily):
-    name = "stylegan2"
-    description = "StyleGAN2: mapping network, modulated/demodulated convs, noise, skip generator"
-    config_cls = StyleGAN2Config
-
-    def build(self, config: StyleGAN2Config) -> nn.Module:
-        return Generator(config)
-
-    def wrap(self, module: nn.Module, config: StyleGAN2Config, meta: dict[str, Any] | None = None) -> StyleGAN2Model:
-        return StyleGAN2Model(module, config, meta)
-
-    def tiny_config(self) -> StyleGAN2Config:
-        return StyleGAN2Config(resolution=16, z_dim=16, w_dim=16, mapping_layers=2, channels=(16, 16, 8))
-
-
-FAMILY = StyleGAN2Family()
+FAMILY = ModelFamily(
+    name="stylegan2",
+    description="StyleGAN2: mapping network, modulated/demodulated convs, noise, skip generator",
+    config_cls=StyleGAN2Config,
+    module_cls=Generator,
+    model_cls=StyleGAN2Model,
+    tiny=StyleGAN2Config(resolution=16, z_dim=16, w_dim=16, mapping_layers=2, channels=(16, 16, 8)),
+)

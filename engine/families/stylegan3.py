@@ -17,15 +17,14 @@ from engine.models.stylegan3 import Generator, StyleGAN3Config, truncate
 Transform = InputTransform | torch.Tensor | np.ndarray
 
 
-class StyleGAN3Model(LoadedModel):
+class StyleGAN3Model(LoadedModel[StyleGAN3Config]):
     """A StyleGAN3 generator: W space (truncation, style mixing), an input transform, no noise."""
 
-    family = "stylegan3"
     module: Generator
 
     @property
     def capabilities(self) -> Capabilities:
-        cfg: StyleGAN3Config = self.config
+        cfg = self.config
         classes = tuple(self.meta.get("classes") or (f"class {i}" for i in range(cfg.c_dim)))
         syn = self.module.synthesis
         rates = (int(syn.input.sampling_rate), *(layer.spec.out_sampling_rate for layer in syn.layers))
@@ -124,30 +123,22 @@ class StyleGAN3Model(LoadedModel):
         raise ValueError(f"{self.family} model has no layer {name!r}")
 
 
-class StyleGAN3Family(ModelFamily):
-    name = "stylegan3"
-    description = "StyleGAN3 (alias-free, configs T and R): Fourier-feature input, filtered nonlinearities, no noise"
-    config_cls = StyleGAN3Config
-
-    def build(self, config: StyleGAN3Config) -> nn.Module:
-        return Generator(config)
-
-    def wrap(self, module: nn.Module, config: StyleGAN3Config, meta: dict[str, Any] | None = None) -> StyleGAN3Model:
-        return StyleGAN3Model(module, config, meta)
-
-    def tiny_config(self) -> StyleGAN3Config:
-        return StyleGAN3Config(
-            resolution=16,
-            z_dim=16,
-            w_dim=16,
-            mapping_layers=2,
-            channel_base=256,
-            channel_max=16,
-            num_layers=4,
-            num_critical=1,
-            margin_size=2,
-            d_channels=(16, 16, 8),
-        )
-
-
-FAMILY = StyleGAN3Family()
+FAMILY = ModelFamily(
+    name="stylegan3",
+    description="StyleGAN3 (alias-free, configs T and R): Fourier-feature input, filtered nonlinearities, no noise",
+    config_cls=StyleGAN3Config,
+    module_cls=Generator,
+    model_cls=StyleGAN3Model,
+    tiny=StyleGAN3Config(
+        resolution=16,
+        z_dim=16,
+        w_dim=16,
+        mapping_layers=2,
+        channel_base=256,
+        channel_max=16,
+        num_layers=4,
+        num_critical=1,
+        margin_size=2,
+        d_channels=(16, 16, 8),
+    ),
+)

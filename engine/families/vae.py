@@ -11,15 +11,14 @@ from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFam
 from engine.models.vae import VAE, VAEConfig
 
 
-class VAEModel(LoadedModel):
+class VAEModel(LoadedModel[VAEConfig]):
     """A convolutional VAE: ``generate``/``decode`` from z, ``encode`` to the posterior mean."""
 
-    family = "vae"
     module: VAE
 
     @property
     def capabilities(self) -> Capabilities:
-        cfg: VAEConfig = self.config
+        cfg = self.config
         return Capabilities(
             family=self.family,
             task="autoencoder",
@@ -70,21 +69,6 @@ class VAEModel(LoadedModel):
         return layers[name]
 
 
-class VAEFamily(ModelFamily):
-    name = "vae"
-    description = "Convolutional variational autoencoder (Kingma & Welling 2014): encode, decode, sample"
-    config_cls = VAEConfig
-
-    def build(self, config: VAEConfig) -> nn.Module:
-        return VAE(config)
-
-    def wrap(self, module: nn.Module, config: VAEConfig, meta: dict[str, Any] | None = None) -> VAEModel:
-        return VAEModel(module, config, meta)
-
-    def tiny_config(self) -> VAEConfig:
-        return VAEConfig(resolution=16, img_channels=1, z_dim=6, channels=(8, 16), num_directions=3)
-
-
 @torch.no_grad()
 def fit_directions(model: VAE, images: torch.Tensor, batch: int = 512) -> None:
     """Store the principal directions of the encoder means over ``images`` [N, C, R, R] in [-1, 1]."""
@@ -107,4 +91,11 @@ def fit_directions(model: VAE, images: torch.Tensor, batch: int = 512) -> None:
     model.pca_std.copy_(std)
 
 
-FAMILY = VAEFamily()
+FAMILY = ModelFamily(
+    name="vae",
+    description="Convolutional variational autoencoder (Kingma & Welling 2014): encode, decode, sample",
+    config_cls=VAEConfig,
+    module_cls=VAE,
+    model_cls=VAEModel,
+    tiny=VAEConfig(resolution=16, img_channels=1, z_dim=6, channels=(8, 16), num_directions=3),
+)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engine.errors import LatentLabError
 from engine.families import LoadedModel
 from engine.families.base import Capabilities
 
@@ -30,7 +31,7 @@ METHODS = ("sefa", "pca")
 Progress = tuple[int, int, str]
 
 
-class DirectionsError(ValueError):
+class DirectionsError(LatentLabError, ValueError):
     """Directions cannot be computed, read or applied (the message says why)."""
 
 

@@ -22,13 +22,14 @@ import numpy as np
 import torch
 from PIL import Image
 
+from engine.errors import LatentLabError
 from engine.families import LoadedModel
 
 PROJECT_FORMAT = "latentlab-project"
 PROJECT_VERSION = 1
 
 
-class GalleryError(ValueError):
+class GalleryError(LatentLabError, ValueError):
     """A project file or a pick cannot be used (the message says why)."""
 
 

@@ -45,12 +45,12 @@ def keyframes_from_latent(path: str | Path) -> list[Keyframe]:
         raise ValueError(f"'{p.name}' holds non-finite values")
     n = latent.shape[0]
     out = []
-    for i, row in enumerate(latent.tolist()):
+    for i, row in enumerate(latent):
         label = p.name if n == 1 else f"{p.name}#{i}"
         if space == "z":
-            out.append(Keyframe(z=tuple(float(v) for v in row), label=label))
+            out.append(Keyframe(z=row, label=label))
         else:
-            out.append(Keyframe(ws=tuple(tuple(float(v) for v in layer) for layer in row), label=label))
+            out.append(Keyframe(ws=row, label=label))
     return out
 
 

@@ -26,7 +26,17 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.api import INTERP_METHODS, INTERP_SPACES, W_SPACES, Interpolation, RenderRequest
+import numpy as np
+
+from engine.api import (
+    INTERP_METHODS,
+    INTERP_SPACES,
+    FrozenArray,
+    Interpolation,
+    RenderRequest,
+    allowed_spaces,
+    as_array,
+)
 from engine.families.base import Capabilities
 
 EASINGS = ("linear", "smooth")
@@ -34,21 +44,22 @@ EASINGS = ("linear", "smooth")
 
 @dataclass(frozen=True)
 class Keyframe:
-    """One keyframe of a walk: the latent of ``seed``, or an explicit ``z`` (z_dim floats) or ``ws``
-    (W+: ``num_ws`` rows of ``w_dim`` floats). ``label`` names it in messages (e.g. a file name)."""
+    """One keyframe of a walk: the latent of ``seed``, or an explicit ``z`` [z_dim] or ``ws``
+    (W+: [num_ws, w_dim]). ``label`` names it in messages (e.g. a file name)."""
 
     seed: int = 0
-    z: tuple[float, ...] | None = None
-    ws: tuple[tuple[float, ...], ...] | None = None
+    z: FrozenArray | None = None
+    ws: FrozenArray | None = None
     label: str = ""
 
     def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "z", as_array(self.z, 1, "z"))
+            object.__setattr__(self, "ws", as_array(self.ws, 2, "ws"))
+        except ValueError as e:
+            raise ValueError(f"keyframe {self.name}: {e}") from None
         if self.z is not None and self.ws is not None:
             raise ValueError(f"keyframe {self.name}: either z or ws, not both")
-        if self.z is not None and len(self.z) == 0:
-            raise ValueError(f"keyframe {self.name}: z is empty")
-        if self.ws is not None and (not self.ws or len({len(r) for r in self.ws}) != 1 or not self.ws[0]):
-            raise ValueError(f"keyframe {self.name}: ws must be rows of equal, non-zero length")
 
     @property
     def name(self) -> str:
@@ -65,7 +76,7 @@ class Keyframe:
     @property
     def per_layer(self) -> bool:
         """True for a W+ latent whose style layers differ (it has no single w)."""
-        return self.ws is not None and len(set(self.ws)) > 1
+        return self.ws is not None and not bool(np.all(self.ws.array == self.ws.array[0]))
 
 
 KeyLike = int | Keyframe
@@ -113,15 +124,15 @@ def check_keyframes(keys: Sequence[KeyLike], space: str, caps: Capabilities) -> 
     ws_space = caps.w_space
     if caps.z_dim <= 0:
         raise ValueError(f"{caps.family} models do not generate from a latent (task: {caps.task})")
-    if space in W_SPACES and ws_space is None:
+    if space not in allowed_spaces(caps, "interpolation"):
         raise ValueError(f"space {space}: {caps.family} models have no W space (use z)")
     for k in as_keyframes(keys):
-        if k.z is not None and len(k.z) != caps.z_dim:
+        if k.z is not None and k.z.shape != (caps.z_dim,):
             raise ValueError(f"keyframe {k.name}: z has {len(k.z)} values, the model's z has {caps.z_dim}")
         if k.ws is not None:
             if ws_space is None:
                 raise ValueError(f"keyframe {k.name} is a W+ latent; {caps.family} models have no W space")
-            shape = (len(k.ws), len(k.ws[0]))
+            shape = k.ws.shape
             if shape != (ws_space.num_ws, ws_space.w_dim):
                 raise ValueError(
                     f"keyframe {k.name}: W+ latent of {shape[0]}×{shape[1]} does not fit this model "
@@ -160,7 +171,8 @@ def _frame(
     t = ease(pos - k, easing)
     a, b = ring[k], ring[k + 1]
     it = Interpolation(b.seed, t, method, space, z_b=b.z, ws_b=b.ws)
-    return dataclasses.replace(base, seed=a.seed, z=a.z, ws=a.ws, interpolation=it)
+    latent = dataclasses.replace(base.latent, seed=a.seed, z=a.z, ws=a.ws)
+    return dataclasses.replace(base, latent=latent, edits=dataclasses.replace(base.edits, interpolation=it))
 
 
 def walk(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from engine.errors import LatentLabError
 
-class MetricError(ValueError):
+
+class MetricError(LatentLabError, ValueError):
     """A metric cannot be computed from what it was given (a one-line reason for the user)."""
 
 

@@ -3,14 +3,15 @@
 :func:`evaluate` is a generator that yields ``(done, total, message)`` once per batch (the engine
 runtime's job protocol; the CLI drives it too) and returns a :class:`MetricsReport`. It checks
 ``cancel()`` before every step. The engine does not open datasets itself: callers pass image sources
-(:func:`dataset_source` wraps anything with uint8 ``images`` [N, C, H, W], e.g. training's ImageDataset).
+(:func:`dataset_source` wraps anything with uint8 ``images`` [N, C, H, W], e.g. training's ImageDataset;
+:func:`native_source` wraps a reader of images at their own sizes, e.g. training's NativeImages).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from engine.families import LoadedModel
 from engine.metrics import cache
 from engine.metrics.errors import Cancelled, MetricError
 from engine.metrics.features import FeatureExtractor
-from engine.metrics.fid import fid_from_features
+from engine.metrics.fid import check_fid_samples, fid_from_features
 from engine.metrics.inception_score import inception_score
 from engine.metrics.kid import kernel_inception_distance
 from engine.metrics.precision_recall import precision_recall
@@ -36,14 +37,17 @@ Progress = tuple[int, int, str]
 
 @dataclass(frozen=True)
 class ImageSource:
-    """Images to evaluate: ``count`` images in [-1, 1] NCHW from ``batches(batch_size)``.
+    """Images to evaluate: ``count`` images from ``batches(batch_size)``.
 
-    ``cache_id`` (a dataset spec) lets real-data features be cached; None for generated images.
+    A batch is a float tensor in [-1, 1] NCHW, or (real data at its own size, for extractors that
+    take them: :class:`engine.metrics.features.InceptionExtractor`) a list of uint8 ``[C, H, W]``
+    images of any sizes. ``cache_id`` (a dataset spec plus how it was read) lets real-data features
+    be cached; None for generated images.
     """
 
     label: str
     count: int
-    batches: Callable[[int], Iterator[torch.Tensor]]
+    batches: Callable[[int], Iterator[torch.Tensor | list[torch.Tensor]]]
     cache_id: str | None = None
     labels: tuple[int, ...] | None = None
     """The class each image was generated for (conditional generators), in batch order."""
@@ -96,24 +100,42 @@ class MetricsReport:
         return asdict(self)
 
 
+def _subset(spec: str, total: int, n: int, seed: int) -> torch.Tensor:
+    """Indices of ``n`` of ``total`` images: all when ``n >= total``, else a seeded random subset in order."""
+    if total < 2:
+        raise MetricError(f"dataset '{spec}' has {total} image(s); metrics need at least 2")
+    if n >= total:
+        return torch.arange(total)
+    return torch.from_numpy(np.sort(np.random.default_rng(seed).choice(total, n, replace=False)))
+
+
 def dataset_source(spec: str, dataset: Any, n: int, seed: int = 0) -> ImageSource:
     """``n`` images of ``dataset`` (all when it holds ``n`` or fewer; else a seeded random subset, in order)."""
     images = dataset.images
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.dtype != torch.uint8:
         raise MetricError(f"dataset '{spec}' must hold uint8 images [N, C, H, W]")
-    total = images.shape[0]
-    if total < 2:
-        raise MetricError(f"dataset '{spec}' has {total} image(s); metrics need at least 2")
-    if n >= total:
-        idx = torch.arange(total)
-    else:
-        idx = torch.from_numpy(np.sort(np.random.default_rng(seed).choice(total, n, replace=False)))
+    idx = _subset(spec, images.shape[0], n, seed)
 
     def batches(b: int) -> Iterator[torch.Tensor]:
         for i in range(0, len(idx), b):
             yield images[idx[i : i + b]].float() / 127.5 - 1
 
-    return ImageSource(spec, len(idx), batches, cache_id=f"{spec}#seed{seed}")
+    c, h, w = images.shape[1:]
+    return ImageSource(spec, len(idx), batches, cache_id=f"{spec}#{c}x{h}x{w}#seed{seed}")
+
+
+def native_source(
+    spec: str, total: int, read: Callable[[Sequence[int]], list[torch.Tensor]], n: int, seed: int = 0
+) -> ImageSource:
+    """``n`` of ``total`` real images read on demand at their own size: ``read(indices)`` returns uint8
+    ``[C, H, W]`` images (any sizes). The same seeded subset as :func:`dataset_source`."""
+    idx = _subset(spec, total, n, seed).tolist()
+
+    def batches(b: int) -> Iterator[list[torch.Tensor]]:
+        for i in range(0, len(idx), b):
+            yield read(idx[i : i + b])
+
+    return ImageSource(spec, len(idx), batches, cache_id=f"{spec}#native#seed{seed}")
 
 
 def model_source(model: LoadedModel, n: int, seed: int = 0, label: str | None = None) -> ImageSource:
@@ -148,7 +170,7 @@ def _features(
         feats.append(f)
         if lg is not None:
             logits.append(lg)
-        done += images.shape[0]
+        done += len(images)
         step[0] += 1
         yield step[0], total, f"{source.label}: {done}/{source.count} images"
     if done < 2:
@@ -163,7 +185,12 @@ def evaluate(
     opts: EvalOptions | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> Generator[Progress, None, MetricsReport]:
-    """Measure ``generated`` against ``real``; yields progress, returns the report."""
+    """Measure ``generated`` against ``real``; yields progress, returns the report.
+
+    Requests that cannot be answered are refused before any feature is computed: IS without logits,
+    class accuracy without a matching classifier, and FID with fewer than ``feature_dim + 1`` images
+    on either side (:func:`engine.metrics.fid.check_fid_samples`).
+    """
     opts = opts or EvalOptions()
     cancel = cancel or (lambda: False)
     if "is" in opts.metrics and extractor.num_classes == 0:
@@ -176,6 +203,8 @@ def evaluate(
                 f"class accuracy needs a classifier of the model's {len(generated.class_names)} classes; "
                 f"{extractor.name} has {extractor.num_classes}"
             )
+    if "fid" in opts.metrics:
+        check_fid_samples(real.count, generated.count, extractor.feature_dim, extractor.name)
     t0 = time.perf_counter()
     key = None
     cached = None
@@ -220,6 +249,7 @@ def evaluate(
         "kid_subset_size": min(opts.kid_subset_size, len(real_f), len(fake_f)),
         "is_splits": min(opts.is_splits, len(fake_f)),
         "pr_k": opts.pr_k,
+        "protocol": getattr(extractor, "protocol", None),
         "real_cached": cached is not None,
     }
     return MetricsReport(

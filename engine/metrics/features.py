@@ -1,13 +1,15 @@
 """Feature extractors: the networks whose activations FID, KID, IS and precision/recall compare.
 
 An extractor takes images in [-1, 1] (NCHW, any size, 1 or 3 channels), adapts them to its own input
-(:func:`adapt_images`) and returns float64 features ``[N, D]`` and, when it has a classifier head,
-logits ``[N, K]`` for the Inception Score.
+(:func:`adapt_images` for the bundled classifiers; :mod:`engine.metrics.protocol` for Inception,
+which also takes uint8 images of any sizes) and returns float64 features ``[N, D]`` and, when it has
+a classifier head, logits ``[N, K]`` for the Inception Score (bias-free for Inception).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -24,7 +26,8 @@ LUMA = (0.299, 0.587, 0.114)
 class FeatureExtractor(Protocol):
     """What the metrics need from a feature network.
 
-    ``name`` identifies the network *and its weights* (it keys the real-data statistics cache).
+    ``name`` identifies the network *and its weights* (and, for Inception, the input protocol); it
+    keys the real-data feature cache.
     ``num_classes`` is 0 when the extractor has no logits (no Inception Score).
     """
 
@@ -122,13 +125,46 @@ def classifier_extractor(path: str | Path | None = None, device: torch.device | 
     return TorchExtractor(model, name, cfg.resolution, cfg.channels, cfg.feature_dim, cfg.num_classes, device)
 
 
-def inception_extractor(weights: str | Path, device: torch.device | str = "cpu") -> TorchExtractor:
-    """Inception-v3 in the pytorch-fid layout with user-supplied ``pt_inception-2015-12-05`` weights."""
-    from engine.metrics.inception import FEATURE_DIM, INPUT_SIZE, NUM_CLASSES, load_fid_inception
+class InceptionExtractor(TorchExtractor):
+    """Inception-v3 (pytorch-fid layout) behind a named input protocol (:mod:`engine.metrics.protocol`).
 
+    :meth:`extract` takes uint8 batches (real data), [-1, 1] float batches (generated images,
+    quantised as ``latentlab generate`` saves them) or sequences of single images of any sizes (a
+    folder at its own resolution), and returns pool3 features and the bias-free logits.
+    """
+
+    def __init__(self, module: torch.nn.Module, name: str, protocol: str, device: torch.device | str = "cpu") -> None:
+        from engine.metrics.inception import FEATURE_DIM, INPUT_SIZE, NUM_CLASSES
+        from engine.metrics.protocol import PROTOCOLS
+
+        if protocol not in PROTOCOLS:
+            raise MetricError(f"unknown protocol '{protocol}' (known: {', '.join(PROTOCOLS)})")
+        super().__init__(module, name, INPUT_SIZE, 3, FEATURE_DIM, NUM_CLASSES, device)
+        self.protocol = protocol
+
+    @torch.inference_mode()
+    def extract(self, images: torch.Tensor | Sequence[torch.Tensor]) -> tuple[np.ndarray, np.ndarray | None]:
+        from engine.metrics.protocol import inception_input
+
+        x = inception_input(images, self.protocol).to(self.device)
+        feats, logits = self.module.features_and_logits(x)
+        if feats.shape != (x.shape[0], self.feature_dim):
+            raise MetricError(f"{self.name}: features {tuple(feats.shape)}, expected [N, {self.feature_dim}]")
+        return feats.double().cpu().numpy(), logits.double().cpu().numpy()
+
+
+def inception_extractor(
+    weights: str | Path, device: torch.device | str = "cpu", protocol: str | None = None
+) -> InceptionExtractor:
+    """Inception-v3 in the pytorch-fid layout with user-supplied ``pt_inception-2015-12-05`` weights,
+    fed as ``protocol`` prescribes (default: pytorch-fid's)."""
+    from engine.metrics.inception import load_fid_inception
+    from engine.metrics.protocol import DEFAULT_PROTOCOL
+
+    protocol = protocol or DEFAULT_PROTOCOL
     model = load_fid_inception(weights)
-    name = f"inception-v3-fid-{weights_digest(weights)}"
-    return TorchExtractor(model, name, INPUT_SIZE, 3, FEATURE_DIM, NUM_CLASSES, device)
+    name = f"inception-v3-fid-{weights_digest(weights)}-{protocol}"
+    return InceptionExtractor(model, name, protocol, device)
 
 
 FEATURES_FOR_DATA = (("fmnist", "fmnist-classifier"), ("demo:emoji", "emoji-classifier"))
@@ -148,12 +184,14 @@ def make_extractor(
     device: torch.device | str = "cpu",
     inception_weights: str | Path | None = None,
     data: str = "",
+    protocol: str | None = None,
 ) -> TorchExtractor:
     """A feature network by name.
 
     ``"auto"`` picks the bundled network trained on ``data`` (:func:`feature_network_for`),
     ``"classifier"`` is the bundled Fashion-MNIST CNN, any other bundled feature-network name
-    (``emoji-classifier``) is that network, and ``"inception"`` needs ``inception_weights``.
+    (``emoji-classifier``) is that network, and ``"inception"`` needs ``inception_weights``
+    (``protocol``: how images reach it, :data:`engine.metrics.protocol.PROTOCOLS`; only for Inception).
     """
     from engine import zoo
 
@@ -167,7 +205,9 @@ def make_extractor(
                 "--features inception needs --inception-weights PATH (pytorch-fid's pt_inception-2015-12-05 "
                 "weights; nothing is downloaded)"
             )
-        return inception_extractor(inception_weights, device)
+        return inception_extractor(inception_weights, device, protocol)
+    if protocol is not None:
+        raise MetricError(f"a protocol applies to Inception features only, not to '{kind}'")
     try:
         path = zoo.feature_network(kind)
     except LookupError as e:

@@ -13,6 +13,33 @@ from engine.metrics.errors import MetricError
 log = logging.getLogger(__name__)
 
 
+def fid_min_samples(feature_dim: int) -> int:
+    """Images per side that FID needs with ``feature_dim``-d features: ``feature_dim + 1`` (2049 for pool3).
+
+    With fewer, the covariance of each side is singular (rank ≤ N - 1 < D), its matrix square root
+    is not defined, and what pytorch-fid or clean-fid print is an artefact of the ``eps`` they add to
+    the diagonal (or an "imaginary component" error). The metrics job refuses such a request
+    before computing any feature (:func:`check_fid_samples`).
+    """
+    return int(feature_dim) + 1
+
+
+def check_fid_samples(
+    n_real: int, n_generated: int, feature_dim: int, features: str = "", got: str | None = None
+) -> None:
+    """Raise :class:`MetricError` (one line, naming the minimum) when either side has too few images for FID.
+
+    ``got`` replaces the default "got N real, M generated" in the message (e.g. "--n is 100")."""
+    need = fid_min_samples(feature_dim)
+    if min(n_real, n_generated) < need:
+        what = f"{features}'s {feature_dim}-d features" if features else f"{feature_dim}-d features"
+        got = got or f"got {n_real} real, {n_generated} generated"
+        raise MetricError(
+            f"FID needs at least {need} images per side with {what} ({got}); with fewer the covariance "
+            "is singular and FID is undefined: raise --n or drop fid"
+        )
+
+
 def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean ``[D]`` and unbiased covariance ``[D, D]`` of features ``[N, D]`` (float64, N ≥ 2)."""
     if features.ndim != 2 or features.shape[0] < 2:

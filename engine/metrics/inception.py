@@ -3,7 +3,10 @@
 The module and parameter names match torchvision's ``Inception3`` with ``aux_logits=False`` and
 1008 classes, which is the key layout of pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth``.
 Weights are never downloaded: the user passes that file (``torch.load(weights_only=True)``) or a
-``.safetensors`` copy of it. Input: images in [-1, 1], resized to 299×299 (bilinear), as pytorch-fid.
+``.safetensors`` copy of it. Input: images in [-1, 1] at 299×299 (:mod:`engine.metrics.protocol`
+prepares them as pytorch-fid or clean-fid do; other sizes are stretched with plain bilinear, as
+pytorch-fid's ``resize_input``). The logits are the bias-free ones of the TF-faithful Inception Score
+(torch-fidelity's ``logits_unbiased``: ``features @ fc.weight.T``).
 """
 
 from __future__ import annotations
@@ -175,9 +178,19 @@ class FIDInceptionV3(nn.Module):
             x = block(x)
         return F.adaptive_avg_pool2d(x, 1).flatten(1)
 
+    def logits_unbiased(self, features: torch.Tensor) -> torch.Tensor:
+        """Class logits without the ``fc`` bias ``[N, 1008]``, as torch-fidelity's ``logits_unbiased``.
+
+        The original Inception Score code (improved-GAN's ``inception_score.py``) multiplies pool3 by
+        the weight matrix of the graph's softmax layer and leaves its bias out; published IS values
+        (and torch-fidelity's) are computed that way.
+        """
+        return features.mm(self.fc.weight.T)
+
     def features_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """pool3 features ``[N, 2048]`` and bias-free logits ``[N, 1008]`` (:meth:`logits_unbiased`)."""
         f = self.features(x)
-        return f, self.fc(f)
+        return f, self.logits_unbiased(f)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)

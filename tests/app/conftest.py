@@ -16,12 +16,15 @@ WAIT_MS = 30_000  # generous: the test machine's cores are shared with other wor
 
 def make_tiny_model(path: Path, resolution: int = 16) -> Path:
     """Save a random tiny StyleGAN2 as a native checkpoint; its noise strengths are 1 so noise shows."""
+    import torch
+
     from engine.checkpoints.native import save_native
     from engine.families import get_family
     from engine.models.stylegan2 import StyleGAN2Config
 
     family = get_family("stylegan2")
     channels = {16: (16, 16, 8), 32: (16, 16, 8, 8)}[resolution]
+    torch.manual_seed(resolution)  # the same weights whichever tests ran before
     cfg = StyleGAN2Config(resolution=resolution, z_dim=16, w_dim=16, mapping_layers=2, channels=channels)
     model = family.new(cfg)
     for layer in model.module.synthesis.layers:
@@ -83,7 +86,7 @@ def window(qtbot, client, model_files) -> Iterator[object]:
     qtbot.addWidget(win)
     win.show()
     win.open_model(str(model_files["m16"]))
-    qtbot.waitUntil(lambda: win.last_frame is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: win.session.last_frame is not None, timeout=WAIT_MS)
     yield win
     if win.last_error is not None:
         win.last_error.close()
@@ -96,9 +99,12 @@ def wait_current(qtbot, window) -> Callable[[], object]:
 
     def wait() -> object:
         qtbot.waitUntil(
-            lambda: window.last_frame is not None and window.last_frame.request == window.current_request(),
+            lambda: (
+                window.session.last_frame is not None
+                and window.session.last_frame.request == window.frames.current_request()
+            ),
             timeout=WAIT_MS,
         )
-        return window.last_frame
+        return window.session.last_frame
 
     return wait

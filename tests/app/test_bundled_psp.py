@@ -20,14 +20,14 @@ pytestmark = pytest.mark.qt
 def test_bundled_psp_inverts_a_dropped_emoji_then_edit_and_export(window, wait_current, qtbot, tmp_path) -> None:
     w = window
     w.open_model("emoji-psp")
-    qtbot.waitUntil(lambda: w.model_name == "emoji-psp", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.model.name == "emoji-psp", timeout=WAIT_MS)
     wait_current()
     assert w.encode_panel.method.currentData() == "encoder"
     emoji = np.load(zoo.data_path("emoji64.npz"))["images"][100]
     path = tmp_path / "emoji.png"
     Image.fromarray(emoji).save(path)
     drop_files(w.encode_panel, [path])
-    qtbot.waitUntil(lambda: w.params.ws is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.params.latent.ws is not None, timeout=WAIT_MS)
     res = wait_current()
     rec = res.image.astype(np.float64) / 255
     model = load_model("emoji-psp")
@@ -36,12 +36,12 @@ def test_bundled_psp_inverts_a_dropped_emoji_then_edit_and_export(window, wait_c
     target = emoji.astype(np.float64) / 255
     assert ((rec - target) ** 2).mean() < 0.7 * ((avg - target) ** 2).mean()
     # Edit the inverted latent (truncation toward the average), then export a walk from it to a seed.
-    w._on_panel_edit("psi", {"psi": 0.5})
+    w.session.edit("psi", {"truncation": {"psi": 0.5}})
     edited = wait_current()
-    assert edited.request.ws == w.params.ws and not np.array_equal(edited.image, res.image)
+    assert edited.request.latent.ws == w.session.params.latent.ws and not np.array_equal(edited.image, res.image)
     gif = tmp_path / "walk.gif"
     panel = w.interpolate_panel
-    w.export_video(str(gif), 6, 10, options={"keyframes": panel.keyframes(), "easing": "linear"})
-    qtbot.waitUntil(lambda: not w._exports and gif.exists(), timeout=WAIT_MS * 3)
+    w.interpolate_panel.export_video(str(gif), 6, 10, options={"keyframes": panel.keyframes(), "easing": "linear"})
+    qtbot.waitUntil(lambda: not w.session.tasks and gif.exists(), timeout=WAIT_MS * 3)
     frames = imageio.mimread(gif)
     assert len(frames) == 6 and frames[0].shape[:2] == (64, 64)

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from app.cli import main
-from app.cli_util import CliError, latency_stats, make_grid, parse_seeds
+from app.commands.common import CliError, latency_stats, make_grid, parse_seeds
 from engine.checkpoints.loader import load_model
 from engine.checkpoints.native import save_native
 from engine.families import LoadedModel, get_family
@@ -320,3 +320,40 @@ def test_directions_command_writes_npz_and_preview(tmp_path, capsys):
     assert cli_main(["directions", "--k", "0", "--out", str(out_npz)]) == 2
     assert cli_main(["directions", "--layers", "5-2", "--out", str(out_npz)]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_bugs_are_not_reported_as_user_errors(capsys, monkeypatch) -> None:
+    """Expected errors (a LatentLabError, an OSError) are one plain line with exit code 2; anything
+    else — a plain ValueError included — is a bug: one line naming it with a hint (exit code 1),
+    and ``--verbose`` prints the traceback."""
+    from app.commands import convert
+    from engine.checkpoints.errors import CheckpointError
+
+    def raising(exc: BaseException):
+        def run(args):
+            raise exc
+
+        return run
+
+    monkeypatch.setattr(convert, "cmd_convert", raising(CheckpointError("x.pt", "not a checkpoint")))
+    rc, _, err = cli(capsys, "convert", "x.pt", "--out", "y.safetensors")
+    assert rc == 2 and err.strip() == "latentlab: error: x.pt: not a checkpoint"
+    monkeypatch.setattr(convert, "cmd_convert", raising(ValueError("index out of range")))
+    rc, _, err = cli(capsys, "convert", "x.pt", "--out", "y.safetensors")
+    assert_one_error_line(rc, err)
+    assert rc == 1 and "ValueError: index out of range" in err and "run with --verbose for the traceback" in err
+    rc, _, err = cli(capsys, "--verbose", "convert", "x.pt", "--out", "y.safetensors")
+    assert rc == 1 and "Traceback" in err and err.strip().splitlines()[-1].startswith("latentlab: error: ValueError")
+
+
+def test_one_seed_range_everywhere(capsys) -> None:
+    from app.widgets import seed_spin
+    from engine.api import MAX_SEED
+
+    assert parse_seeds(f"{MAX_SEED - 1}-{MAX_SEED}") == [MAX_SEED - 1, MAX_SEED]
+    with pytest.raises(CliError, match=f"0..{MAX_SEED}"):
+        parse_seeds(str(MAX_SEED + 1))
+    from PySide6.QtWidgets import QApplication
+
+    _app = QApplication.instance() or QApplication([])
+    assert seed_spin().maximum() == MAX_SEED

@@ -35,12 +35,12 @@ def test_sefa_on_layer_range_moves_the_image_and_undoes(window, wait_current, qt
     row.slider.setValue(row.slider.to_int(3.0))
     panel.committed.emit()
     res = wait_current()
-    assert res.request.w_offset_layers == (1, 3) and res.request.w_offset is not None
+    assert res.request.edits.w_offset_layers == (1, 3) and res.request.edits.w_offset is not None
     assert not np.array_equal(res.image, before)
     expected = panel.directions.offset([3.0])
-    np.testing.assert_allclose(res.request.w_offset, expected, rtol=1e-5)
-    window.undo_stack.undo()
-    assert window.params.found_offsets[0] == 0.0 and row.value() == 0.0
+    np.testing.assert_allclose(res.request.edits.w_offset, expected, rtol=1e-5)
+    window.session.undo_stack.undo()
+    assert window.session.params.found.sliders[0] == 0.0 and row.value() == 0.0
     np.testing.assert_array_equal(wait_current().image, before)
 
 
@@ -50,7 +50,7 @@ def test_pca_job_and_save_load(window, wait_current, qtbot, tmp_path) -> None:
     assert panel.directions.method == "pca" and panel.directions.layers is None
     path = panel.save_file(str(tmp_path / "dirs.npz"))
     assert Directions.load(path).vectors.shape == panel.directions.vectors.shape
-    panel.set_capabilities(window.caps)  # forget them
+    panel.set_capabilities(window.session.caps)  # forget them
     assert panel.directions is None and not panel.rows
     assert panel.load_file(str(path)) and len(panel.rows) == 3
 

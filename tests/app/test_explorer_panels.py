@@ -42,7 +42,7 @@ def vae_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def vae_window(window, vae_file, qtbot, wait_current):
     window.open_model(str(vae_file))
-    qtbot.waitUntil(lambda: window.model_name == "tinyvae", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.model.name == "tinyvae", timeout=WAIT_MS)
     wait_current()
     return window
 
@@ -56,7 +56,7 @@ def _image_file(path: Path, size=(24, 20), mode="RGB") -> Path:
 
 def test_panels_follow_capabilities(window, vae_window) -> None:
     w = vae_window
-    assert w.caps.latent_directions == 3 and w.caps.encodes_into == "z"
+    assert w.session.caps.latent_directions == 3 and w.session.caps.encodes_into == "z"
     for name in ("interpolate", "arithmetic", "encode", "directions", "latent"):
         assert not w.docks[name].isHidden(), name
     for name in ("styles", "noise", "truncation"):
@@ -87,13 +87,15 @@ def test_interpolation_controls_make_the_request(window, wait_current) -> None:
     panel.method.setCurrentText("lerp")
     panel.t_slider.setValue(panel.t_slider.to_int(1.0))
     res = wait_current()
-    assert res.request.interpolation == Interpolation(9, 1.0, "lerp", "w")
+    assert res.request.edits.interpolation == Interpolation(9, 1.0, "lerp", "w")
     # t = 1 is exactly seed B's frame.
-    plain_b = window.client.engine.call(lambda ctx: render(ctx.model(window.model_id), RenderRequest("x", seed=9)))
+    plain_b = window.client.engine.call(
+        lambda ctx: render(ctx.model(window.session.model_id), RenderRequest("x", seed=9))
+    )
     np.testing.assert_array_equal(res.image, plain_b)
     assert not np.array_equal(res.image, before)
     panel.enabled.setChecked(False)
-    assert wait_current().request.interpolation is None
+    assert wait_current().request.edits.interpolation is None
 
 
 def test_make_b_current_and_undo(window, wait_current) -> None:
@@ -102,31 +104,35 @@ def test_make_b_current_and_undo(window, wait_current) -> None:
     panel = window.interpolate_panel
     panel.seed_b.setValue(12)
     panel.make_current.click()
-    assert window.params.seed == 12 and window.params.interp_seed == 4 and window.params.interp_t == 0.0
+    assert (
+        window.session.params.latent.seed == 12
+        and window.session.params.interpolation.seed_b == 4
+        and window.session.params.interpolation.t == 0.0
+    )
     assert window.latent_panel.seed.value() == 12 and panel.seed_b.value() == 4
-    assert wait_current().request.seed == 12
+    assert wait_current().request.latent.seed == 12
     window.undo_action.trigger()
-    assert window.params.seed == 4 and window.params.interp_seed == 12
+    assert window.session.params.latent.seed == 4 and window.session.params.interpolation.seed_b == 12
 
 
 def test_play_animates_t_without_undo_steps(window, wait_current) -> None:
     wait_current()
     panel = window.interpolate_panel
     panel.set_playing(True)
-    assert panel.timer.isActive() and panel.play.text() == "Pause" and window.params.interp_on
-    steps = window.undo_stack.count()
-    t0 = window.params.interp_t
+    assert panel.timer.isActive() and panel.play.text() == "Pause" and window.session.params.interpolating
+    steps = window.session.undo_stack.count()
+    t0 = window.session.params.interpolation.t
     for _ in range(3):
         panel.tick()
-    assert window.params.interp_t == pytest.approx(t0 + 0.06)
+    assert window.session.params.interpolation.t == pytest.approx(t0 + 0.06)
     assert panel.t_slider.float_value() == pytest.approx(t0 + 0.06)
-    assert window.undo_stack.count() == steps
+    assert window.session.undo_stack.count() == steps
     for _ in range(40):  # bounces at 1 and comes back
         panel.tick()
-    assert window.params.interp_t < 1.0 and panel.direction == -1.0
+    assert window.session.params.interpolation.t < 1.0 and panel.direction == -1.0
     panel.play.click()
     assert not panel.timer.isActive() and panel.play.text() == "Play"
-    assert wait_current().request.interpolation.t == window.params.interp_t
+    assert wait_current().request.edits.interpolation.t == window.session.params.interpolation.t
 
 
 def test_arithmetic_terms_and_thumbnails(window, wait_current, qtbot) -> None:
@@ -138,53 +144,55 @@ def test_arithmetic_terms_and_thumbnails(window, wait_current, qtbot) -> None:
     panel.enabled.setChecked(True)
     panel.space.setCurrentText("w")
     res = wait_current()
-    seed = window.params.seed
-    assert res.request.terms == (LatentTerm(None, 1.0), LatentTerm(5, -0.5), LatentTerm(6, 1.0))
-    assert res.request.terms_space == "w"
+    seed = window.session.params.latent.seed
+    assert res.request.edits.arithmetic.terms == (LatentTerm(None, 1.0), LatentTerm(5, -0.5), LatentTerm(6, 1.0))
+    assert res.request.edits.arithmetic.space == "w"
     qtbot.waitUntil(lambda: all(t.frame is not None for t in panel.thumbs), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: window._side_sent["arith-b"].seed == 5, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.frames._side_sent["arith-b"].latent.seed == 5, timeout=WAIT_MS)
 
     def thumb_for(s: int) -> np.ndarray:
-        return window.client.engine.call(lambda ctx: render(ctx.model(window.model_id), RenderRequest("x", seed=s)))
+        return window.client.engine.call(
+            lambda ctx: render(ctx.model(window.session.model_id), RenderRequest("x", seed=s))
+        )
 
     qtbot.waitUntil(lambda: np.array_equal(panel.thumbs[1].frame, thumb_for(5)), timeout=WAIT_MS)
     np.testing.assert_array_equal(panel.thumbs[0].frame, thumb_for(seed))
     # The A seed box is the main seed.
     panel.seeds[0].setValue(21)
-    assert window.params.seed == 21 and window.latent_panel.seed.value() == 21
+    assert window.session.params.latent.seed == 21 and window.latent_panel.seed.value() == 21
     window.undo_action.trigger()
-    assert window.params.seed == seed
+    assert window.session.params.latent.seed == seed
 
 
 def test_encode_dropped_image_makes_its_z_current(vae_window, wait_current, qtbot, tmp_path) -> None:
     w = vae_window
     img = _image_file(tmp_path / "photo.png")
     drop_files(w, [img])
-    qtbot.waitUntil(lambda: w.params.z is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.params.latent.z is not None, timeout=WAIT_MS)
     panel = w.encode_panel
     assert panel.input_view.frame.shape == (16, 16, 1) and panel.recon_view.frame.shape == (16, 16, 1)
     res = wait_current()
-    assert res.request.z == w.params.z and len(res.request.z) == 6
+    assert res.request.latent.z == w.session.params.latent.z and len(res.request.latent.z) == 6
     np.testing.assert_array_equal(res.image, panel.recon_view.frame)
     assert panel.forget.isEnabled()
     # Other panels now work from the encoded latent.
     w.interpolate_panel.t_slider.setValue(w.interpolate_panel.t_slider.to_int(0.3))
     res = wait_current()
-    assert res.request.z == w.params.z and res.request.interpolation.t == 0.3
+    assert res.request.latent.z == w.session.params.latent.z and res.request.edits.interpolation.t == 0.3
     # Undo steps back (interpolation, then the encoding).
     w.undo_action.trigger()
     w.undo_action.trigger()
-    assert w.params.z is None and wait_current().request.z is None
+    assert w.session.params.latent.z is None and wait_current().request.latent.z is None
     w.redo_action.trigger()
-    assert w.params.z is not None
+    assert w.session.params.latent.z is not None
     panel.forget.click()
-    assert w.params.z is None
+    assert w.session.params.latent.z is None
 
 
 def test_dropping_image_on_the_panel_encodes_it(vae_window, qtbot, tmp_path) -> None:
     img = _image_file(tmp_path / "gray.png", mode="L")
     drop_files(vae_window.encode_panel, [img])
-    qtbot.waitUntil(lambda: vae_window.params.z is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: vae_window.session.params.latent.z is not None, timeout=WAIT_MS)
     assert vae_window.last_error is None
 
 
@@ -196,9 +204,9 @@ def test_bad_image_shows_dialog_and_keeps_running(vae_window, wait_current, qtbo
     qtbot.waitUntil(lambda: w.last_error is not None, timeout=WAIT_MS)
     assert "broken.png" in w.last_error.text() and "not a readable image" in w.last_error.text()
     w.last_error.close()
-    assert w.params.z is None
+    assert w.session.params.latent.z is None
     w.latent_panel.seed.setValue(8)
-    assert wait_current().request.seed == 8
+    assert wait_current().request.latent.seed == 8
 
 
 def test_directions_sliders_and_reset(vae_window, wait_current) -> None:
@@ -206,14 +214,14 @@ def test_directions_sliders_and_reset(vae_window, wait_current) -> None:
     before = wait_current().image.copy()
     row = w.directions_panel.rows[1]
     row.slider.setValue(row.slider.to_int(2.5))
-    assert w.params.direction_offsets == (0.0, 2.5, 0.0)
+    assert w.session.params.directions == (0.0, 2.5, 0.0)
     res = wait_current()
-    assert res.request.direction_offsets == (0.0, 2.5, 0.0)
+    assert res.request.edits.directions == (0.0, 2.5, 0.0)
     assert not np.array_equal(res.image, before)
     w.directions_panel.reset_all.click()
-    assert w.params.direction_offsets == (0.0, 0.0, 0.0)
+    assert w.session.params.directions == (0.0, 0.0, 0.0)
     res = wait_current()
-    assert res.request.direction_offsets == ()
+    assert res.request.edits.directions == ()
     np.testing.assert_array_equal(res.image, before)
 
 
@@ -224,23 +232,27 @@ def test_export_video_job_writes_the_walk(window, wait_current, qtbot, tmp_path)
     window.interpolate_panel.seed_b.setValue(6)
     out = tmp_path / "walk.mp4"
     window.interpolate_panel.space.setCurrentText("w")
-    window.export_video(str(out), 9, 12, loop=True)
-    qtbot.waitUntil(lambda: not window._exports and out.exists(), timeout=WAIT_MS * 3)
+    window.interpolate_panel.export_video(str(out), 9, 12, loop=True)
+    qtbot.waitUntil(lambda: not window.session.tasks and out.exists(), timeout=WAIT_MS * 3)
     frames = [f for f in imageio.get_reader(out)]
-    assert len(frames) == 9 and frames[0].shape[:2] == (window.caps.resolution,) * 2
+    assert len(frames) == 9 and frames[0].shape[:2] == (window.session.caps.resolution,) * 2
     first = window.client.engine.call(
-        lambda ctx: render(ctx.model(window.model_id), window.export_requests(9, True)[0])
+        lambda ctx: render(ctx.model(window.session.model_id), window.interpolate_panel.export_requests(9, True)[0])
     )
     folder = tmp_path / "frames"
-    window.export_video(f"{folder}/", 9, 12, loop=True)  # lossless PNG frames
-    qtbot.waitUntil(lambda: not window._exports and len(list(folder.glob("*.png"))) == 9, timeout=WAIT_MS * 3)
+    window.interpolate_panel.export_video(f"{folder}/", 9, 12, loop=True)  # lossless PNG frames
+    qtbot.waitUntil(lambda: not window.session.tasks and len(list(folder.glob("*.png"))) == 9, timeout=WAIT_MS * 3)
     np.testing.assert_array_equal(np.asarray(Image.open(folder / "frame_00000.png"))[..., :3], first)
-    assert window.export_requests(9, True)[3].interpolation.space == "w"
-    keyed = window.export_requests(12, False, [20, 30], "smooth")
-    assert [r.seed for r in keyed[::4]] == [window.params.seed, 6, 20]  # A, B, then the typed keyframes
-    assert keyed[-1].interpolation.seed_b == 30 and keyed[-1].interpolation.t == 1.0
+    assert window.interpolate_panel.export_requests(9, True)[3].edits.interpolation.space == "w"
+    keyed = window.interpolate_panel.export_requests(12, False, [20, 30], "smooth")
+    assert [r.latent.seed for r in keyed[::4]] == [
+        window.session.params.latent.seed,
+        6,
+        20,
+    ]  # A, B, then the typed keyframes
+    assert keyed[-1].edits.interpolation.seed_b == 30 and keyed[-1].edits.interpolation.t == 1.0
     window.interpolate_panel.walk_keys.seeds.setText("20, x")
     window.interpolate_panel.walk_keys.add_seeds.click()
     assert "'x' is not a seed" in window.last_error.text() and window.interpolate_panel.keyframes() == []
-    window.export_video(str(tmp_path / "bad.avi"), 5, 12)
+    window.interpolate_panel.export_video(str(tmp_path / "bad.avi"), 5, 12)
     assert window.last_error is not None and "unknown output type" in window.last_error.text()

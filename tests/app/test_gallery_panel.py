@@ -42,17 +42,17 @@ def test_bookmark_save_open_and_apply(window, wait_current, qtbot, tmp_path) -> 
     panel = window.gallery_panel
     window.latent_panel.seed.setValue(11)
     frame11 = wait_current().image.copy()
-    window.bookmark_current()
+    window.gallery_panel.bookmark_current()
     window.latent_panel.seed.setValue(12)
     wait_current()
-    window.bookmark_current()
+    window.gallery_panel.bookmark_current()
     assert len(panel.bookmarks) == 2 and panel.bookmarks[0].seed == 11
     assert panel.bookmarks[0].thumbnail_array().shape[2] == frame11.shape[2]
     path = panel.save_file(str(tmp_path / "g.latentlab.json"))
-    panel.set_capabilities(window.caps)
+    panel.set_capabilities(window.session.caps)
     assert panel.open_file(str(path)) and len(panel.bookmarks) == 2
     panel.apply_bookmark(panel.bookmarks[0])
-    assert window.params.seed == 11
+    assert window.session.params.latent.seed == 11
     np.testing.assert_array_equal(wait_current().image, frame11)
 
 
@@ -67,12 +67,12 @@ def test_attribute_from_picked_samples_moves_the_image(window, wait_current, qtb
     panel._sync()
     assert panel.compute.isEnabled()
     panel.compute.click()
-    qtbot.waitUntil(lambda: window.params.attr_vector is not None, timeout=WAIT_MS)
-    assert window.params.attr_space == "w" and window.params.attr_strength == 1.0
+    qtbot.waitUntil(lambda: window.session.params.attribute.vector is not None, timeout=WAIT_MS)
+    assert window.session.params.attribute.space == "w" and window.session.params.attribute.strength == 1.0
     res = wait_current()
-    assert res.request.w_offset is not None and not np.array_equal(res.image, before)
+    assert res.request.edits.w_offset is not None and not np.array_equal(res.image, before)
     panel.strength.set_float(0.0)
     panel._strength_changed(0.0)
     res = wait_current()
-    assert res.request.w_offset is None
+    assert res.request.edits.w_offset is None
     np.testing.assert_array_equal(res.image, before)

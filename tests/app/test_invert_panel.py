@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from app.params import DirectionEdit
 from tests.app.conftest import WAIT_MS
 from tests.app.test_main_window import drop_files
 
@@ -47,29 +48,29 @@ def test_dropped_image_is_projected_live_then_edited(window, wait_current, qtbot
     drop_files(w, [_image(tmp_path / "face.png")])
     qtbot.waitUntil(lambda: panel.running, timeout=WAIT_MS)
     assert not panel.cancel_button.isHidden() and panel.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: w.params.ws is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.params.latent.ws is not None, timeout=WAIT_MS)
     assert previews and previews == sorted(previews)  # the reconstruction updated while it ran
     assert not panel.running and panel.input_view.frame.shape == (16, 16, 3)
     res = wait_current()
-    assert res.request.ws == w.params.ws and len(res.request.ws) == 6
+    assert res.request.latent.ws == w.session.params.latent.ws and len(res.request.latent.ws) == 6
     np.testing.assert_array_equal(res.image, panel.recon_view.frame)  # the latent renders as reconstructed
     # The W tools work from the inverted latent: truncation, a direction offset, style mixing.
     base = res.image
-    w._on_panel_edit("psi", {"psi": 0.3})
+    w.session.edit("psi", {"truncation": {"psi": 0.3}})
     res = wait_current()
-    assert res.request.ws == w.params.ws and not np.array_equal(res.image, base)
-    w._on_panel_edit("discover", {"edit_offset": tuple([1.5] * 16), "edit_space": "w", "edit_layers": (0, 3)})
+    assert res.request.latent.ws == w.session.params.latent.ws and not np.array_equal(res.image, base)
+    w.session.edit("discover", {"found": DirectionEdit([1.5] * 16, "w", (0, 3))})
     res = wait_current()
-    assert res.request.w_offset is not None and res.request.ws == w.params.ws
+    assert res.request.edits.w_offset is not None and res.request.latent.ws == w.session.params.latent.ws
     # Undo goes back to the seed's latent; picking a seed forgets the image.
     w.undo_action.trigger()
     w.undo_action.trigger()
     w.undo_action.trigger()
-    assert w.params.ws is None
+    assert w.session.params.latent.ws is None
     w.redo_action.trigger()
-    assert w.params.ws is not None
-    w.latent_panel.seed.setValue(w.params.seed + 1)
-    assert w.params.ws is None and w.last_error is None
+    assert w.session.params.latent.ws is not None
+    w.latent_panel.seed.setValue(w.session.params.latent.seed + 1)
+    assert w.session.params.latent.ws is None and w.last_error is None
 
 
 def test_projection_can_be_cancelled(window, qtbot, tmp_path) -> None:
@@ -80,7 +81,7 @@ def test_projection_can_be_cancelled(window, qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: panel.progress.value() > 2, timeout=WAIT_MS)
     panel.cancel_button.click()
     qtbot.waitUntil(lambda: not panel.running, timeout=WAIT_MS)
-    assert "Cancelled" in panel.status.text() and w.params.ws is None and w.last_error is None
+    assert "Cancelled" in panel.status.text() and w.session.params.latent.ws is None and w.last_error is None
     assert panel.run_button.isEnabled()  # the same image can be run again
 
 
@@ -90,22 +91,22 @@ def test_bad_image_gets_a_dialog(window, qtbot, tmp_path) -> None:
     window.encode_panel.take_image(str(bad))
     qtbot.waitUntil(lambda: window.last_error is not None, timeout=WAIT_MS)
     assert "not a readable image" in window.last_error.text()
-    assert not window.encode_panel.running and window.params.ws is None
+    assert not window.encode_panel.running and window.session.params.latent.ws is None
 
 
 def test_psp_model_encodes_into_wplus(window, wait_current, psp_file, qtbot, tmp_path) -> None:
     w = window
     w.open_model(str(psp_file))
-    qtbot.waitUntil(lambda: w.model_name == "tinypsp", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.model.name == "tinypsp", timeout=WAIT_MS)
     wait_current()
     method = w.encode_panel.method
     assert [method.itemData(i) for i in range(method.count())] == ["encoder", "project"]
     assert not w.docks["styles"].isHidden()
     drop_files(w.encode_panel, [_image(tmp_path / "p.png")])
-    qtbot.waitUntil(lambda: w.params.ws is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.params.latent.ws is not None, timeout=WAIT_MS)
     res = wait_current()
-    assert res.request.ws == w.params.ws
+    assert res.request.latent.ws == w.session.params.latent.ws
     np.testing.assert_array_equal(res.image, w.encode_panel.recon_view.frame)
     w.interpolate_panel.t_slider.setValue(w.interpolate_panel.t_slider.to_int(0.3))
     res = wait_current()
-    assert res.request.ws == w.params.ws and res.request.interpolation.space == "wplus"
+    assert res.request.latent.ws == w.session.params.latent.ws and res.request.edits.interpolation.space == "wplus"

@@ -32,9 +32,9 @@ def test_window_opens_on_model_and_shows_frame(window, wait_current) -> None:
     assert window.canvas.frame is result.image
     img = window.canvas.image()
     assert (img.width(), img.height()) == (16, 16)
-    assert window.model_label.text() == "m16"
-    assert window.resolution_label.text() == "16×16"
-    assert "ms" in window.ms_label.text() and "frames/s" in window.fps_label.text()
+    assert window.status.model_label.text() == "m16"
+    assert window.status.resolution_label.text() == "16×16"
+    assert "ms" in window.status.ms_label.text() and "frames/s" in window.status.fps_label.text()
     # What is painted in the canvas centre is the frame's centre pixel, not the background.
     grab = window.canvas.grab().toImage()
     c = grab.pixelColor(grab.width() // 2, grab.height() // 2)
@@ -48,9 +48,9 @@ def test_style_slider_changes_frame(window, wait_current) -> None:
     window.styles_panel.mix_seed.setValue(7)
     slider = window.styles_panel.sliders[0]
     slider.setValue(slider.maximum())
-    assert window.params.style_mix[0] == 1.0 and window.params.mix_seed == 7
+    assert window.session.params.mix.weights[0] == 1.0 and window.session.params.mix.seed == 7
     after = wait_current()
-    assert after.request.style_mix[0] == 1.0 and after.request.mix_seed == 7
+    assert after.request.mix.weights[0] == 1.0 and after.request.mix.seed == 7
     assert not np.array_equal(before, after.image)
 
 
@@ -58,10 +58,15 @@ def test_dropping_checkpoint_switches_model(window, wait_current, model_files, q
     wait_current()
     drop_files(window, [model_files["m32"]])
     qtbot.waitUntil(
-        lambda: window.model_name == "m32" and window.last_frame.image.shape == (32, 32, 3), timeout=WAIT_MS
+        lambda: (
+            window.session.model.name == "m32"
+            and window.session.last_frame is not None
+            and window.session.last_frame.image.shape == (32, 32, 3)
+        ),
+        timeout=WAIT_MS,
     )
-    assert window.model_label.text() == "m32"
-    assert window.resolution_label.text() == "32×32"
+    assert window.status.model_label.text() == "m32"
+    assert window.status.resolution_label.text() == "32×32"
     assert window.settings.recent()[0].endswith("m32.safetensors")
     assert window.last_error is None
 
@@ -75,9 +80,9 @@ def test_dropping_text_file_shows_error_and_keeps_rendering(window, wait_current
     box = window.last_error
     assert "notes.txt" in box.text() and "not a model checkpoint" in box.text()
     box.close()
-    assert window.model_name == "m16"
+    assert window.session.model.name == "m16"
     window.latent_panel.seed.setValue(3)
-    assert wait_current().request.seed == 3
+    assert wait_current().request.latent.seed == 3
 
 
 def test_corrupt_checkpoint_shows_error_and_keeps_rendering(window, wait_current, qtbot, tmp_path) -> None:
@@ -89,9 +94,9 @@ def test_corrupt_checkpoint_shows_error_and_keeps_rendering(window, wait_current
     text = window.last_error.text()
     assert "x.safetensors" in text and "unsupported" in text.lower()
     window.last_error.close()
-    assert window.model_name == "m16"
+    assert window.session.model.name == "m16"
     window.latent_panel.seed.setValue(11)
-    assert wait_current().request.seed == 11
+    assert wait_current().request.latent.seed == 11
 
 
 def test_undo_redo_restores_slider_and_drag_is_one_step(window, wait_current) -> None:
@@ -99,34 +104,34 @@ def test_undo_redo_restores_slider_and_drag_is_one_step(window, wait_current) ->
     slider = window.truncation_panel.psi_slider
     for v in (0.9, 0.7, 0.5):  # one drag: merges into one undo step
         slider.setValue(slider.to_int(v))
-    assert window.params.psi == 0.5
-    assert window.undo_stack.count() == 1
+    assert window.session.params.truncation.psi == 0.5
+    assert window.session.undo_stack.count() == 1
     window.undo_action.trigger()
-    assert window.params.psi == 1.0 and slider.float_value() == 1.0
+    assert window.session.params.truncation.psi == 1.0 and slider.float_value() == 1.0
     assert window.truncation_panel.psi_spin.value() == 1.0
     window.redo_action.trigger()
-    assert window.params.psi == 0.5 and slider.float_value() == 0.5
-    assert wait_current().request.psi == 0.5
+    assert window.session.params.truncation.psi == 0.5 and slider.float_value() == 0.5
+    assert wait_current().request.truncation.psi == 0.5
     # After a release, the next edit of the same control is a new step.
     slider.sliderReleased.emit()
     slider.setValue(slider.to_int(0.2))
-    assert window.undo_stack.count() == 2
+    assert window.session.undo_stack.count() == 2
 
 
 @pytest.mark.parametrize("mode", ["const", "random"])
 def test_noise_layer_slider_changes_frame(window, wait_current, mode) -> None:
     window.noise_panel.mode.setCurrentText(mode)
-    assert window.params.noise_mode == mode
+    assert window.session.params.noise.mode == mode
     before = wait_current().image.copy()
     last = window.noise_panel.sliders[-1]
     last.setValue(last.to_int(0.0))
-    assert window.params.noise_layer_strengths[-1] == 0.0
+    assert window.session.params.noise.layer_strengths[-1] == 0.0
     after = wait_current()
     assert not np.array_equal(before, after.image)
 
 
 def test_panels_follow_capabilities(window, wait_current, model_files, qtbot) -> None:
-    caps = window.caps
+    caps = window.session.caps
     assert len(window.styles_panel.rows) == caps.w_space.num_ws == 6
     assert len(window.noise_panel.rows) == caps.noise_layers == 5
     assert window.styles_panel.rows[0].label.text().endswith("4px")
@@ -134,13 +139,31 @@ def test_panels_follow_capabilities(window, wait_current, model_files, qtbot) ->
     for name in ("latent", "truncation", "styles", "noise"):
         assert not window.docks[name].isHidden()
     window.open_model(str(model_files["m32"]))
-    qtbot.waitUntil(lambda: window.model_name == "m32", timeout=WAIT_MS)
-    assert len(window.styles_panel.rows) == window.caps.w_space.num_ws == 8
-    assert len(window.noise_panel.rows) == window.caps.noise_layers == 7
-    assert len(window.params.style_mix) == 8 and len(window.params.noise_layer_strengths) == 7
+    qtbot.waitUntil(lambda: window.session.model.name == "m32", timeout=WAIT_MS)
+    assert len(window.styles_panel.rows) == window.session.caps.w_space.num_ws == 8
+    assert len(window.noise_panel.rows) == window.session.caps.noise_layers == 7
+    assert len(window.session.params.mix.weights) == 8 and len(window.session.params.noise.layer_strengths) == 7
     wait_current()
     # A model without W space or noise (built from capabilities alone): those panels go away.
     plain = Capabilities(family="anything", task="unconditional", resolution=16, channels=3, z_dim=8)
     window._show_panels_for(plain)
     assert window.docks["styles"].isHidden() and window.docks["noise"].isHidden()
     assert window.docks["truncation"].isHidden() and not window.docks["latent"].isHidden()
+
+
+def test_frames_keep_coming_during_a_drag(window, wait_current, qtbot) -> None:
+    """One staleness rule: every frame that comes back is shown, so the canvas follows a drag that
+    moves faster than frames render (no frame is thrown away for being older than the newest request)."""
+    wait_current()
+    slider = window.truncation_panel.psi_slider
+    shown_before = window.frames.frames_shown
+    seen: set[float] = set()
+    for i in range(60):  # one drag: a move every few milliseconds
+        slider.setValue(slider.to_int(1.0 - i / 100))
+        qtbot.wait(5)
+        if window.session.last_frame is not None:
+            seen.add(window.session.last_frame.request.truncation.psi)
+    last = wait_current()
+    assert last.request.truncation.psi == window.session.params.truncation.psi
+    assert window.frames.frames_shown - shown_before >= 3 and len(seen) >= 3  # frames during the drag
+    assert window.session.undo_stack.count() == 1  # and still one undo step

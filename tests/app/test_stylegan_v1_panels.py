@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from app.panels.styles import preset_layers
-from app.params import layer_resolution
 from tests.app.conftest import WAIT_MS
 
 pytestmark = pytest.mark.qt
@@ -31,16 +30,16 @@ def make_tiny_stylegan(path: Path) -> Path:
 @pytest.fixture
 def v1_window(window, qtbot, wait_current, tmp_path):
     window.open_model(str(make_tiny_stylegan(tmp_path / "v1.safetensors")))
-    qtbot.waitUntil(lambda: window.model_name == "v1", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.model.name == "v1", timeout=WAIT_MS)
     wait_current()
     return window
 
 
 def test_layer_resolutions_come_from_capabilities(v1_window) -> None:
-    caps = v1_window.caps
+    caps = v1_window.session.caps
     assert caps.family == "stylegan" and caps.w_space.num_ws == caps.noise_layers == 6
-    assert [layer_resolution(i, caps) for i in range(6)] == [4, 4, 8, 8, 16, 16]
-    assert [layer_resolution(i, caps, "noise") for i in range(6)] == [4, 4, 8, 8, 16, 16]
+    assert [caps.layer_resolution(i) for i in range(6)] == [4, 4, 8, 8, 16, 16]
+    assert [caps.layer_resolution(i, "noise") for i in range(6)] == [4, 4, 8, 8, 16, 16]
     assert preset_layers(caps, "coarse") == [0, 1, 2, 3] and preset_layers(caps, "middle") == [4, 5]
     assert len(v1_window.styles_panel.rows) == 6 and len(v1_window.noise_panel.rows) == 6
     assert v1_window.styles_panel.rows[1].label.text().endswith("4px")
@@ -56,17 +55,17 @@ def test_style_noise_and_truncation_controls_change_the_frame(v1_window, wait_cu
     slider = w.styles_panel.sliders[0]
     slider.setValue(slider.maximum())
     mixed = wait_current()
-    assert mixed.request.style_mix[0] == 1.0 and not np.array_equal(before, mixed.image)
+    assert mixed.request.mix.weights[0] == 1.0 and not np.array_equal(before, mixed.image)
     last = w.noise_panel.sliders[-1]
     last.setValue(last.to_int(0.0))
-    assert w.params.noise_layer_strengths[-1] == 0.0
+    assert w.session.params.noise.layer_strengths[-1] == 0.0
     denoised = wait_current()
     assert not np.array_equal(mixed.image, denoised.image)
     w.noise_panel.mode.setCurrentText("random")
-    assert w.params.noise_mode == "random"
+    assert w.session.params.noise.mode == "random"
     assert not np.array_equal(denoised.image, wait_current().image)
     assert w.truncation_panel.cutoff.maximum() == 6
     again = wait_current().image.copy()
     w.truncation_panel.psi_slider.setValue(w.truncation_panel.psi_slider.to_int(0.3))
     truncated = wait_current()
-    assert truncated.request.psi == pytest.approx(0.3) and not np.array_equal(again, truncated.image)
+    assert truncated.request.truncation.psi == pytest.approx(0.3) and not np.array_equal(again, truncated.image)

@@ -181,3 +181,11 @@ def test_menu_opens_train_window(window, qtbot):
     window.train_action.trigger()
     assert window.train_window is tw
     tw.close()
+
+
+def test_checkpoint_metrics_show_kid_alone_when_fid_was_not_measured(train_window):
+    # with fewer real images than FID needs (129 for the 128-d classifier), the event carries KID only
+    train_window.on_event({"event": "metrics", "step": 4, "n": 6, "fid": None, "kid_mean": 0.25})
+    assert train_window.metrics_label.text() == "KID 0.25 (step 4, 6 images)"
+    train_window.on_event({"event": "metrics", "step": 8, "n": 2000, "fid": 12.34, "kid_mean": 0.01})
+    assert train_window.metrics_label.text() == "FID 12.3 · KID 0.01 (step 8, 2000 images)"

@@ -42,7 +42,7 @@ def _open(qtbot, client, path):
     qtbot.addWidget(win)
     win.show()
     win.open_model(str(path))
-    qtbot.waitUntil(lambda: win.caps is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: win.session.caps is not None, timeout=WAIT_MS)
     return win
 
 
@@ -161,4 +161,33 @@ def test_dropping_a_bundled_sample_translates_it(qtbot, client, name) -> None:
     assert np.abs(panel.output_view.frame.astype(int) - fitted.astype(int)).mean() > 2  # it changed the image
     shown = win.canvas.frame  # the canvas shows input | output large
     assert shown is not None and shown.shape[0] == fitted.shape[0] and shown.shape[1] > 2 * fitted.shape[1]
+    win.close()
+
+
+def test_switching_to_a_generator_shows_no_translate_error(
+    qtbot, client, translators, model_files, tmp_path, capfd
+) -> None:
+    """Issue 13: after translating images, opening a generator must not run (and fail) a translation
+    on it — no "… do not translate images" dialog, nothing logged as an error or traceback."""
+    import logging
+
+    win = _open(qtbot, client, translators["cyclegan"])
+    panel = win.translate_panel
+    drop_files(win, [_picture(tmp_path / "photo.png")])
+    qtbot.waitUntil(lambda: panel.output_view.frame is not None, timeout=WAIT_MS)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger().addHandler(handler)
+    try:
+        win.open_model(str(model_files["m16"]))
+        qtbot.waitUntil(lambda: win.session.model.name == "m16" and win.session.last_frame is not None, timeout=WAIT_MS)
+        done = client.engine.submit_job("after", lambda ctx: None)  # every job submitted before it has ended
+        done.wait(WAIT_MS / 1000)
+        qtbot.wait(100)  # its queued results reach the GUI thread
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert win.last_error is None, win.last_error.text()
+    assert not [r.getMessage() for r in records], [r.getMessage() for r in records]
+    assert "Traceback" not in capfd.readouterr().err
     win.close()

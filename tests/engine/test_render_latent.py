@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.api import Interpolation, LatentTerm, RenderRequest
+from engine.api import Arithmetic, Interpolation, LatentTerm, RenderRequest
 from engine.families import get_family
 from engine.families.vae import fit_directions
 from engine.latent.encode import encode_image_file
@@ -73,13 +73,13 @@ def test_z_arithmetic_matches_explicit_z(vae):
     za, zb, zc = vae.sample_z([1]), vae.sample_z([2]), vae.sample_z([3])
     expected_z = tuple(float(v) for v in (za - 0.5 * zb + zc)[0])
     terms = (LatentTerm(None, 1.0), LatentTerm(2, -0.5), LatentTerm(3, 1.0))
-    got = render(vae, req(seed=1, terms=terms, terms_space="z"))
+    got = render(vae, req(seed=1, arithmetic=Arithmetic(terms, "z")))
     np.testing.assert_array_equal(got, render(vae, req(z=expected_z)))
 
 
 def test_w_arithmetic_matches_manual(sg2):
     terms = (LatentTerm(None, 1.0), LatentTerm(5, -1.0), LatentTerm(6, 1.0))
-    got = render(sg2, req(seed=4, terms=terms, terms_space="w"))
+    got = render(sg2, req(seed=4, arithmetic=Arithmetic(terms, "w")))
     from engine.render import to_uint8
 
     with torch.inference_mode():
@@ -93,7 +93,7 @@ def test_w_space_on_a_model_without_w_is_an_error(vae):
     with pytest.raises(ValueError, match="no W space"):
         render(vae, req(seed=1, interpolation=Interpolation(2, 0.5, "slerp", "w")))
     with pytest.raises(ValueError, match="no W space"):
-        render(vae, req(seed=1, terms=(LatentTerm(None, 1.0),), terms_space="w"))
+        render(vae, req(seed=1, arithmetic=Arithmetic((LatentTerm(None, 1.0),), "w")))
 
 
 def test_direction_offsets_move_z_by_std_times_component(vae):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.api import Interpolation, LatentTerm, RenderRequest
+from engine.api import Arithmetic, Interpolation, LatentTerm, RenderRequest
 from engine.families import get_family
 from engine.render import render
 
@@ -38,7 +38,7 @@ def test_explicit_ws_renders_like_its_seed(model):
         {"w_offset": tuple([0.7] * 16), "w_offset_layers": (1, 3)},
         {"mix_seed": 5, "style_mix": (0, 0, 0, 1, 1, 1)},
         {"interpolation": Interpolation(7, 0.4, "lerp", "w")},
-        {"terms": (LatentTerm(None, 1.0), LatentTerm(4, -0.5), LatentTerm(6, 0.5)), "terms_space": "w"},
+        {"arithmetic": Arithmetic((LatentTerm(None, 1.0), LatentTerm(4, -0.5), LatentTerm(6, 0.5)), "w")},
     ):
         a = render(model, RenderRequest("m", seed=3, **changes))
         b = render(model, RenderRequest("m", seed=99, ws=ws, **changes))

@@ -45,7 +45,7 @@ def test_storm_coalesces_to_latest(engine):
         engine.submit("main", RenderRequest("tiny", seed=i), results.append)
     assert engine.pending("main") <= 1
     block.set()
-    _wait(lambda: results and results[-1].request.seed == 199)
+    _wait(lambda: results and results[-1].request.latent.seed == 199)
     time.sleep(0.1)
     assert len(results) <= 2  # at most the one in flight before the burst plus the latest
     last = results[-1]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from training.augment import cutout, diff_augment, diff_augment_pair, parse_policy, translation
 from training.loop import checkpoints
+from training.presets import get_preset
 from training.run import main as train_main
 from training.trainers import make_trainer
 
@@ -35,70 +35,6 @@ def _same(a, b):
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
-
-
-# --- DiffAugment ---------------------------------------------------------------------------------------------
-def test_translation_shifts_whole_images_with_zero_fill():
-    torch.manual_seed(0)
-    x = torch.arange(1, 4 * 16 * 16 + 1, dtype=torch.float32).reshape(4, 1, 16, 16)
-    y = translation(x)
-    for i in range(4):
-        nz = y[i, 0].nonzero()
-        src = [(int(v) - 1 - i * 256) for v in y[i, 0][y[i, 0] != 0]]
-        shifts = {(sy - int(p[0]), sx - int(p[1])) for (sy, sx), p in zip((divmod(s, 16) for s in src), nz)}
-        assert len(shifts) == 1  # one shift per image
-        (dy, dx) = shifts.pop()
-        assert abs(dy) <= 2 and abs(dx) <= 2
-        assert len(nz) == (16 - abs(dy)) * (16 - abs(dx))
-
-
-def test_cutout_zeroes_at_most_a_half_size_square():
-    torch.manual_seed(1)
-    y = cutout(torch.ones(64, 3, 16, 16))
-    zeros = (y[:, 0] == 0).flatten(1).sum(1)
-    assert zeros.max() <= 64 and zeros.min() > 0 and (zeros == 64).any()
-    assert torch.equal(y[:, 0], y[:, 2])  # the same square in every channel
-
-
-def test_diff_augment_policy_grad_and_determinism():
-    x = torch.rand(4, 3, 16, 16, requires_grad=True)
-    torch.manual_seed(3)
-    a = diff_augment(x * 2 - 1, "color,translation,cutout")
-    torch.manual_seed(3)
-    b = diff_augment(x * 2 - 1, "color,translation,cutout")
-    assert a.shape == x.shape and torch.equal(a, b)
-    a.sum().backward()
-    assert x.grad is not None and x.grad.abs().sum() > 0
-    assert torch.equal(diff_augment(x, ""), x)
-    with pytest.raises(ValueError, match="unknown DiffAugment policy"):
-        parse_policy("color,zoom")
-
-
-# --- FreezeD ----------------------------------------------------------------------------------------------------
-def test_freeze_d_keeps_first_blocks_fixed():
-    model = {
-        "resolution": 16,
-        "img_channels": 3,
-        "z_dim": 16,
-        "w_dim": 16,
-        "mapping_layers": 2,
-        "channels": [16, 16, 8],
-    }
-    hp = {"freeze_d": 1, "diffaugment": "color,translation,cutout", "r1_interval": 1, "pl_interval": 1}
-    trainer = make_trainer("stylegan2", model, hp, torch.device("cpu"))
-    before = {k: v.clone() for k, v in trainer.D.state_dict().items()}
-    g_before = {k: v.clone() for k, v in trainer.G.state_dict().items()}
-    torch.manual_seed(0)
-    for step in range(2):
-        losses = trainer.step({"image": torch.rand(4, 3, 16, 16) * 2 - 1}, step)
-    assert {"G", "D", "D_r1", "G_pl"} <= set(losses)
-    after = trainer.D.state_dict()
-    frozen = [k for k in after if k.startswith("blocks.0.")]
-    assert frozen and all(torch.equal(before[k], after[k]) for k in frozen)
-    assert any(not torch.equal(before[k], after[k]) for k in after if k.startswith("blocks.1."))
-    assert any(not torch.equal(g_before[k], v) for k, v in trainer.G.state_dict().items())
-    with pytest.raises(ValueError, match="more than the discriminator"):
-        make_trainer("stylegan2", model, {"freeze_d": 9}, torch.device("cpu"))
 
 
 # --- --init ------------------------------------------------------------------------------------------------------
@@ -252,9 +188,27 @@ QUIET = ["--batch", "2", "--log-every", "1", "--sample-every", "0"]
 GAN_PRESETS = {"tiny-gan", "tiny-cgan", "tiny-dcgan", "tiny-cdcgan", "tiny-wgan-cp", "tiny-wgan-gp"}
 
 
-def _quick(preset):
-    """Run flags for a fast test: few precise-BN batches at export for the classic GANs."""
-    return ["--preset", preset, *QUIET, *(["--hparams", '{"precise_bn_batches": 2}'] if preset in GAN_PRESETS else [])]
+@pytest.fixture(scope="module")
+def fmnist_stand_in(tmp_path_factory) -> Path:
+    """Ten classes of random 28×28 grey images in an .npz: the data of the presets that train on fmnist:train
+    (what is learnt does not matter here, so the tests run without Debian's Fashion-MNIST, and faster)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("data") / "fmnist-stand-in.npz"
+    labels = np.arange(40) % 10
+    images = rng.integers(0, 256, (40, 28, 28, 1), dtype=np.uint8)
+    np.savez(path, images=images, labels=labels, class_names=np.array([f"class {i}" for i in range(10)]))
+    return path
+
+
+def _quick(preset, fmnist_stand_in):
+    """Run flags for a fast test: few precise-BN batches at export for the classic GANs; the stand-in data for
+    presets that train on Fashion-MNIST."""
+    flags = ["--preset", preset, *QUIET]
+    if get_preset(preset).data.startswith("fmnist"):
+        flags += ["--data", str(fmnist_stand_in)]
+    return flags + (["--hparams", '{"precise_bn_batches": 2}'] if preset in GAN_PRESETS else [])
 
 
 def _module_state(path):
@@ -276,12 +230,12 @@ def _discriminators(trainer):
 
 
 @pytest.mark.parametrize("preset", FAMILY_PRESETS)
-def test_init_from_exported_model_for_every_family(preset, tmp_path, capsys):
+def test_init_from_exported_model_for_every_family(preset, fmnist_stand_in, tmp_path, capsys):
     src = tmp_path / "src"
-    assert train_main([*_quick(preset), "--out", str(src), "--max-steps", "2"]) == 0
+    assert train_main([*_quick(preset, fmnist_stand_in), "--out", str(src), "--max-steps", "2"]) == 0
     capsys.readouterr()
     out = tmp_path / "ft"
-    args = [*_quick(preset), "--init", str(src / "model.safetensors"), "--out", str(out)]
+    args = [*_quick(preset, fmnist_stand_in), "--init", str(src / "model.safetensors"), "--out", str(out)]
     assert train_main([*args, "--max-steps", "0"]) == 0
     (init,) = [e for e in _events(capsys) if e["event"] == "init"]
     assert init["kind"] == "native"
@@ -348,9 +302,9 @@ def test_pggan_init_continues_at_the_sources_level(tmp_path, capsys):
         ("tiny-stargan", "translation,cutout"),
     ],
 )
-def test_freeze_d_and_diffaugment_for_every_family(preset, policy, tmp_path):
+def test_freeze_d_and_diffaugment_for_every_family(preset, policy, fmnist_stand_in, tmp_path):
     out = tmp_path / "run"
-    args = [*_quick(preset), "--out", str(out), "--max-steps", "2", "--freeze-d", "1"]
+    args = [*_quick(preset, fmnist_stand_in), "--out", str(out), "--max-steps", "2", "--freeze-d", "1"]
     assert train_main([*args, "--diffaugment", policy]) == 0
     fresh = _fresh_trainer(out)
     stepped = {id(p) for g in fresh.opt_D.param_groups for p in g["params"]}
@@ -376,18 +330,6 @@ def test_freeze_d_and_diffaugment_refused_without_a_discriminator(preset, tmp_pa
 def test_stargan_refuses_color_augmentation(tmp_path, capsys):
     assert train_main(["--preset", "tiny-stargan", "--out", str(tmp_path / "x"), "--diffaugment", "color"]) == 2
     assert "StarGAN cannot use the color DiffAugment" in capsys.readouterr().err
-
-
-def test_diff_augment_pair_transforms_both_images_alike():
-    torch.manual_seed(0)
-    a = torch.rand(8, 1, 16, 16) * 2 - 1
-    b = a.repeat(1, 3, 1, 1)  # the same picture, grey in 1 and in 3 channels
-    x, y = diff_augment_pair(a, b, "color,translation,cutout")
-    assert x.shape == a.shape and y.shape == b.shape
-    torch.testing.assert_close(y, x.repeat(1, 3, 1, 1))
-    assert not torch.equal(x, a)
-    with pytest.raises(ValueError, match="pairs"):
-        diff_augment_pair(a, b[:4], "color")
 
 
 # --- foreign sources and mismatches ------------------------------------------------------------------------
@@ -454,8 +396,8 @@ def test_finetune_cyclegan_from_one_direction_generator(fixtures_dir, tmp_path, 
 
 def test_init_mismatches_fail_with_one_line(tmp_path, capsys):
     from engine.checkpoints.native import save_native
+    from engine.errors import CheckpointMismatchError
     from engine.families import get_family
-    from training.data import DataError
 
     dcgan = get_family("dcgan")
     path = save_native(dcgan.new(dcgan.tiny_config()), tmp_path / "dcgan.safetensors")
@@ -464,11 +406,11 @@ def test_init_mismatches_fail_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--init holds a dcgan model; it cannot start a cyclegan run" in err
     cyclegan = make_trainer("cyclegan", {"resolution": 16, "img_channels": 3, "ngf": 4}, {}, torch.device("cpu"))
-    with pytest.raises(DataError, match="is a dcgan model, not cyclegan"):
+    with pytest.raises(CheckpointMismatchError, match="is a dcgan model, not cyclegan"):
         cyclegan.init_from(str(path))
     cfg = dcgan.config_to_dict(dcgan.tiny_config())
     wider = make_trainer("dcgan", {**cfg, "ngf": cfg["ngf"] * 2}, {}, torch.device("cpu"))
-    with pytest.raises(DataError, match="does not match the run's architecture: .* is \\("):
+    with pytest.raises(CheckpointMismatchError, match="does not match the run's architecture: .* is \\("):
         wider.init_from(str(path))
 
 

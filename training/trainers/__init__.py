@@ -1,101 +1,58 @@
-"""Trainers by family name (lazily imported)."""
+"""Registry of trainers, like :mod:`engine.families`: an explicit, lazily imported dict of name → declaration.
+
+Each trainer module ends with its :class:`~training.trainers.base.TrainerSpec` (family, hyper-parameter
+class, data kind, losses, ...); everything that needs to know about trainers (``training.run``, the loop,
+the benchmark, the Train window) asks this registry instead of naming families.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 from typing import Any
 
 import torch
 
-from training.trainers.base import Trainer
+from training.trainers.base import Trainer, TrainerSpec
 
-TRAINABLE = (
-    "stylegan2",
-    "stylegan3",
-    "stylegan",
-    "pggan",
-    "gan",
-    "dcgan",
-    "vae",
-    "pix2pix",
-    "cyclegan",
-    "stargan",
-    "psp",
-)
-NO_DISCRIMINATOR = ("vae", "psp")
-DISCRIMINATOR_OPTIONS = {"freeze_d": "--freeze-d", "diffaugment": "--diffaugment"}
+# name -> "module:attribute" of the TrainerSpec.
+_REGISTRY: dict[str, str] = {
+    "stylegan2": "training.trainers.stylegan2:TRAINER",
+    "stylegan3": "training.trainers.stylegan3:TRAINER",
+    "stylegan": "training.trainers.stylegan:TRAINER",
+    "pggan": "training.trainers.pggan:TRAINER",
+    "gan": "training.trainers.gan:GAN",
+    "dcgan": "training.trainers.gan:DCGAN",
+    "vae": "training.trainers.vae:TRAINER",
+    "pix2pix": "training.trainers.pix2pix:TRAINER",
+    "cyclegan": "training.trainers.cyclegan:TRAINER",
+    "stargan": "training.trainers.stargan:TRAINER",
+    "psp": "training.trainers.psp:TRAINER",
+    "classifier": "training.classifier:TRAINER",
+}
+_CACHE: dict[str, TrainerSpec] = {}
+
+
+def trainer_names() -> list[str]:
+    """Names of every registered trainer (model families, plus the metrics' feature classifier)."""
+    return sorted(_REGISTRY)
+
+
+def get_trainer(name: str) -> TrainerSpec:
+    """The declaration of the trainer registered as ``name``; an unknown name lists the trainable ones."""
+    if name not in _REGISTRY:
+        raise ValueError(f"family '{name}' cannot be trained yet (trainable: {', '.join(trainer_names())})")
+    if name not in _CACHE:
+        mod, attr = _REGISTRY[name].split(":")
+        spec = getattr(importlib.import_module(mod), attr)
+        if spec.name != name:
+            raise RuntimeError(f"{_REGISTRY[name]} declares trainer {spec.name!r}, registered as {name!r}")
+        _CACHE[name] = spec
+    return _CACHE[name]
 
 
 def make_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], device: torch.device) -> Trainer:
     """Build the trainer of ``family`` from plain dicts (model config fields and hyper-parameters)."""
-    if family in NO_DISCRIMINATOR and (given := [v for k, v in DISCRIMINATOR_OPTIONS.items() if k in hparams]):
-        verb = "does" if len(given) == 1 else "do"
-        raise ValueError(f"{family} training has no discriminator, so {' and '.join(given)} {verb} not apply")
-    if family == "stylegan2":
-        from engine.families import get_family
-        from training.trainers.stylegan2 import StyleGAN2Hparams, StyleGAN2Trainer
-
-        cfg = get_family("stylegan2").config_from_dict(model)
-        hp = _dataclass_from(StyleGAN2Hparams, hparams)
-        return StyleGAN2Trainer(cfg, hp, device)
-    if family == "stylegan3":
-        from engine.families import get_family
-        from training.trainers.stylegan3 import StyleGAN3Hparams, StyleGAN3Trainer
-
-        cfg = get_family("stylegan3").config_from_dict(model)
-        return StyleGAN3Trainer(cfg, _dataclass_from(StyleGAN3Hparams, hparams), device)
-    if family == "stylegan":
-        from engine.families import get_family
-        from training.trainers.stylegan import StyleGANHparams, StyleGANTrainer
-
-        cfg = get_family("stylegan").config_from_dict(model)
-        return StyleGANTrainer(cfg, _dataclass_from(StyleGANHparams, hparams), device)
-    if family == "pggan":
-        from engine.families import get_family
-        from training.trainers.pggan import PGGANHparams, PGGANTrainer
-
-        cfg = get_family("pggan").config_from_dict(model)
-        return PGGANTrainer(cfg, _dataclass_from(PGGANHparams, hparams), device)
-    if family in ("gan", "dcgan"):
-        from engine.families import get_family
-        from training.trainers.gan import GANHparams, GANTrainer
-
-        cfg = get_family(family).config_from_dict(model)
-        return GANTrainer(family, cfg, _dataclass_from(GANHparams, hparams), device)
-    if family == "vae":
-        from engine.families import get_family
-        from training.trainers.vae import VAEHparams, VAETrainer
-
-        return VAETrainer(get_family("vae").config_from_dict(model), _dataclass_from(VAEHparams, hparams), device)
-    if family == "psp":
-        from training.trainers.psp import PSPHparams, PSPTrainer
-
-        return PSPTrainer(model, _dataclass_from(PSPHparams, hparams), device)
-    if family in ("pix2pix", "cyclegan", "stargan"):
-        return _translation_trainer(family, model, hparams, device)
-    raise ValueError(f"family '{family}' cannot be trained yet (trainable: {', '.join(TRAINABLE)})")
+    return get_trainer(family).create(model, hparams, device)
 
 
-def _translation_trainer(family: str, model: dict[str, Any], hparams: dict[str, Any], device: torch.device) -> Trainer:
-    from engine.families import get_family
-
-    cfg = get_family(family).config_from_dict(model)
-    if family == "pix2pix":
-        from training.trainers.pix2pix import Pix2PixHparams, Pix2PixTrainer
-
-        return Pix2PixTrainer(cfg, _dataclass_from(Pix2PixHparams, hparams), device)
-    if family == "cyclegan":
-        from training.trainers.cyclegan import CycleGANHparams, CycleGANTrainer
-
-        return CycleGANTrainer(cfg, _dataclass_from(CycleGANHparams, hparams), device)
-    from training.trainers.stargan import StarGANHparams, StarGANTrainer
-
-    return StarGANTrainer(cfg, _dataclass_from(StarGANHparams, hparams), device)
-
-
-def _dataclass_from(cls: type, d: dict[str, Any]) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(d) - names
-    if unknown:
-        raise ValueError(f"unknown hyper-parameters: {sorted(unknown)} (known: {sorted(names)})")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+__all__ = ["Trainer", "TrainerSpec", "get_trainer", "make_trainer", "trainer_names"]

@@ -20,7 +20,8 @@ from engine.models.cyclegan import DIRECTIONS, CycleGANConfig
 from engine.models.pix2pix import PatchDiscriminator
 from training.augment import diff_augment, parse_policy
 from training.freeze_d import conv_layers, frozen_ids, trainable
-from training.trainers.base import Batch, Trainer
+from training.losses import target_least_squares as _ls
+from training.trainers.base import Batch, Trainer, TrainerSpec
 from training.trainers.translation_common import ImagePool, apply_decay, linear_decay
 from training.translation_eval import translation_rows
 
@@ -43,15 +44,10 @@ class CycleGANHparams:
         parse_policy(self.diffaugment)
 
 
-def _ls(logits: torch.Tensor, real: bool) -> torch.Tensor:
-    return F.mse_loss(logits, torch.full_like(logits, 1.0 if real else 0.0))
-
-
 class CycleGANTrainer(Trainer):
     family = "cyclegan"
     init_optional = ("generators.AtoB.", "generators.BtoA.")
     """A one-direction source (``latest_net_G_A.pth`` alone) leaves the other generator fresh."""
-    data_kind: ClassVar[str] = "unpaired"
     sample_columns: ClassVar[int] = 4
 
     def __init__(self, cfg: CycleGANConfig, hp: CycleGANHparams, device: torch.device) -> None:
@@ -147,3 +143,13 @@ class CycleGANTrainer(Trainer):
             raise RuntimeError("attach_data must run before sample")
         images, _ = translation_rows(self.export_model(), self.fixed, getattr(self, "exclusive", True))
         return images
+
+
+TRAINER = TrainerSpec(
+    name="cyclegan",
+    trainer_cls=CycleGANTrainer,
+    hparams_cls=CycleGANHparams,
+    data_kind="unpaired",
+    losses=("lsgan",),  # + cycle and identity L1
+    checkpoint_metrics=False,
+)

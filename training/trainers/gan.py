@@ -20,9 +20,9 @@ BN"), so eval-mode samples match what the generator produced during training.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -33,21 +33,59 @@ from engine.models.dcgan import DCGANConfig, DCGANDiscriminator
 from engine.models.mlp_gan import MLPDiscriminator, MLPGANConfig
 from training.augment import diff_augment, parse_policy
 from training.data import DataError, ImageDataset
+from training.ema import ema_update
 from training.freeze_d import frozen_ids, trainable
-from training.trainers.base import Batch, Trainer
+from training.losses import (
+    d_logistic,
+    g_minimax,
+    g_nonsaturating,
+    g_wasserstein,
+    gradient_penalty,
+    wasserstein_distance,
+)
+from training.trainers.base import Batch, Trainer, TrainerSpec
 
-LOSSES = ("nonsaturating", "minimax", "wgan-cp", "wgan-gp")
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "nonsaturating": {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1},
-    "minimax": {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1},
-    "wgan-cp": {"optimizer": "rmsprop", "lr": 5e-5, "betas": (0.5, 0.999), "n_critic": 5},
-    "wgan-gp": {"optimizer": "adam", "lr": 1e-4, "betas": (0.0, 0.9), "n_critic": 5},
+
+def _d_logistic(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    stats = {"D_real": torch.sigmoid(real).mean().detach(), "D_fake": torch.sigmoid(fake).mean().detach()}
+    return d_logistic(real, fake), stats
+
+
+def _d_wasserstein(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    w_dist = wasserstein_distance(real, fake)
+    return -w_dist, {"wasserstein": w_dist.detach()}
+
+
+@dataclass(frozen=True)
+class GANObjective:
+    """One objective of the loss table: D's loss (and what it logs) from real/fake logits, G's loss from
+    fake logits, the critic's regulariser, and the optimiser defaults the objective's paper used."""
+
+    d_loss: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]
+    g_loss: Callable[[torch.Tensor], torch.Tensor]
+    optimizer: str
+    lr: float
+    betas: tuple[float, float]
+    n_critic: int
+    gradient_penalty: bool = False
+    """Add ``gp_lambda`` × the WGAN-GP gradient penalty to D's loss."""
+    clip_weights: bool = False
+    """Clip D's (trainable) parameters to ±``clip`` after each critic step (WGAN-CP)."""
+
+
+OBJECTIVES: dict[str, GANObjective] = {
+    "nonsaturating": GANObjective(_d_logistic, g_nonsaturating, "adam", 2e-4, (0.5, 0.999), 1),
+    "minimax": GANObjective(_d_logistic, g_minimax, "adam", 2e-4, (0.5, 0.999), 1),
+    "wgan-cp": GANObjective(_d_wasserstein, g_wasserstein, "rmsprop", 5e-5, (0.5, 0.999), 5, clip_weights=True),
+    "wgan-gp": GANObjective(_d_wasserstein, g_wasserstein, "adam", 1e-4, (0.0, 0.9), 5, gradient_penalty=True),
 }
+"""The loss table: objective name (``GANHparams.loss``) → its losses and defaults."""
+LOSSES = tuple(OBJECTIVES)
 
 
 @dataclass(frozen=True)
 class GANHparams:
-    """Training choices; ``None`` takes the default of the chosen ``loss`` (see ``DEFAULTS``)."""
+    """Training choices; ``None`` takes the default of the chosen ``loss`` (see ``OBJECTIVES``)."""
 
     loss: str = "nonsaturating"
     optimizer: str | None = None
@@ -65,7 +103,7 @@ class GANHparams:
     """FreezeD: keep D's first N layers (from the image side) fixed."""
 
     def __post_init__(self) -> None:
-        if self.loss not in LOSSES:
+        if self.loss not in OBJECTIVES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if self.optimizer not in (None, "adam", "rmsprop"):
             raise ValueError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
@@ -75,31 +113,26 @@ class GANHparams:
             raise ValueError("ema_beta must be in [0, 1)")
         parse_policy(self.diffaugment)
 
+    @property
+    def objective(self) -> GANObjective:
+        return OBJECTIVES[self.loss]
+
     def resolved(self, name: str) -> Any:
         value = getattr(self, name)
-        return DEFAULTS[self.loss][name] if value is None else value
-
-
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-    """Mean of (‖∇ₓ D(x̂)‖₂ − 1)² over x̂ = ε·real + (1 − ε)·fake, ε ~ U[0, 1] per sample."""
-    if real.shape != fake.shape:
-        raise ValueError(f"real {tuple(real.shape)} and fake {tuple(fake.shape)} differ")
-    eps = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
-    x = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    out = critic(x, c)
-    (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
-    return (grad.flatten(1).norm(dim=1) - 1).square().mean()
+        return getattr(self.objective, name) if value is None else value
 
 
 class GANTrainer(Trainer):
     """GAN / CGAN / DCGAN / WGAN-CP / WGAN-GP training of a ``gan`` or ``dcgan`` family model."""
 
-    data_kind: ClassVar[str] = "images"
+    @classmethod
+    def from_config(cls, family: str, model: dict[str, Any], hp: Any, device: torch.device) -> GANTrainer:
+        return cls(family, get_family(family).config_from_dict(model), hp, device)
 
     def __init__(self, family: str, cfg: MLPGANConfig | DCGANConfig, hp: GANHparams, device: torch.device) -> None:
         self.family, self.cfg, self.hp, self.device = family, cfg, hp, device
         fam = get_family(family)
-        if hp.loss == "wgan-gp" and isinstance(cfg, DCGANConfig) and cfg.d_norm == "batch":
+        if hp.objective.gradient_penalty and isinstance(cfg, DCGANConfig) and cfg.d_norm == "batch":
             raise ValueError("wgan-gp needs a critic without batch norm (set model d_norm to 'layer' or 'none')")
         self.G = fam.build(cfg).to(device).train()
         disc = DCGANDiscriminator if isinstance(cfg, DCGANConfig) else MLPDiscriminator
@@ -112,8 +145,6 @@ class GANTrainer(Trainer):
         self.opt_D = self._optimizer(d_params, hp.lr_d if hp.lr_d is not None else hp.resolved("lr"))
         self.n_critic = int(hp.resolved("n_critic"))
         self.class_names: tuple[str, ...] = ()
-        if cfg.c_dim > 0:
-            self.data_kind = "labelled"
 
     def _optimizer(self, params: Iterable[nn.Parameter], lr: float) -> torch.optim.Optimizer:
         if self.hp.resolved("optimizer") == "rmsprop":
@@ -149,35 +180,25 @@ class GANTrainer(Trainer):
         return F.one_hot(batch["label"].to(self.device), self.cfg.c_dim).float()
 
     def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
-        hp = self.hp
+        hp, objective = self.hp, self.hp.objective
         real = batch["image"].to(self.device)
         c = self._labels(batch)
         n = real.shape[0]
         z = torch.randn(n, self.cfg.z_dim, device=self.device)
-        wasserstein = hp.loss.startswith("wgan")
         # --- discriminator / critic
         with torch.no_grad():
             fake = self.G(z, c)
         if self.augment:  # D (and the gradient penalty) see augmented images only
             real, fake = diff_augment(real, self.augment), diff_augment(fake, self.augment)
-        d_real, d_fake = self.D(real, c), self.D(fake, c)
-        losses: dict[str, torch.Tensor] = {}
-        if wasserstein:
-            w_dist = d_real.mean() - d_fake.mean()
-            loss_d = -w_dist
-            losses["wasserstein"] = w_dist.detach()
-            if hp.loss == "wgan-gp":
-                gp = gradient_penalty(self.D, real, fake, c)
-                loss_d = loss_d + hp.gp_lambda * gp
-                losses["gp"] = gp.detach()
-        else:
-            loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-            losses["D_real"] = torch.sigmoid(d_real).mean().detach()
-            losses["D_fake"] = torch.sigmoid(d_fake).mean().detach()
+        loss_d, losses = objective.d_loss(self.D(real, c), self.D(fake, c))
+        if objective.gradient_penalty:
+            gp = gradient_penalty(self.D, real, fake, c)
+            loss_d = loss_d + hp.gp_lambda * gp
+            losses["gp"] = gp.detach()
         self.opt_D.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_D.step()
-        if hp.loss == "wgan-cp":
+        if objective.clip_weights:
             with torch.no_grad():
                 for p in trainable(self.D.parameters(), self.frozen):
                     p.clamp_(-hp.clip, hp.clip)
@@ -188,22 +209,13 @@ class GANTrainer(Trainer):
             self.D.requires_grad_(False)
             logits = self._d(self.G(z, c), c)
             self.D.requires_grad_(True)
-            if wasserstein:
-                loss_g = -logits.mean()
-            elif hp.loss == "minimax":
-                loss_g = -F.softplus(logits).mean()  # = mean log(1 - D(G(z)))
-            else:
-                loss_g = F.softplus(-logits).mean()  # = -mean log D(G(z))
+            loss_g = objective.g_loss(logits)
             self.opt_G.zero_grad(set_to_none=True)
             loss_g.backward()
             self.opt_G.step()
             losses["loss_G"] = loss_g.detach()
             if self.G_ema is not None:
-                with torch.no_grad():
-                    for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
-                        p_ema.lerp_(p, 1 - hp.ema_beta)
-                    for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
-                        b_ema.copy_(b)
+                ema_update(self.G_ema, self.G, hp.ema_beta)
         return losses
 
     def state_dict(self) -> dict[str, Any]:
@@ -255,3 +267,19 @@ class GANTrainer(Trainer):
         self._precise_bn(g)
         meta = {"classes": list(self.class_names)} if self.class_names else {}
         return get_family(self.family).wrap(g.cpu().eval().requires_grad_(False), self.cfg, meta)
+
+
+def _declare(name: str) -> TrainerSpec:
+    return TrainerSpec(
+        name=name,
+        trainer_cls=GANTrainer,
+        hparams_cls=GANHparams,
+        data_kind="images",
+        conditional_data_kind="labelled",
+        losses=LOSSES,
+        loss_field="loss",
+    )
+
+
+GAN = _declare("gan")
+DCGAN = _declare("dcgan")

@@ -23,9 +23,10 @@ from engine.families import get_family
 from engine.families.pggan import PGGANModel
 from engine.models.pggan import Discriminator, Generator, PGGANConfig, level_resolution
 from training.augment import diff_augment, parse_policy
+from training.ema import ema_update
 from training.freeze_d import frozen_ids, trainable
-from training.trainers.base import Batch, Trainer
-from training.trainers.gan import gradient_penalty
+from training.losses import gradient_penalty
+from training.trainers.base import Batch, Trainer, TrainerSpec
 
 
 @dataclass(frozen=True)
@@ -151,9 +152,7 @@ class PGGANTrainer(Trainer):
         g_loss.backward()
         self.opt_G.step()
 
-        with torch.no_grad():
-            for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
-                p_ema.copy_(p.detach().lerp(p_ema, hp.ema_beta))
+        ema_update(self.G_ema, self.G, hp.ema_beta)
         self.nimg += n
         self._mark_trained()
         return {"G": g_loss.detach(), "D": d_loss.detach(), "D_gp": gp.detach(), "level": level, "alpha": alpha}
@@ -180,3 +179,11 @@ class PGGANTrainer(Trainer):
     def export_model(self) -> PGGANModel:
         ema = copy.deepcopy(self.G_ema).cpu().eval()
         return get_family("pggan").wrap(ema, self.cfg)
+
+
+TRAINER = TrainerSpec(
+    name="pggan",
+    trainer_cls=PGGANTrainer,
+    hparams_cls=PGGANHparams,
+    losses=("wgan-gp",),  # + drift
+)

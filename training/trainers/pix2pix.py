@@ -13,11 +13,12 @@ from engine.families import LoadedModel, get_family
 from engine.models.pix2pix import PatchDiscriminator, Pix2PixConfig
 from training.augment import diff_augment_pair, parse_policy
 from training.freeze_d import conv_layers, frozen_ids, trainable
-from training.trainers.base import Batch, Trainer
+from training.losses import TARGET_LOSSES
+from training.trainers.base import Batch, Trainer, TrainerSpec
 from training.trainers.translation_common import apply_decay, linear_decay
 from training.translation_eval import translation_rows
 
-GAN_LOSSES = ("vanilla", "lsgan")
+GAN_LOSSES = tuple(TARGET_LOSSES)
 
 
 @dataclass(frozen=True)
@@ -41,19 +42,10 @@ class Pix2PixHparams:
         parse_policy(self.diffaugment)
 
 
-def gan_loss(logits: torch.Tensor, real: bool, kind: str) -> torch.Tensor:
-    """BCE-with-logits (vanilla) or least squares (lsgan) against all-real / all-fake targets."""
-    target = torch.ones_like(logits) if real else torch.zeros_like(logits)
-    if kind == "lsgan":
-        return F.mse_loss(logits, target)
-    return F.binary_cross_entropy_with_logits(logits, target)
-
-
 class Pix2PixTrainer(Trainer):
     """U-Net generator G(A) ≈ B and a PatchGAN that judges (A, B) pairs."""
 
     family = "pix2pix"
-    data_kind: ClassVar[str] = "paired"
     sample_columns: ClassVar[int] = 3
 
     def __init__(self, cfg: Pix2PixConfig, hp: Pix2PixHparams, device: torch.device) -> None:
@@ -87,13 +79,14 @@ class Pix2PixTrainer(Trainer):
         # discriminator: real pairs → 1, fake pairs → 0
         d_fake = self._d(a, fake.detach())
         d_real = self._d(a, b)
-        loss_d = 0.5 * (gan_loss(d_fake, False, self.hp.gan_loss) + gan_loss(d_real, True, self.hp.gan_loss))
+        gan_loss = TARGET_LOSSES[self.hp.gan_loss]
+        loss_d = 0.5 * (gan_loss(d_fake, False) + gan_loss(d_real, True))
         self.opt_D.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_D.step()
         # generator: fool D, and stay close to B in L1
         self.D.requires_grad_(False)
-        loss_gan = gan_loss(self._d(a, fake), True, self.hp.gan_loss)
+        loss_gan = gan_loss(self._d(a, fake), True)
         self.D.requires_grad_(True)
         loss_l1 = F.l1_loss(fake, b)
         loss_g = loss_gan + self.hp.l1_lambda * loss_l1
@@ -126,3 +119,14 @@ class Pix2PixTrainer(Trainer):
             raise RuntimeError("attach_data must run before sample")
         images, _ = translation_rows(self.export_model(), self.fixed, getattr(self, "exclusive", True))
         return images
+
+
+TRAINER = TrainerSpec(
+    name="pix2pix",
+    trainer_cls=Pix2PixTrainer,
+    hparams_cls=Pix2PixHparams,
+    data_kind="paired",
+    losses=GAN_LOSSES,  # + λ·L1
+    loss_field="gan_loss",
+    checkpoint_metrics=False,
+)

@@ -26,7 +26,7 @@ from engine.latent.recon_loss import LossWeights, ReconstructionLoss, bundled_fe
 from engine.models.psp_encoder import PSP, PSPConfig
 from engine.models.stylegan2 import StyleGAN2Config
 from training.data import ImageDataset
-from training.trainers.base import Batch, Trainer
+from training.trainers.base import Batch, Trainer, TrainerSpec
 
 LATENT_AVG_SAMPLES = 4096
 LATENT_AVG_SEED = 1
@@ -79,6 +79,11 @@ class PSPTrainer(Trainer):
     family = "psp"
     sample_columns = 4
 
+    @classmethod
+    def from_config(cls, family: str, model: dict[str, Any], hp: Any, device: torch.device) -> PSPTrainer:
+        """pSp's model dict names its decoder (a model name or path, or a config): see :func:`load_decoder`."""
+        return cls(model, hp, device)
+
     def __init__(self, model: dict[str, Any], hp: PSPHparams, device: torch.device) -> None:
         model = dict(model)
         resolution, channels = int(model.pop("resolution")), int(model.pop("img_channels", 3))
@@ -88,7 +93,7 @@ class PSPTrainer(Trainer):
         model.setdefault("input_size", resolution)
         model.setdefault("in_channels", channels)
         dec_cfg, dec_state, self.decoder_source = load_decoder(spec, resolution, channels, hp.decoder_seed)
-        self.cfg = PSPConfig(decoder=dec_cfg, **{k: tuple(v) if isinstance(v, list) else v for k, v in model.items()})
+        self.cfg: PSPConfig = get_family("psp").config_from_dict({**model, "decoder": dec_cfg})
         self.hp, self.device = hp, device
         self.net = PSP(self.cfg)
         self.net.decoder.load_state_dict(dec_state)
@@ -176,3 +181,13 @@ class PSPTrainer(Trainer):
                 x = model.generate(model.sample_z(seeds[:SAMPLE_IMAGES]))
             y = model.decode(model.encode(x))
             return torch.stack([x, y], dim=1).flatten(0, 1)
+
+
+TRAINER = TrainerSpec(
+    name="psp",
+    trainer_cls=PSPTrainer,
+    hparams_cls=PSPHparams,
+    losses=("reconstruction",),  # pixel, multi-scale, gradient, features; + code loss and W-norm
+    has_discriminator=False,
+    checkpoint_metrics=False,
+)

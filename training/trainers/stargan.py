@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -21,7 +21,8 @@ from engine.models.stargan import StarGANConfig, StarGANDiscriminator
 from training.augment import diff_augment, parse_policy
 from training.data import DataError
 from training.freeze_d import conv_layers, frozen_ids, trainable
-from training.trainers.base import Batch, Trainer
+from training.losses import gradient_penalty
+from training.trainers.base import Batch, Trainer, TrainerSpec
 from training.trainers.translation_common import apply_decay, linear_decay
 from training.translation_eval import translation_rows
 
@@ -55,7 +56,6 @@ class StarGANHparams:
 
 class StarGANTrainer(Trainer):
     family = "stargan"
-    data_kind: ClassVar[str] = "multi-domain"
 
     def __init__(self, cfg: StarGANConfig, hp: StarGANHparams, device: torch.device) -> None:
         self.cfg, self.hp, self.device = cfg, hp, device
@@ -94,13 +94,6 @@ class StarGANTrainer(Trainer):
             return F.cross_entropy(logits, target.argmax(1))
         return F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / logits.shape[0]
 
-    def _gradient_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        eps = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
-        x = (eps * real + (1 - eps) * fake).requires_grad_(True)
-        src, _ = self.D(x)
-        (grad,) = torch.autograd.grad(src.sum(), x, create_graph=True)
-        return (grad.flatten(1).norm(dim=1) - 1).square().mean()
-
     def step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
         apply_decay([self.opt_G, self.opt_D], [self.hp.lr_g, self.hp.lr_d], self.decay(step))
         hp = self.hp
@@ -113,7 +106,7 @@ class StarGANTrainer(Trainer):
         src_real, cls_real = self.D(x_d)
         src_fake, _ = self.D(fake_d)
         d_cls = self._cls_loss(cls_real, c_org)
-        gp = self._gradient_penalty(x_d, fake_d)
+        gp = gradient_penalty(lambda x, _c: self.D(x)[0], x_d, fake_d, None)
         loss_d = -src_real.mean() + src_fake.mean() + hp.lambda_cls * d_cls + hp.lambda_gp * gp
         self.opt_D.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -160,3 +153,13 @@ class StarGANTrainer(Trainer):
             raise RuntimeError("attach_data must run before sample")
         images, _ = translation_rows(self.export_model(), self.fixed, getattr(self, "exclusive", True))
         return images
+
+
+TRAINER = TrainerSpec(
+    name="stargan",
+    trainer_cls=StarGANTrainer,
+    hparams_cls=StarGANHparams,
+    data_kind="multi-domain",
+    losses=("wgan-gp",),  # + domain classification and reconstruction
+    checkpoint_metrics=False,
+)

@@ -16,6 +16,7 @@ import torch
 from engine.families import get_family
 from engine.families.stylegan import StyleGANModel
 from engine.models.stylegan import Discriminator, Generator, StyleGANConfig
+from training.trainers.base import TrainerSpec
 from training.trainers.stylegan2 import StyleGAN2Hparams, StyleGAN2Trainer
 
 
@@ -54,3 +55,11 @@ class StyleGANTrainer(StyleGAN2Trainer):
     def export_model(self) -> StyleGANModel:  # type: ignore[override]
         ema = copy.deepcopy(self.G_ema).cpu().eval()
         return get_family("stylegan").wrap(ema, self.cfg)
+
+
+TRAINER = TrainerSpec(
+    name="stylegan",
+    trainer_cls=StyleGANTrainer,
+    hparams_cls=StyleGANHparams,
+    losses=("nonsaturating",),  # + R1
+)

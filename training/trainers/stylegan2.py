@@ -12,9 +12,10 @@ from engine.families import get_family
 from engine.families.stylegan2 import StyleGAN2Model
 from engine.models.stylegan2 import Discriminator, Generator, StyleGAN2Config
 from training.augment import diff_augment, parse_policy
+from training.ema import ema_update
 from training.freeze_d import frozen_ids, trainable
 from training.losses import d_logistic, g_nonsaturating, path_length, r1_penalty
-from training.trainers.base import Batch, Trainer
+from training.trainers.base import Batch, Trainer, TrainerSpec
 
 
 @dataclass(frozen=True)
@@ -154,12 +155,7 @@ class StyleGAN2Trainer(Trainer):
         ema_nimg = hp.ema_kimg * 1000
         if hp.ema_rampup is not None:
             ema_nimg = min(ema_nimg, self.nimg * hp.ema_rampup)
-        beta = 0.5 ** (n / max(ema_nimg, 1e-8))
-        with torch.no_grad():
-            for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
-                p_ema.copy_(p.detach().lerp(p_ema, beta))
-            for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
-                b_ema.copy_(b)
+        ema_update(self.G_ema, self.G, 0.5 ** (n / max(ema_nimg, 1e-8)))
         return losses
 
     def state_dict(self) -> dict[str, Any]:
@@ -185,3 +181,11 @@ class StyleGAN2Trainer(Trainer):
     def export_model(self) -> StyleGAN2Model:
         ema = copy.deepcopy(self.G_ema).cpu().eval()
         return get_family("stylegan2").wrap(ema, self.cfg)
+
+
+TRAINER = TrainerSpec(
+    name="stylegan2",
+    trainer_cls=StyleGAN2Trainer,
+    hparams_cls=StyleGAN2Hparams,
+    losses=("nonsaturating",),  # + lazy R1 and path-length regularisation
+)

@@ -21,6 +21,7 @@ from engine.models.label_mapping_discriminator import LabelMappingDiscriminator
 from engine.models.stylegan2 import StyleGAN2Config
 from engine.models.stylegan3 import Generator, StyleGAN3Config
 from training.data import DataError, ImageDataset
+from training.trainers.base import TrainerSpec
 from training.trainers.stylegan2 import StyleGAN2Hparams, StyleGAN2Trainer
 
 
@@ -57,7 +58,6 @@ class StyleGAN3Trainer(StyleGAN2Trainer):
         self.opt_D = self._adam(self.D, hp.r1_interval)
         self.pl_mean = torch.zeros([], device=device)
         self.nimg = 0
-        self.data_kind = "labelled" if cfg.c_dim > 0 else "images"  # a conditional model refuses unlabelled data
         self.class_names: tuple[str, ...] = ()
 
     def attach_data(self, dataset: ImageDataset) -> None:
@@ -74,6 +74,7 @@ class StyleGAN3Trainer(StyleGAN2Trainer):
         from engine.checkpoints.nvlabs_discriminator import load_discriminator
         from engine.checkpoints.safe_unpickle import PersistentObject, load_pickle
         from engine.checkpoints.sniff import PICKLE, sniff
+        from engine.errors import CheckpointMismatchError
         from training.finetune import _resolve, copy_weights
 
         path = _resolve(source)
@@ -91,7 +92,7 @@ class StyleGAN3Trainer(StyleGAN2Trainer):
             return {"D": "fresh (the file's discriminator clamps differently)"}
         try:
             copy_weights(module.state_dict(), self.D, f"{path.name} (D)")
-        except DataError as e:
+        except (DataError, CheckpointMismatchError) as e:
             return {"D": f"fresh ({e})"}
         return {"D": "loaded", "loaded": [*self.generator_networks(), "D"], "fresh": []}
 
@@ -106,4 +107,12 @@ class StyleGAN3Trainer(StyleGAN2Trainer):
         return get_family("stylegan3").wrap(ema, self.cfg, meta)
 
 
-__all__ = ["StyleGAN3Hparams", "StyleGAN3Trainer", "discriminator_config"]
+TRAINER = TrainerSpec(
+    name="stylegan3",
+    trainer_cls=StyleGAN3Trainer,
+    hparams_cls=StyleGAN3Hparams,
+    conditional_data_kind="labelled",  # a conditional model refuses unlabelled data
+    losses=("nonsaturating",),  # + lazy R1 (path-length regularisation off by default, as NVlabs)
+)
+
+__all__ = ["TRAINER", "StyleGAN3Hparams", "StyleGAN3Trainer", "discriminator_config"]

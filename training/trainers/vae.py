@@ -19,7 +19,7 @@ from engine.families import get_family
 from engine.families.vae import VAEModel, fit_directions
 from engine.models.vae import VAE, VAEConfig, kl_divergence, reconstruction_loss
 from training.data import ImageDataset
-from training.trainers.base import Batch, Trainer
+from training.trainers.base import Batch, Trainer, TrainerSpec
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,12 @@ class VAETrainer(Trainer):
             images = self.dataset.images[:n].float() / 127.5 - 1
             fit_directions(net, images)
         return get_family("vae").wrap(net.cpu(), self.cfg)
+
+
+TRAINER = TrainerSpec(
+    name="vae",
+    trainer_cls=VAETrainer,
+    hparams_cls=VAEHparams,
+    losses=("elbo",),  # reconstruction + β·KL
+    has_discriminator=False,
+)

@@ -24,15 +24,15 @@ def _drive(job):
 def test_walk_through_three_seeds_hits_every_keyframe() -> None:
     reqs = walk(RenderRequest("m"), [1, 5, 9], 9, "slerp", "z")
     assert len(reqs) == 9
-    assert (reqs[0].seed, reqs[0].interpolation.t) == (1, 0.0)
-    assert (reqs[4].seed, reqs[4].interpolation.t) == (5, 0.0)  # the middle keyframe exactly
-    assert (reqs[-1].seed, reqs[-1].interpolation.seed_b, reqs[-1].interpolation.t) == (5, 9, 1.0)
+    assert (reqs[0].latent.seed, reqs[0].edits.interpolation.t) == (1, 0.0)
+    assert (reqs[4].latent.seed, reqs[4].edits.interpolation.t) == (5, 0.0)  # the middle keyframe exactly
+    assert (reqs[-1].latent.seed, reqs[-1].edits.interpolation.seed_b, reqs[-1].edits.interpolation.t) == (5, 9, 1.0)
 
 
 def test_loop_returns_toward_the_start_without_repeating_it() -> None:
     reqs = walk(RenderRequest("m"), [1, 5], 8, loop=True)
-    assert reqs[0].seed == 1 and reqs[4].seed == 5 and reqs[4].interpolation.t == 0.0
-    assert reqs[-1].interpolation.seed_b == 1 and reqs[-1].interpolation.t < 1.0
+    assert reqs[0].latent.seed == 1 and reqs[4].latent.seed == 5 and reqs[4].edits.interpolation.t == 0.0
+    assert reqs[-1].edits.interpolation.seed_b == 1 and reqs[-1].edits.interpolation.t < 1.0
 
 
 def test_easing_and_bad_input() -> None:

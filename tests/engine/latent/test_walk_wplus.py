@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.api import Interpolation, RenderRequest
+from engine.api import Interpolation, RenderRequest, as_array
 from engine.families import get_family
 from engine.latent.gallery import Bookmark, save_project
 from engine.latent.invert import Inversion, save_latent
@@ -77,7 +77,11 @@ def test_mixed_keyframes_hit_every_keyframe(model) -> None:
     ws = _wplus(model, [20, 21])
     keys = [3, Keyframe(z=z, label="bookmark"), Keyframe(ws=ws, label="inv.npz"), Keyframe(seed=9)]
     reqs = walk(RenderRequest("m"), keys, 7, "lerp", "wplus")  # 3 segments, 2 frames each: keyframes at 0, 2, 4, 6
-    assert [r.seed for r in reqs[::2][:1]] == [3] and reqs[2].z == z and reqs[4].ws == ws
+    assert (
+        [r.latent.seed for r in reqs[::2][:1]] == [3]
+        and reqs[2].latent.z == as_array(z)
+        and reqs[4].latent.ws == as_array(ws)
+    )
     ref = [
         model.map(model.sample_z([3]), None)[0],
         model.map(torch.tensor([z]), None)[0],
@@ -88,7 +92,8 @@ def test_mixed_keyframes_hit_every_keyframe(model) -> None:
         torch.testing.assert_close(_ws(model, reqs[i]), expected)
     assert walk_frame(RenderRequest("m"), keys, 7, 3, "lerp", "wplus") == reqs[3]
     looped = walk(RenderRequest("m"), keys, 8, "slerp", "wplus", loop=True)
-    assert looped[-1].interpolation.seed_b == 3 and looped[4].ws == ws and looped[6].seed == 9
+    assert looped[-1].edits.interpolation.seed_b == 3 and looped[4].latent.ws == as_array(ws)
+    assert looped[6].latent.seed == 9
 
 
 def test_spaces_refuse_what_they_cannot_walk(model) -> None:
@@ -104,7 +109,7 @@ def test_spaces_refuse_what_they_cannot_walk(model) -> None:
     assert [space_for([1, per_layer], s) for s in ("z", "w", "wplus")] == ["wplus"] * 3
     assert [space_for([1, one_w], s) for s in ("z", "w")] == ["wplus", "w"] and space_for([1, 2], "z") == "z"
     check_keyframes([1, per_layer], "wplus", caps)
-    wrong = Keyframe(ws=tuple(per_layer.ws[:-1]), label="other.npz")
+    wrong = Keyframe(ws=per_layer.ws.array[:-1], label="other.npz")
     with pytest.raises(ValueError, match=r"other\.npz: W\+ latent of .* does not fit"):
         check_keyframes([1, wrong], "wplus", caps)
     with pytest.raises(ValueError, match="z has 3 values"):
@@ -124,7 +129,7 @@ def test_keyframes_from_files(model, tmp_path) -> None:
     inv = Inversion("w+", "project", ws, np.zeros((2, 16, 16, 3), np.uint8))
     save_latent(tmp_path / "two.npz", inv, model)
     keys = load_keyframes(tmp_path / "two.npz")
-    assert [k.label for k in keys] == ["two.npz#0", "two.npz#1"] and keys[1].ws == _rows(ws[1])
+    assert [k.label for k in keys] == ["two.npz#0", "two.npz#1"] and keys[1].ws == as_array(_rows(ws[1]))
     assert load_keyframes(tmp_path / "two.npz", 1) == [keys[1]]
     zinv = Inversion("z", "encoder", torch.randn(1, 16), np.zeros((1, 16, 16, 3), np.uint8))
     save_latent(tmp_path / "z.npz", zinv, model)

@@ -1,0 +1,295 @@
+"""``latentlab bench render|export|train``: interactive render latency through the engine thread, video
+export speed next to render speed, and images/s of a family's training step."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from typing import Any
+
+from app.commands.common import (
+    CliError,
+    Parser,
+    device_arg,
+    format_value,
+    latency_stats,
+    load,
+    model_arg,
+    out,
+    out_json,
+    verbose_arg,
+)
+from app.commands.common import device as get_device
+from app.commands.common import model_name as model_id_name
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure performance", description="Measure performance.")
+    bsub = p.add_subparsers(dest="what", metavar="{render,export,train}", parser_class=Parser, required=True)
+    b = bsub.add_parser(
+        "render",
+        help="interactive render latency through the engine thread",
+        description="Submit one frame at a time to the engine thread (as the app does) and time submit→result.",
+    )
+    verbose_arg(b)
+    model_arg(b)
+    device_arg(b)
+    b.add_argument("--frames", type=int, default=200, help="timed frames (default 200)")
+    b.add_argument("--warmup", type=int, default=10, help="untimed warm-up frames (default 10)")
+    b.add_argument(
+        "--vary",
+        choices=("seed", "style"),
+        default="seed",
+        help="seed: a new seed per frame (no mapping cache hit); style: move a style-mix slider (cached mapping)",
+    )
+    b.add_argument("--threads", type=int, default=None, help="CPU threads (default: $LATENTLAB_THREADS or all cores)")
+    b.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one frame (default 120)")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.set_defaults(run=cmd_bench)
+    e = bsub.add_parser(
+        "export",
+        help="video export frames/s next to raw render frames/s",
+        description="Render an interpolation walk and encode it (writer thread overlapping rendering), "
+        "and compare export frames/s with render-only frames/s on the same frames.",
+    )
+    verbose_arg(e)
+    model_arg(e)
+    device_arg(e)
+    e.add_argument("--frames", type=int, default=120, help="frames (default 120)")
+    e.add_argument("--format", choices=("mp4", "gif", "webm"), default="mp4", help="video format (default mp4)")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.set_defaults(run=cmd_bench)
+    t = bsub.add_parser(
+        "train",
+        help="images/s of the training step (synthetic data)",
+        description="Time the training step of a family (its first preset's config, or a preset by name) on "
+        "synthetic data; the step makes no host syncs, so the figure is the device's.",
+    )
+    verbose_arg(t)
+    t.add_argument("family", metavar="FAMILY", help="a family (stylegan2, dcgan, ...) or a preset name")
+    t.add_argument("--batch", type=int, help="images per step (default: the preset's)")
+    t.add_argument("--steps", type=int, default=20, help="timed steps (default 20)")
+    t.add_argument("--warmup", type=int, default=3, help="untimed warm-up steps (default 3)")
+    t.add_argument("--threads", type=int, help="CPU threads (default: $LATENTLAB_THREADS or all cores)")
+    t.add_argument("--tiny", action="store_true", help="use the family's tiny- smoke-test preset")
+    device_arg(t)
+    t.add_argument("--json", action="store_true", help="print one JSON object")
+    t.set_defaults(run=cmd_bench_train)
+
+
+def bench_render(
+    model_name: str | None,
+    device: str | None = None,
+    frames: int = 200,
+    warmup: int = 10,
+    vary: str = "seed",
+    timeout: float = 120.0,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Time frames end to end through the engine thread (submit → result callback), one at a time.
+
+    ``vary="seed"`` renders a new seed per frame (mapping + synthesis); ``vary="style"`` keeps two
+    seeds and moves a style-mix slider (mapping cached, synthesis only) — the common GUI case.
+    ``threads`` sets the CPU intra-op threads (default: ``$LATENTLAB_THREADS`` or all cores).
+    """
+    import platform
+
+    import numpy as np
+    import torch
+
+    from engine.api import RenderRequest, RenderResult
+    from engine.runtime import Engine
+
+    if frames < 1:
+        raise CliError(f"--frames must be at least 1, got {frames}")
+    if warmup < 0:
+        raise CliError(f"--warmup must be 0 or more, got {warmup}")
+    if threads is not None and threads < 1:
+        raise CliError(f"--threads must be at least 1, got {threads}")
+    if vary not in ("seed", "style"):
+        raise CliError(f"--vary must be seed or style, got {vary!r}")
+    dev = get_device(device)
+    model = load(model_name, None)
+    caps = model.capabilities
+    if not caps.renders_latent:
+        raise CliError(f"{caps.family} models do not render from a latent")
+    if vary == "style" and caps.w_space is None:
+        raise CliError(f"--vary style needs a model with a W space ({caps.family} has none)")
+    name = model_id_name(model, model_name)
+
+    engine = Engine(str(dev), threads=threads).start()
+    try:
+        engine.call(lambda ctx: ctx.add_model("bench", model.to(ctx.device)), timeout=timeout)
+        num_ws = caps.w_space.num_ws if caps.w_space is not None else 0
+
+        def request(i: int, warm: bool) -> RenderRequest:
+            if vary == "style":
+                t = ((i % 64) + 1) / 65.0
+                return RenderRequest("bench", seed=0, mix_seed=1, style_mix=(t,) * num_ws, mix_space="w")
+            return RenderRequest("bench", seed=(1_000_000 + i) if warm else i)
+
+        def frame(req: RenderRequest) -> tuple[float, float]:
+            done = threading.Event()
+            box: dict[str, Any] = {}
+
+            def on_result(res: RenderResult) -> None:
+                box["t1"] = time.perf_counter()
+                box["res"] = res
+                done.set()
+
+            t0 = time.perf_counter()
+            engine.submit("bench", req, on_result)
+            if not done.wait(timeout):
+                raise CliError(f"no frame after {timeout:g} s (is the device busy?)")
+            res: RenderResult = box["res"]
+            if not res.ok or res.image is None:
+                raise CliError(f"render failed: {res.error}")
+            return (box["t1"] - t0) * 1000.0, res.render_ms
+
+        for i in range(warmup):
+            frame(request(i, warm=True))
+        lat, ren = [], []
+        for i in range(frames):
+            total_ms, render_ms = frame(request(i, warm=False))
+            lat.append(total_ms)
+            ren.append(render_ms)
+        dtype = str(engine.policy.dtype).replace("torch.", "")
+    finally:
+        engine.shutdown()
+
+    if dev.type == "cuda":
+        device_name = torch.cuda.get_device_name(dev)
+    else:
+        device_name = platform.processor() or platform.machine()
+    stats = latency_stats(lat)
+    return {
+        "benchmark": "render",
+        "device": str(dev),
+        "device_name": device_name,
+        "dtype": dtype,
+        "model": name,
+        "family": caps.family,
+        "resolution": caps.resolution,
+        "channels": caps.channels,
+        "batch": 1,
+        "frames": frames,
+        "warmup": warmup,
+        "vary": vary,
+        **stats,
+        "render_median_ms": round(float(np.median(ren)), 4),
+        "torch_threads": torch.get_num_threads(),
+        "torch_version": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def bench_export(model_name: str | None, device: str | None, frames: int, fmt: str) -> dict[str, Any]:
+    """Frames/s of rendering a walk alone, and of rendering + encoding it with :func:`engine.video.export_job`."""
+    import tempfile
+
+    from engine.api import RenderRequest
+    from engine.latent.keyframes import walk
+    from engine.render import LRUCache, render
+    from engine.video import export_job
+
+    if frames < 2:
+        raise CliError(f"--frames must be at least 2, got {frames}")
+    model = load(model_name, get_device(device))
+    caps = model.capabilities
+    if caps.z_dim <= 0:
+        raise CliError(f"{caps.family} models do not generate from a latent")
+    reqs = walk(RenderRequest("bench"), [0, 1, 2], frames, loop=True)
+    render(model, reqs[0], LRUCache())  # warm-up
+    t0 = time.perf_counter()
+    cache = LRUCache()
+    for r in reqs:
+        render(model, r, cache)
+    render_s = time.perf_counter() - t0
+    import torch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/bench.{fmt}"
+        cache = LRUCache()
+        t0 = time.perf_counter()
+        job = export_job((render(model, r, cache) for r in reqs), len(reqs), path, 30.0)
+        for _ in job:
+            pass
+        export_s = time.perf_counter() - t0
+    return {
+        "benchmark": "export",
+        "model": model_id_name(model, model_name),
+        "family": caps.family,
+        "resolution": caps.resolution,
+        "device": str(model.device),
+        "format": fmt,
+        "frames": frames,
+        "render_fps": round(frames / render_s, 2),
+        "export_fps": round(frames / export_s, 2),
+        "export_vs_render": round(render_s / export_s, 3),
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``latentlab bench render|export``: interactive latency through the engine thread, or export speed."""
+    if args.what == "export":
+        r = bench_export(args.model, args.device, args.frames, args.format)
+        if args.json:
+            out_json(r)
+        else:
+            out(f"LatentLab export benchmark: {r['model']} ({r['family']}, {r['resolution']}px) on {r['device']}")
+            out(f"  frames      {r['frames']} ({r['format']})")
+            out(f"  render      {r['render_fps']} frames/s (render only)")
+            out(f"  export      {r['export_fps']} frames/s (render + encode, overlapped)")
+            out(f"  ratio       {r['export_vs_render']} of render speed")
+        return 0
+    r = bench_render(args.model, args.device, args.frames, args.warmup, args.vary, args.timeout, args.threads)
+    if args.json:
+        out_json(r)
+        return 0
+    out("LatentLab render benchmark (submit → frame through the engine thread, batch 1)")
+    rows = [
+        ("model", f"{r['model']} ({r['family']}, {r['resolution']}x{r['resolution']}, {r['channels']} ch)"),
+        ("device", f"{r['device']} ({r['device_name']}, {r['dtype']}, {r['torch_threads']} threads)"),
+        ("torch", r["torch_version"]),
+        (
+            "vary",
+            r["vary"] + (" (new seed per frame)" if r["vary"] == "seed" else " (style-mix slider, cached mapping)"),
+        ),
+        ("frames", f"{r['frames']} (+{r['warmup']} warm-up)"),
+        ("median", f"{r['median_ms']:.2f} ms"),
+        ("p95", f"{r['p95_ms']:.2f} ms"),
+        ("mean", f"{r['mean_ms']:.2f} ms"),
+        ("min / max", f"{r['min_ms']:.2f} / {r['max_ms']:.2f} ms"),
+        ("render only", f"{r['render_median_ms']:.2f} ms (median, inside the engine)"),
+        ("fps", f"{format_value(r['fps'])} (1000 / median)"),
+    ]
+    for k, v in rows:
+        out(f"  {k:<12}{v}")
+    return 0
+
+
+def cmd_bench_train(args: argparse.Namespace) -> int:
+    from training.bench import as_dict, bench_train
+
+    try:
+        r = bench_train(args.family, args.batch, args.steps, args.warmup, args.device, args.tiny, args.threads)
+    except (ValueError, KeyError) as e:
+        raise CliError(str(e.args[0] if e.args else e)) from e
+    if args.json:
+        out_json(as_dict(r))
+        return 0
+    out("LatentLab training benchmark (synthetic data, no host sync in the step)")
+    rows = [
+        ("preset", f"{r.preset} ({r.family}, {r.resolution}x{r.resolution})"),
+        ("device", f"{r.device} ({r.device_name}, {r.torch_threads} threads)"),
+        ("torch", r.torch_version),
+        ("batch", str(r.batch)),
+        ("steps", f"{r.steps} (+{r.warmup} warm-up) in {r.seconds:.2f} s"),
+        ("step", f"{r.ms_per_step:.1f} ms"),
+        ("images/s", format_value(r.images_per_s)),
+    ]
+    for k, v in rows:
+        out(f"  {k:<10}{v}")
+    return 0
