@@ -66,26 +66,18 @@ class StyleGAN3Model(LoadedModel[StyleGAN3Config]):
         noise_strengths: Sequence[float] | None = None,
         noise_seed: int | None = None,
         transform: Transform | None = None,
-        translate_x: float = 0.0,
-        translate_y: float = 0.0,
-        rotate: float = 0.0,
     ) -> torch.Tensor:
         """ws → images. StyleGAN3 has no noise inputs: ``noise_mode`` is checked and otherwise has no
         effect, ``noise_strengths`` must be None or empty.
 
         ``transform`` (an :class:`InputTransform`, or the input matrix [3, 3] / [N, 3, 3]) translates
-        and rotates the output for this call; the plain numbers ``translate_x``, ``translate_y`` (image
-        widths) and ``rotate`` (degrees) say the same as scalars (for ``RenderRequest.options``).
-        Without either, the stored ``synthesis.input.transform`` applies (the identity in released
-        models)."""
+        and rotates the output for this call (a render request carries it as its
+        :class:`~engine.api.Transform` part). Without it, the stored ``synthesis.input.transform``
+        applies (the identity in released models)."""
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
         if noise_strengths:
             raise ValueError("StyleGAN3 has no noise layers (noise_strengths must be empty)")
-        if translate_x or translate_y or rotate:
-            if transform is not None:
-                raise ValueError("give either transform or translate_x/translate_y/rotate, not both")
-            transform = InputTransform(float(translate_x), float(translate_y), float(rotate))
         m = None if transform is None else as_matrix(transform, self.device)
         return self.module.synthesis(ws, transform=m)
 

@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 
-from engine.api import RenderRequest
+from engine.api import RenderRequest, Transform
 from engine.families import get_family
 from engine.input_transform import InputTransform
 from engine.models.stylegan3 import StyleGAN3Config
@@ -81,26 +81,27 @@ def test_input_transform_per_call(model):
     tr = InputTransform(0.1, -0.05, 20.0)
     moved = model.synthesize(ws, transform=tr)
     assert (moved - plain).abs().max() > 1e-3
-    assert torch.equal(model.synthesize(ws, translate_x=0.1, translate_y=-0.05, rotate=20.0), moved)
     assert torch.equal(model.synthesize(ws), plain)  # nothing is left behind
     assert torch.equal(model.synthesize(ws, transform=InputTransform()), plain)
     # One transform per sample: each row gets its own.
     both = model.synthesize(ws, transform=torch.stack([torch.eye(3), tr.matrix()]))
     torch.testing.assert_close(both[0], plain[0], rtol=0, atol=1e-6)
     torch.testing.assert_close(both[1], moved[1], rtol=0, atol=1e-6)
-    with pytest.raises(ValueError, match="either"):
-        model.synthesize(ws, transform=tr, rotate=5.0)
     with pytest.raises(ValueError, match=r"\[3, 3\]"):
         model.synthesize(ws, transform=torch.eye(2))
     with pytest.raises(ValueError, match="transform must be"):
         model.synthesize(ws, transform=torch.eye(3).expand(3, 3, 3))
     # A full turn brings the image back.
-    torch.testing.assert_close(model.synthesize(ws, rotate=360.0), plain, rtol=0, atol=1e-5)
-    # Through a render request's options (how a GUI panel passes it).
-    req = RenderRequest(model_id="m", seed=4, options=(("translate_x", 0.1), ("rotate", 20.0)))
+    torch.testing.assert_close(model.synthesize(ws, transform=InputTransform(rotate=360.0)), plain, rtol=0, atol=1e-5)
+    # Through a render request's Transform part (how the explorer's transform panel passes it).
+    req = RenderRequest(model_id="m", seed=4, transform=Transform(0.1, 0.0, 20.0))
     img = render_tensor(model, req)
     expected = model.synthesize(model.map(model.sample_z([4])), transform=InputTransform(0.1, 0.0, 20.0))
     assert torch.equal(img, expected)
+    assert torch.equal(render_tensor(model, RenderRequest("m", seed=4, translate_x=0.1, rotate=20.0)), expected)
+    assert torch.equal(
+        render_tensor(model, RenderRequest("m", seed=4)), model.synthesize(model.map(model.sample_z([4])))
+    )
 
 
 @torch.no_grad()
