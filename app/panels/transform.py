@@ -8,7 +8,7 @@ numbers give the same image as ``latentlab generate --translate X,Y --rotate DEG
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QPushButton, QWidget
 
 from app.panels.base import ParamPanel
 from app.params import Params
@@ -60,14 +60,11 @@ class TransformPanel(ParamPanel):
         self.reset = QPushButton("Reset")
         self.reset.setToolTip("No translation, no rotation")
         self.reset.clicked.connect(self._reset)
-        note = QLabel("Alias-free models move their content under the same details (equivariance).")
-        note.setWordWrap(True)
-        note.setStyleSheet("color: gray;")
         row = QHBoxLayout()
         row.addWidget(self.reset)
         row.addStretch(1)
         form.addRow(row)
-        form.addRow(note)
+        self.setToolTip("Move and turn the image; an alias-free model keeps its details attached to the content")
 
     @staticmethod
     def applies_to(caps: Capabilities) -> bool:
