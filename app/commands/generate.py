@@ -14,6 +14,7 @@ from app.commands.common import (
     device,
     device_arg,
     image_format,
+    input_transform,
     load,
     make_grid,
     model_arg,
@@ -87,33 +88,12 @@ def _labels(model: LoadedModel, args: argparse.Namespace, n: int) -> torch.Tenso
     return model.one_hot([idx], n)
 
 
-def _input_transform(args: argparse.Namespace, caps: Any) -> Any:
-    """``--translate X,Y`` / ``--rotate DEG`` as an ``engine.input_transform.InputTransform`` (None when
-    neither is given); refused for models without an input transform."""
-    if args.translate is None and args.rotate is None:
-        return None
-    if not caps.input_transform:
-        raise CliError(f"{caps.family} models have no input transform; --translate and --rotate need one (StyleGAN3)")
-    from engine.input_transform import InputTransform
-
-    x = y = 0.0
-    if args.translate is not None:
-        try:
-            x, y = (float(v) for v in args.translate.split(","))
-        except ValueError:
-            raise CliError(f"--translate must be X,Y (two numbers), got {args.translate!r}") from None
-    try:
-        return InputTransform(x, y, float(args.rotate or 0.0))
-    except ValueError as e:
-        raise CliError(f"--translate/--rotate: {e}") from None
-
-
 def _options(model: LoadedModel, args: argparse.Namespace) -> dict[str, Any]:
     """The keyword options of the model's ``generate`` the arguments ask for: truncation and noise
     for models with a W space (refused or ignored, with a message, for the others), and the input
     transform for models that have one."""
     caps = model.capabilities
-    transform = _input_transform(args, caps)
+    transform = input_transform(caps, args.translate, args.rotate)
     if caps.w_space is None:
         if args.psi is not None or args.cutoff is not None:
             raise CliError(f"{caps.family} models have no W space; --psi and --cutoff do not apply")
@@ -128,7 +108,9 @@ def _options(model: LoadedModel, args: argparse.Namespace) -> dict[str, Any]:
         "noise_mode": args.noise_mode or "const",
     }
     if transform is not None:
-        options["transform"] = transform
+        from engine.input_transform import InputTransform
+
+        options["transform"] = InputTransform(transform.translate_x, transform.translate_y, transform.rotate)
     return options
 
 

@@ -17,7 +17,8 @@ suggesting wplus): the walk never changes the space it was asked for. (The explo
 :func:`space_for` first and walks such keyframes in w+; the CLI refuses them.)
 
 ``loop`` closes the walk back to the first keyframe, and ``easing`` "smooth" slows down at each
-keyframe (smoothstep) so a loop has no visible kink.
+keyframe (smoothstep) so a loop has no visible kink. :func:`animate_transform` moves the input
+transform (translate/rotate, models with one) along a walk as well.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from engine.api import (
     FrozenArray,
     Interpolation,
     RenderRequest,
+    Transform,
     allowed_spaces,
     as_array,
 )
@@ -210,3 +212,25 @@ def walk_frame(
     if not 0 <= index < frames:
         raise ValueError(f"frame index {index} outside 0..{frames - 1}")
     return _frame(base, ks, frames, index, method, space, loop, easing)
+
+
+def animate_transform(
+    requests: Sequence[RenderRequest], start: Transform, end: Transform, loop: bool = False
+) -> list[RenderRequest]:
+    """``requests`` (the frames of a walk) with their :class:`~engine.api.Transform` moved linearly from
+    ``start`` (the first frame) to ``end`` (the last frame; with ``loop``, the frame after the last, so
+    a turn from 0 to 360 degrees repeats seamlessly). For models with an input transform (StyleGAN3)."""
+    n = len(requests)
+    if n < 2:
+        raise ValueError(f"need at least 2 frames, got {n}")
+    span = n if loop else n - 1
+    out = []
+    for i, req in enumerate(requests):
+        f = i / span
+        moved = Transform(
+            start.translate_x + f * (end.translate_x - start.translate_x),
+            start.translate_y + f * (end.translate_y - start.translate_y),
+            start.rotate + f * (end.rotate - start.rotate),
+        )
+        out.append(dataclasses.replace(req, transform=moved))
+    return out
