@@ -53,7 +53,7 @@ def balance_docks(window: QMainWindow, docks: dict[str, QDockWidget], caps: Capa
     right = [name for name, n in rows.items() if n]
     if len(right) > 1:
         window.resizeDocks([docks[n] for n in right], [rows[n] * ROW_PX for n in right], Qt.Orientation.Vertical)
-    left = [n for n in ("latent", "truncation", "progressive") if shown(n)]
+    left = [n for n in ("latent", "truncation", "progressive", "transform") if shown(n)]
     if left:
         heights = [panel(n).sizeHint().height() + 8 for n in left]
         window.resizeDocks([docks["model"], *(docks[n] for n in left)], [260, *heights], Qt.Orientation.Vertical)

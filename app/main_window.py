@@ -35,6 +35,7 @@ from app.panels import (
     ParamPanel,
     ProgressivePanel,
     StylesPanel,
+    TransformPanel,
     TranslatePanel,
     TruncationPanel,
 )
@@ -52,8 +53,8 @@ log = logging.getLogger(__name__)
 
 LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                        Qt.DockWidgetArea.BottomDockWidgetArea)  # fmt: skip
-DOCKS = {"model": LEFT, "latent": LEFT, "truncation": LEFT, "progressive": LEFT, "styles": RIGHT, "noise": RIGHT,
-         "encode": RIGHT, "directions": RIGHT, "discover": RIGHT, "translate": RIGHT, "features": LEFT,
+DOCKS = {"model": LEFT, "latent": LEFT, "truncation": LEFT, "progressive": LEFT, "transform": LEFT, "styles": RIGHT,
+         "noise": RIGHT, "encode": RIGHT, "directions": RIGHT, "discover": RIGHT, "translate": RIGHT, "features": LEFT,
          "interpolate": BOTTOM, "arithmetic": BOTTOM, "gallery": BOTTOM}  # fmt: skip
 """Every dock (named after its panel) and its area, in the order of the View menu."""
 
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.latent_panel = LatentPanel()
         self.truncation_panel = TruncationPanel()
         self.progressive_panel = ProgressivePanel()
+        self.transform_panel = TransformPanel()
         self.styles_panel = StylesPanel()
         self.noise_panel = NoisePanel()
         self.encode_panel = EncodePanel()

@@ -2,7 +2,8 @@
 :class:`~engine.api.RenderRequest` (once per change, :meth:`Params.to_request`).
 
 It is made of the request's own parts (:class:`~engine.api.Latent`, :class:`~engine.api.Truncation`,
-:class:`~engine.api.StyleMix`, :class:`~engine.api.Noise`, :class:`~engine.api.View`, the
+:class:`~engine.api.StyleMix`, :class:`~engine.api.Noise`, :class:`~engine.api.View`,
+:class:`~engine.api.Transform`, the
 :class:`~engine.api.Interpolation` and :class:`~engine.api.Arithmetic` edits) plus what only the
 explorer keeps: whether interpolation and arithmetic are switched on (their settings stay while
 off), and the slider-made edits along discovered directions and attribute vectors
@@ -28,6 +29,7 @@ from engine.api import (
     Noise,
     RenderRequest,
     StyleMix,
+    Transform,
     Truncation,
     View,
     allowed_spaces,
@@ -68,7 +70,8 @@ class Params:
     ``arithmetic`` (A − B + C, A the current latent) replaces the latent while ``arithmetic_on``.
     ``found``: the edit along discovered directions (SeFa/PCA); ``attribute``: an attribute vector
     from picked samples, with its strength. ``view.options``: family view options (a progressive
-    model's ``level``/``alpha``; none = its top trained level).
+    model's ``level``/``alpha``; none = its top trained level). ``transform``: translate/rotate of
+    models with an input transform (StyleGAN3).
     """
 
     latent: Latent = field(default_factory=Latent)
@@ -76,6 +79,7 @@ class Params:
     mix: StyleMix = field(default_factory=lambda: StyleMix(seed=1))
     noise: Noise = field(default_factory=Noise)
     view: View = field(default_factory=View)
+    transform: Transform = field(default_factory=Transform)
     directions: tuple[float, ...] = ()
     interpolation: Interpolation = field(default_factory=lambda: Interpolation(seed_b=1, t=0.5))
     interpolating: bool = False
@@ -113,6 +117,7 @@ class Params:
             mix={"weights": _resized(self.mix.weights, num_ws, 0.0)},
             noise={"layer_strengths": _resized(self.noise.layer_strengths, noise, 1.0)},
             view=View(options=options),
+            transform=self.transform if caps.input_transform else Transform(),
             directions=_resized(self.directions, k, 0.0),
             interpolation={
                 "method": it.method if it.method in INTERP_METHODS else "slerp",
@@ -127,7 +132,7 @@ class Params:
 
     def to_request(self, model_id: str, caps: Capabilities) -> RenderRequest:
         """The render request for these parameters on model ``model_id`` (what the model cannot do
-        is left out: no W space, no noise, no classes, no stored directions)."""
+        is left out: no W space, no noise, no classes, no stored directions, no input transform)."""
         w = caps.w_space
         has_z = caps.z_dim > 0
         lat = self.latent
@@ -158,6 +163,7 @@ class Params:
             noise=self.noise if caps.noise_layers else Noise(seed=self.noise.seed),
             edits=edits,
             view=View(options=self._view_options(caps)),
+            transform=self.transform if caps.input_transform else Transform(),
         )
 
     def _view_options(self, caps: Capabilities) -> tuple[tuple[str, float | int | str], ...]:

@@ -6,6 +6,7 @@ frame, so rendering is a pure function of it and results can be cached.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -262,6 +263,29 @@ class View:
     feature_scale: float = 1.0
 
 
+@dataclass(frozen=True)
+class Transform:
+    """The input transform of models that have one (``Capabilities.input_transform``, StyleGAN3): move
+    the image by (``translate_x``, ``translate_y``) image widths and rotate it by ``rotate`` degrees,
+    as NVlabs' ``gen_images.py`` and visualizer take them (see :mod:`engine.input_transform`). The
+    default is the identity (the model's stored transform applies)."""
+
+    translate_x: float = 0.0
+    translate_y: float = 0.0
+    rotate: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("translate_x", "translate_y", "rotate"):
+            value = float(getattr(self, name))
+            if not math.isfinite(value):
+                raise ValueError(f"transform {name} must be a finite number, got {value}")
+            object.__setattr__(self, name, value)
+
+    @property
+    def is_identity(self) -> bool:
+        return self.translate_x == 0 and self.translate_y == 0 and self.rotate == 0
+
+
 SHORTHAND: dict[str, tuple[str, str]] = {
     "seed": ("latent", "seed"),
     "z": ("latent", "z"),
@@ -286,17 +310,28 @@ SHORTHAND: dict[str, tuple[str, str]] = {
     "feature_layer": ("view", "feature_layer"),
     "feature_channel": ("view", "feature_channel"),
     "feature_scale": ("view", "feature_scale"),
+    "translate_x": ("transform", "translate_x"),
+    "translate_y": ("transform", "translate_y"),
+    "rotate": ("transform", "rotate"),
 }
 """Keyword shorthand of :class:`RenderRequest`'s constructor: keyword → (part, field)."""
 
-_PARTS = {"latent": Latent, "truncation": Truncation, "mix": StyleMix, "noise": Noise, "edits": Edits, "view": View}
+_PARTS = {
+    "latent": Latent,
+    "truncation": Truncation,
+    "mix": StyleMix,
+    "noise": Noise,
+    "edits": Edits,
+    "view": View,
+    "transform": Transform,
+}
 
 
 @dataclass(frozen=True, init=False)
 class RenderRequest:
     """One interactive frame of the model ``model_id`` (``Engine.load`` returns it), built from small
     frozen parts: :class:`Latent`, :class:`Truncation`, :class:`StyleMix`, :class:`Noise`,
-    :class:`Edits` and :class:`View` (each defaults to "none").
+    :class:`Edits`, :class:`View` and :class:`Transform` (each defaults to "none").
 
     The constructor also takes one field of a part by its :data:`SHORTHAND` keyword, e.g.
     ``RenderRequest("m", seed=3, psi=0.5)`` — and so does ``dataclasses.replace`` — which sets
@@ -310,6 +345,7 @@ class RenderRequest:
     noise: Noise = field(default_factory=Noise)
     edits: Edits = field(default_factory=Edits)
     view: View = field(default_factory=View)
+    transform: Transform = field(default_factory=Transform)
 
     def __init__(
         self,
@@ -320,10 +356,11 @@ class RenderRequest:
         noise: Noise | None = None,
         edits: Edits | None = None,
         view: View | None = None,
+        transform: Transform | None = None,
         **shorthand: Any,
     ) -> None:
         parts: dict[str, Any] = {"latent": latent, "truncation": truncation, "mix": mix, "noise": noise}
-        parts.update(edits=edits, view=view)
+        parts.update(edits=edits, view=view, transform=transform)
         changes: dict[str, dict[str, Any]] = {}
         for key, value in shorthand.items():
             if key not in SHORTHAND:

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.api import W_SPACES, FrozenArray, Interpolation, RenderRequest, allowed_spaces
+from engine.api import W_SPACES, FrozenArray, Interpolation, RenderRequest, Transform, allowed_spaces
 from engine.families import LoadedModel
+from engine.input_transform import InputTransform
 from engine.latent.arithmetic import weighted_sum
 from engine.latent.ops import interpolate, move_along, slerp
 
@@ -222,9 +223,21 @@ def ws_tensor(model: LoadedModel, rows: FrozenArray, psi: float = 1.0, cutoff: i
     return ws
 
 
+def input_transform(model: LoadedModel, transform: Transform) -> InputTransform:
+    """The request's :class:`~engine.api.Transform` as the model's input transform; ValueError for a
+    model without one (``Capabilities.input_transform``)."""
+    caps = model.capabilities
+    if not caps.input_transform:
+        raise ValueError(f"{caps.family} models have no input transform (translate/rotate)")
+    return InputTransform(transform.translate_x, transform.translate_y, transform.rotate)
+
+
 def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> torch.Tensor:
     """The image [1, C, H, W] in [-1, 1] for ``req``."""
     caps = model.capabilities
+    options = dict(req.view.options)
+    if not req.transform.is_identity:
+        options["transform"] = input_transform(model, req.transform)
     if caps.w_space is not None:
         ws = request_ws(model, req, cache)
         strengths = None
@@ -234,13 +247,11 @@ def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None
             if len(per) != caps.noise_layers:
                 raise ValueError(f"noise_layer_strengths needs {caps.noise_layers} values, got {len(per)}")
             strengths = [float(s) * noise.strength for s in per]
-        return model.synthesize(
-            ws, noise_mode=noise.mode, noise_strengths=strengths, noise_seed=noise.seed, **dict(req.view.options)
-        )
+        return model.synthesize(ws, noise_mode=noise.mode, noise_strengths=strengths, noise_seed=noise.seed, **options)
     if caps.z_dim > 0:
         z = request_z(model, req)
         c = model.one_hot([req.latent.class_index or 0], 1)
-        return model.generate(z, c, **dict(req.view.options))
+        return model.generate(z, c, **options)
     raise ValueError(f"{caps.family} models do not render from a latent")
 
 

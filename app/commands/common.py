@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.api import MAX_SEED
+from engine.api import MAX_SEED, Transform
 from engine.errors import LatentLabError, OutputError, shown
 from engine.fileio import atomic_open, describe_os_error
 from engine.grid import grid_shape, make_grid
@@ -192,6 +192,31 @@ def image_format(path: str) -> str:
     if fmt is None:
         raise CliError(f"--out '{path}': unknown image type '{suffix or '(no extension)'}' (use .png)")
     return fmt
+
+
+def parse_translate(text: str, option: str = "--translate") -> tuple[float, float]:
+    """``X,Y`` (image widths) → (x, y); anything else is a :class:`CliError` naming ``option``."""
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise CliError(f"{option} must be X,Y (two numbers), got {text!r}") from None
+    return x, y
+
+
+def input_transform(
+    caps: Any, translate: str | None, rotate: float | None, options: str = "--translate and --rotate"
+) -> Transform | None:
+    """``--translate X,Y`` / ``--rotate DEG`` as the request's :class:`~engine.api.Transform` (None when
+    neither is given); refused in one line for a model without an input transform (``caps``)."""
+    if translate is None and rotate is None:
+        return None
+    if not caps.input_transform:
+        raise CliError(f"{caps.family} models have no input transform; {options} need one (StyleGAN3)")
+    x, y = parse_translate(translate, options.split()[0]) if translate is not None else (0.0, 0.0)
+    try:
+        return Transform(x, y, 0.0 if rotate is None else float(rotate))
+    except ValueError as e:
+        raise CliError(f"{options}: {e}") from None
 
 
 # --- seeds, grids, statistics -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from app.commands.common import (
     device_arg,
     grid_shape,
     image_format,
+    input_transform,
     load,
     model_arg,
     model_name,
@@ -58,6 +59,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cutoff", type=int, default=None, help="truncate only the first N style layers")
     p.add_argument("--noise-mode", choices=NOISE_MODES, default=None, help="synthesis noise (default const)")
     p.add_argument("--noise-seed", type=int, default=0, help="seed of the random noise (--noise-mode random)")
+    p.add_argument(
+        "--translate",
+        metavar="X,Y",
+        help="models with an input transform (StyleGAN3): move the image by X,Y image widths, as NVlabs' "
+        "gen_images.py (write --translate=-0.1,0.2 when X is negative)",
+    )
+    p.add_argument("--rotate", type=float, metavar="DEG", help="models with an input transform: rotate by DEG degrees")
     p.add_argument("--out", metavar="GRID.png", help="write a grid image (PNG or another Pillow format)")
     p.add_argument("--cols", type=int, default=None, help="grid columns (default: ceil(sqrt(N)))")
     p.add_argument("--out-npy", metavar="FILE", help="write the raw float32 NCHW images, unclamped")
@@ -92,8 +100,10 @@ def _labels(model: LoadedModel, args: argparse.Namespace, n: int) -> torch.Tenso
 
 def _options(model: LoadedModel, args: argparse.Namespace) -> dict[str, Any]:
     """The keyword options of the model's ``generate`` the arguments ask for: truncation and noise
-    for models with a W space (refused or ignored, with a message, for the others)."""
+    for models with a W space (refused or ignored, with a message, for the others), and the input
+    transform for models that have one."""
     caps = model.capabilities
+    transform = input_transform(caps, args.translate, args.rotate)
     if caps.w_space is None:
         if args.psi is not None or args.cutoff is not None:
             raise CliError(f"{caps.family} models have no W space; --psi and --cutoff do not apply")
@@ -102,11 +112,16 @@ def _options(model: LoadedModel, args: argparse.Namespace) -> dict[str, Any]:
         return {}
     if args.cutoff is not None and not 0 <= args.cutoff <= caps.w_space.num_ws:
         raise CliError(f"--cutoff must be in 0..{caps.w_space.num_ws} (the model's style layers), got {args.cutoff}")
-    return {
+    options: dict[str, Any] = {
         "psi": 1.0 if args.psi is None else float(args.psi),
         "cutoff": args.cutoff,
         "noise_mode": args.noise_mode or "const",
     }
+    if transform is not None:
+        from engine.input_transform import InputTransform
+
+        options["transform"] = InputTransform(transform.translate_x, transform.translate_y, transform.rotate)
+    return options
 
 
 def render_batch(

@@ -41,6 +41,7 @@ def describe_model(model: LoadedModel, on: torch.device | None = None) -> dict[s
         "name": meta.pop("name", None),
         "path": meta.pop("path", None),
         "family": model.family,
+        "architecture": getattr(model, "architecture", None),  # e.g. StyleGAN3's config T / R
         "description": meta.pop("description", None),
         "source": meta.pop("source", None),
         "device": str(on or model.device),
@@ -66,7 +67,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     caps = dict(doc["capabilities"])
     classes = caps.pop("classes", ())
-    head = {k: doc[k] for k in ("name", "path", "family", "description", "source", "device") if doc.get(k) is not None}
+    keys = ("name", "path", "family", "architecture", "description", "source", "device")
+    head = {k: doc[k] for k in keys if doc.get(k) is not None}
     head["parameters"] = f"{doc['parameters']:,}"
     for line in format_mapping(head, indent=0):
         out(line)

@@ -19,12 +19,13 @@ from app.commands.common import (
     device,
     device_arg,
     drive,
+    input_transform,
     load,
     model_arg,
     out,
     verbose_arg,
 )
-from engine.api import INTERP_METHODS, INTERP_SPACES, allowed_spaces
+from engine.api import INTERP_METHODS, INTERP_SPACES, Transform, allowed_spaces
 from engine.errors import LimitError
 from engine.latent.keyframes import EASINGS, Keyframe
 from engine.limits import MAX_FPS, MAX_FRAMES, MAX_OUTPUT_SIDE, MIN_FPS, check_float, check_int, check_output_frame
@@ -105,7 +106,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "adds every latent/bookmark it holds, FILE#N only entry N. In w+ (--space wplus) each style layer is "
         "blended on its own: seeds and z latents map to one w (after truncation) on every layer, W+ latents "
         "keep their per-layer codes. A W+ latent with distinct layers is refused in z and w (use wplus). "
-        "Rendering and encoding overlap.",
+        "Models with an input transform (StyleGAN3) also move and turn the frames (--translate, --rotate), "
+        "animated along the walk with --translate-to / --rotate-to. Rendering and encoding overlap.",
     )
     verbose_arg(p)
     model_arg(p)
@@ -130,6 +132,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--loop", action="store_true", help="walk back to the first keyframe (a seamless loop)")
     p.add_argument("--easing", choices=EASINGS, default="linear", help="linear or smooth (slow at keyframes)")
     p.add_argument("--psi", type=float, default=None, help="truncation psi (models with an average w)")
+    p.add_argument(
+        "--translate",
+        metavar="X,Y",
+        help="models with an input transform (StyleGAN3): move every frame by X,Y image widths "
+        "(write --translate=-0.1,0.2 when X is negative)",
+    )
+    p.add_argument("--rotate", type=float, metavar="DEG", help="models with an input transform: rotate by DEG degrees")
+    p.add_argument(
+        "--translate-to",
+        metavar="X,Y",
+        help="animate the translation from --translate (first frame) to X,Y (last frame)",
+    )
+    p.add_argument(
+        "--rotate-to",
+        type=float,
+        metavar="DEG",
+        help="animate the rotation from --rotate to DEG (with --loop, --rotate-to 360 turns once, seamlessly); "
+        "--seeds 3 3 keeps the latent and only turns the image",
+    )
     p.add_argument("--fps", type=float, default=24.0, help="frames per second of a GIF/MP4/WebM (default 24)")
     p.add_argument("--scale", type=int, default=1, help="integer nearest-neighbour upscaling (default 1)")
     p.add_argument("--size", type=int, help="upscale (nearest, integer factor) to at least this many pixels")
@@ -146,7 +167,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     is complete."""
     from engine.api import RenderRequest
     from engine.finite import NONFINITE_WARNING
-    from engine.latent.keyframes import check_keyframes, iter_walk
+    from engine.latent.keyframes import animate_transform, check_keyframes, iter_walk
     from engine.render import LRUCache, render_frame_checked
     from engine.video import export_job, output_kind
 
@@ -188,8 +209,17 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     except LimitError as e:
         raise CliError(f"{'--size' if args.size is not None else '--scale'}: {e}") from None
 
-    base = RenderRequest("cli", class_index=cls, psi=1.0 if args.psi is None else float(args.psi))
+    start = input_transform(caps, args.translate, args.rotate) or Transform()
+    end = input_transform(caps, args.translate_to, args.rotate_to, "--translate-to and --rotate-to")
+    base = RenderRequest("cli", class_index=cls, psi=1.0 if args.psi is None else float(args.psi), transform=start)
     requests = iter_walk(base, keys, args.frames, args.method, args.space, args.loop, args.easing)
+    if end is not None:
+        end = Transform(
+            end.translate_x if args.translate_to is not None else start.translate_x,
+            end.translate_y if args.translate_to is not None else start.translate_y,
+            end.rotate if args.rotate_to is not None else start.rotate,
+        )
+        requests = animate_transform(requests, start, end, args.loop, count=args.frames)
     cache = LRUCache()
     warned = []
 

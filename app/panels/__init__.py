@@ -12,6 +12,7 @@ from app.panels.model import ModelPanel
 from app.panels.noise import NoisePanel
 from app.panels.progressive import ProgressivePanel
 from app.panels.styles import StylesPanel
+from app.panels.transform import TransformPanel
 from app.panels.translate import TranslatePanel
 from app.panels.truncation import TruncationPanel
 
@@ -28,6 +29,7 @@ __all__ = [
     "ParamPanel",
     "ProgressivePanel",
     "StylesPanel",
+    "TransformPanel",
     "TranslatePanel",
     "TruncationPanel",
 ]

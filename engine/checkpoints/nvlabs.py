@@ -1,11 +1,12 @@
-"""NVlabs stylegan2-ada-pytorch / stylegan3 network pickles → the native StyleGAN2 generator.
+"""NVlabs stylegan2-ada-pytorch / stylegan3 network pickles → the native StyleGAN2 / StyleGAN3 generator.
 
 The pickle is read with :mod:`engine.checkpoints.safe_unpickle`, which turns every
 ``torch_utils.persistence`` object into an inert :class:`PersistentObject` (class name + state);
 the embedded source is never executed. We take ``G_ema`` (else ``G``), flatten its
 ``_parameters``/``_buffers``/``_modules`` into ``synthesis.b4.conv1.weight``-style names, read the
 architecture from ``_init_kwargs`` and the tensor shapes, and map the tensors to native names.
-Only the 'skip' StyleGAN2 generator is supported; other architectures are refused.
+Only the 'skip' StyleGAN2 generator is supported; other architectures are refused. StyleGAN3
+generators (an alias-free synthesis network) go to :mod:`engine.checkpoints.nvlabs_stylegan3`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 
 from engine.checkpoints.errors import CheckpointError
 from engine.checkpoints.foreign import W_AVG_SAMPLES, build_stylegan2, estimate_w_avg
+from engine.checkpoints.nvlabs_tree import flatten
 from engine.checkpoints.safe_unpickle import PersistentObject
 from engine.families import LoadedModel
 from engine.models.stylegan2 import StyleGAN2Config
@@ -45,27 +47,6 @@ def _generator(obj: Any) -> tuple[str, PersistentObject] | None:
 def detect(obj: Any) -> bool:
     """True if ``obj`` (a safely unpickled raw pickle) is an NVlabs network snapshot."""
     return _generator(obj) is not None
-
-
-def flatten(obj: PersistentObject, path: Path, prefix: str = "") -> dict[str, torch.Tensor]:
-    """Persistent module tree → ``{dotted name: tensor}`` as ``state_dict()`` would list it."""
-    st = obj.state
-    out: dict[str, torch.Tensor] = {}
-    skip = st.get("_non_persistent_buffers_set") or set()
-    for group in ("_parameters", "_buffers"):
-        for name, t in (st.get(group) or {}).items():
-            if t is None or (group == "_buffers" and name in skip):
-                continue
-            if not isinstance(t, torch.Tensor):
-                raise CheckpointError(path, f"{prefix}{name} is a {type(t).__name__}, not a tensor")
-            out[prefix + name] = t
-    for name, sub in (st.get("_modules") or {}).items():
-        if sub is None:
-            continue
-        if not isinstance(sub, PersistentObject):
-            raise CheckpointError(path, f"submodule {prefix}{name} is not a persistent NVlabs module")
-        out.update(flatten(sub, path, f"{prefix}{name}."))
-    return out
 
 
 def _kw(d: Any, name: str, default: Any = None) -> Any:
@@ -193,6 +174,10 @@ def load(path: str | Path, obj: Any) -> LoadedModel:
         raise CheckpointError(path, f"{key} is a {g.class_name}, not a StyleGAN2 Generator")
     if key != "G_ema":
         log.warning("%s: no G_ema in the snapshot; loading %s (the training copy)", path.name, key)
+    from engine.checkpoints import nvlabs_stylegan3
+
+    if nvlabs_stylegan3.is_stylegan3(g):
+        return nvlabs_stylegan3.load_generator(path, key, g, obj.get("D") if isinstance(obj, Mapping) else None)
     tensors = flatten(g, path)
     cfg = infer_config(path, g, tensors)
     native = convert_state(path, tensors, cfg)

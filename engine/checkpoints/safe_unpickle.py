@@ -6,7 +6,9 @@ Two containers reach us from other code bases:
   whose ``find_class`` resolves only the globals in :data:`ALLOWED_GLOBALS`; every other global
   raises :class:`RefusedGlobalError` naming it. NVlabs' persistent classes are rebuilt as inert
   :class:`PersistentObject` stand-ins holding ``class_name`` and ``state``; the embedded
-  ``module_src`` is never compiled or executed.
+  ``module_src`` is never compiled or executed. Small numpy arrays (StyleGAN3 keeps sizes in
+  them) are rebuilt as :class:`NumericArray` only when their dtype is plain numeric; object
+  arrays, whose elements are arbitrary pickled objects, are refused.
 * **PyTorch files** (zip or legacy container). They are read by ``torch.load(weights_only=True)``
   with a few extra globals allowed through ``torch.serialization.safe_globals``: plain attribute
   bags such as ``argparse.Namespace`` (rosinality's train.py) and GAN zoo's ``BaseConfig``, which
@@ -23,6 +25,7 @@ import argparse
 import collections
 import io
 import logging
+import math
 import pickle
 import re
 from collections.abc import Callable
@@ -157,6 +160,61 @@ def _numpy_scalar(dtype: Any, data: Any = None) -> Any:
     return np.frombuffer(data, dtype=dtype, count=1)[0]
 
 
+#: dtype kinds a pickled array may have: bool, signed/unsigned int, float, complex.
+NUMERIC_KINDS = "biufc"
+
+
+def _check_numeric_dtype(dtype: Any, what: str) -> np.dtype:
+    if not isinstance(dtype, np.dtype):
+        raise pickle.UnpicklingError(f"{what} without a numpy dtype")
+    if dtype.hasobject or dtype.kind not in NUMERIC_KINDS or dtype.names is not None or dtype.subdtype is not None:
+        raise pickle.UnpicklingError(f"{what} of dtype {dtype} refused (only plain numeric dtypes, no object dtype)")
+    return dtype
+
+
+class NumericArray(np.ndarray):
+    """A numpy array rebuilt from a pickle: its ``__setstate__`` accepts plain numeric data only.
+
+    Pickled arrays are ``_reconstruct(ndarray, (0,), b'b')`` followed by BUILD with the state
+    ``(version, shape, dtype, is_fortran, raw bytes)``. Object arrays carry a list instead of bytes
+    (their elements are arbitrary pickled objects); they, and any non-numeric dtype, are refused.
+    ``np.asarray`` turns one into a plain ``ndarray``.
+    """
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, tuple) or len(state) not in (4, 5):
+            raise pickle.UnpicklingError("malformed numpy array state")
+        if len(state) == 5:
+            version, *rest = state
+            if version != 1:
+                raise pickle.UnpicklingError(f"numpy array state version {version!r} is not supported")
+        else:
+            rest = list(state)
+        shape, dtype, is_fortran, raw = rest
+        dtype = _check_numeric_dtype(dtype, "numpy array")
+        shape = _int_tuple(shape, "shape")
+        if any(d < 0 for d in shape) or not isinstance(is_fortran, bool):
+            raise pickle.UnpicklingError("malformed numpy array shape or order")
+        if not isinstance(raw, (bytes, bytearray)):
+            raise pickle.UnpicklingError("numpy array without raw bytes (object arrays are refused)")
+        if len(raw) != math.prod(shape) * dtype.itemsize:  # Python ints: no overflow
+            raise pickle.UnpicklingError("numpy array bytes do not match its shape and dtype")
+        super().__setstate__((1, shape, dtype, is_fortran, bytes(raw)))
+
+
+def _ndarray_token(*_args: Any, **_kwargs: Any) -> Any:
+    """What ``numpy.ndarray`` resolves to: usable only as ``_reconstruct``'s first argument."""
+    raise pickle.UnpicklingError("numpy.ndarray may only be rebuilt through _reconstruct")
+
+
+def _numpy_reconstruct(subtype: Any, shape: Any, typecode: Any) -> NumericArray:
+    """Replacement for ``numpy.core.multiarray._reconstruct``: an empty :class:`NumericArray`
+    whose state (set by the pickle's BUILD) is checked before any data is accepted."""
+    if subtype is not _ndarray_token or shape != (0,) or typecode != b"b":
+        raise pickle.UnpicklingError("numpy _reconstruct is allowed for plain ndarrays only")
+    return np.ndarray.__new__(NumericArray, (0,), dtype="b")
+
+
 def _codecs_encode(text: Any, encoding: str = "utf-8", errors: str = "strict") -> bytes:
     """Replacement for ``_codecs.encode``, used by protocol-2 pickles for bytes (latin-1 only)."""
     if not isinstance(text, str) or encoding.lower().replace("_", "-") not in ("latin1", "latin-1"):
@@ -175,6 +233,9 @@ ALLOWED_GLOBALS: dict[tuple[str, str], Callable[..., Any] | type] = {
     ("numpy._core.multiarray", "scalar"): _numpy_scalar,
     ("numpy.core.multiarray", "scalar"): _numpy_scalar,
     ("numpy", "dtype"): np.dtype,
+    ("numpy._core.multiarray", "_reconstruct"): _numpy_reconstruct,
+    ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct,
+    ("numpy", "ndarray"): _ndarray_token,
     ("dnnlib.util", "EasyDict"): EasyDictStandIn,
     ("dnnlib", "EasyDict"): EasyDictStandIn,
     ("builtins", "set"): set,
@@ -293,6 +354,7 @@ __all__ = [
     "ALLOWED_GLOBALS",
     "ConfigStandIn",
     "EasyDictStandIn",
+    "NumericArray",
     "PersistentObject",
     "RefusedGlobalError",
     "SafeUnpickler",

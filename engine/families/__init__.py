@@ -15,6 +15,7 @@ from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFam
 # name -> "module:attribute" of the ModelFamily instance.
 _REGISTRY: dict[str, str] = {
     "stylegan2": "engine.families.stylegan2:FAMILY",
+    "stylegan3": "engine.families.stylegan3:FAMILY",
     "gan": "engine.families.gan:FAMILY",
     "dcgan": "engine.families.dcgan:FAMILY",
     "vae": "engine.families.vae:FAMILY",

@@ -80,7 +80,9 @@ class Capabilities:
     """What a loaded model can do; the GUI builds its panels from this, never from ``family``.
 
     ``noise_resolutions``: the resolution of each noise layer (one per ``noise_layers``) when the
-    model declares it; empty means the StyleGAN2 layout.
+    model declares it; empty means the StyleGAN2 layout. ``input_transform``: the output can be
+    translated and rotated per call (StyleGAN3: ``synthesize(ws, transform=InputTransform(...))``,
+    see :mod:`engine.input_transform`).
     """
 
     family: str
@@ -96,6 +98,7 @@ class Capabilities:
     progressive: Progressive | None = None
     encodes_into: str | None = None
     latent_directions: int = 0
+    input_transform: bool = False
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:

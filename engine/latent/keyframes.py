@@ -17,13 +17,14 @@ suggesting wplus): the walk never changes the space it was asked for. (The explo
 :func:`space_for` first and walks such keyframes in w+; the CLI refuses them.)
 
 ``loop`` closes the walk back to the first keyframe, and ``easing`` "smooth" slows down at each
-keyframe (smoothstep) so a loop has no visible kink.
+keyframe (smoothstep) so a loop has no visible kink. :func:`animate_transform` moves the input
+transform (translate/rotate, models with one) along a walk as well.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,7 @@ from engine.api import (
     FrozenArray,
     Interpolation,
     RenderRequest,
+    Transform,
     allowed_spaces,
     as_array,
 )
@@ -229,3 +231,27 @@ def walk_frame(
     if not 0 <= index < frames:
         raise ValueError(f"frame index {index} outside 0..{frames - 1}")
     return _frame(base, ks, frames, index, method, space, loop, easing)
+
+
+def animate_transform(
+    requests: Iterable[RenderRequest], start: Transform, end: Transform, loop: bool = False, count: int | None = None
+) -> Iterator[RenderRequest]:
+    """``requests`` (the frames of a walk, ``count`` of them; a sequence's length by default) with their
+    :class:`~engine.api.Transform` moved linearly from ``start`` (the first frame) to ``end`` (the last
+    frame; with ``loop``, the frame after the last, so a turn from 0 to 360 degrees repeats seamlessly),
+    one at a time as they are taken. For models with an input transform (StyleGAN3)."""
+    n = len(requests) if count is None else int(count)  # type: ignore[arg-type]
+    if n < 2:
+        raise ValueError(f"need at least 2 frames, got {n}")
+    return _moved(requests, n if loop else n - 1, start, end)
+
+
+def _moved(requests: Iterable[RenderRequest], span: int, start: Transform, end: Transform) -> Iterator[RenderRequest]:
+    for i, req in enumerate(requests):
+        f = i / span
+        moved = Transform(
+            start.translate_x + f * (end.translate_x - start.translate_x),
+            start.translate_y + f * (end.translate_y - start.translate_y),
+            start.rotate + f * (end.rotate - start.rotate),
+        )
+        yield dataclasses.replace(req, transform=moved)

@@ -20,7 +20,41 @@ from tests.app.test_explorer_panels import make_tiny_vae
 @pytest.fixture(scope="module")
 def ckpts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("interp")
-    return {"sg2": make_tiny_model(d / "sg2.safetensors"), "vae": make_tiny_vae(d / "vae.safetensors")}
+    return {
+        "sg2": make_tiny_model(d / "sg2.safetensors"),
+        "vae": make_tiny_vae(d / "vae.safetensors"),
+        "sg3": make_tiny_stylegan3(d / "sg3.safetensors"),
+    }
+
+
+def make_tiny_stylegan3(path: Path) -> Path:
+    """A tiny native StyleGAN3 (a model with an input transform)."""
+    import torch
+
+    from engine.checkpoints.native import save_native
+    from engine.families import get_family
+
+    torch.manual_seed(3)
+    fam = get_family("stylegan3")
+    return save_native(fam.new(fam.tiny_config()), path)
+
+
+def test_translate_and_rotate_animated_along_the_walk(ckpts, tmp_path, capsys) -> None:
+    """StyleGAN3: --translate/--rotate move every frame; --rotate-to turns the image along the walk."""
+    out_dir = tmp_path / "turn"
+    args = ["interpolate", str(ckpts["sg3"]), "--seeds", "3", "3", "--frames", "4", "--translate=0.1,-0.05"]
+    assert main([*args, "--rotate", "10", "--rotate-to", "100", "--out", f"{out_dir}/"]) == 0
+    model = load_model(ckpts["sg3"])
+    files = sorted(out_dir.glob("frame_*.png"))
+    for f, angle in zip(files, (10.0, 40.0, 70.0, 100.0), strict=True):
+        expected = render(model, RenderRequest("m", seed=3, translate_x=0.1, translate_y=-0.05, rotate=angle))
+        np.testing.assert_array_equal(np.asarray(imageio.imread(f)).reshape(expected.shape), expected)
+    assert not np.array_equal(np.asarray(imageio.imread(files[0])), np.asarray(imageio.imread(files[-1])))
+    capsys.readouterr()
+    rc = main(["interpolate", str(ckpts["sg2"]), "--seeds", "1", "2", "--rotate-to", "90", "--out", f"{tmp_path}/x/"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "stylegan2 models have no input transform; --translate-to and --rotate-to need one" in err
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize("which", ["sg2", "vae"])

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.api import Arithmetic, Interpolation, LatentTerm, RenderRequest
+from engine.api import Arithmetic, Interpolation, LatentTerm, RenderRequest, Transform
 from engine.families import get_family
 from engine.families.vae import fit_directions
 from engine.latent.encode import encode_image_file
@@ -94,6 +94,15 @@ def test_w_space_on_a_model_without_w_is_an_error(vae):
         render(vae, req(seed=1, interpolation=Interpolation(2, 0.5, "slerp", "w")))
     with pytest.raises(ValueError, match="no W space"):
         render(vae, req(seed=1, arithmetic=Arithmetic((LatentTerm(None, 1.0),), "w")))
+
+
+def test_a_transform_needs_a_model_with_an_input_transform(vae, sg2):
+    for model in (vae, sg2):
+        with pytest.raises(ValueError, match="no input transform"):
+            render(model, req(seed=1, rotate=10.0))
+        np.testing.assert_array_equal(render(model, req(seed=1, rotate=0.0)), render(model, req(seed=1)))
+    with pytest.raises(ValueError, match="finite"):
+        Transform(translate_x=float("nan"))
 
 
 def test_direction_offsets_move_z_by_std_times_component(vae):

@@ -17,6 +17,7 @@ from training.trainers.base import Trainer, TrainerSpec
 # name -> "module:attribute" of the TrainerSpec.
 _REGISTRY: dict[str, str] = {
     "stylegan2": "training.trainers.stylegan2:TRAINER",
+    "stylegan3": "training.trainers.stylegan3:TRAINER",
     "stylegan": "training.trainers.stylegan:TRAINER",
     "pggan": "training.trainers.pggan:TRAINER",
     "gan": "training.trainers.gan:GAN",

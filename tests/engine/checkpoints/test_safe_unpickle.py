@@ -22,6 +22,7 @@ from engine.checkpoints.loader import load_model
 from engine.checkpoints.safe_unpickle import (
     ConfigStandIn,
     EasyDictStandIn,
+    NumericArray,
     PersistentObject,
     RefusedGlobalError,
     load_torch,
@@ -236,3 +237,107 @@ def test_tensorflow_pickles_get_a_helpful_reason(tmp_path: Path) -> None:
     path.write_bytes(b"\x80\x03cdnnlib.tflib.network\nNetwork\n)\x81.")
     with pytest.raises(CheckpointError, match="TensorFlow StyleGAN pickle"):
         load_model(path)
+
+
+def _body(obj: Any) -> bytes:
+    """The protocol-3 opcodes of ``obj`` without PROTO and STOP (to splice into hand-made pickles)."""
+    return pickle.dumps(obj, protocol=3)[2:-1]
+
+
+@pytest.mark.parametrize("module", ["numpy._core.multiarray", "numpy.core.multiarray"])
+def test_numeric_numpy_arrays_round_trip(module: str) -> None:
+    arrays = [
+        np.array([36, 36], dtype=np.int64),
+        np.arange(12, dtype=np.float32).reshape(3, 4),
+        np.asfortranarray(np.arange(6, dtype=np.float64).reshape(2, 3)),
+        np.array([True, False]),
+        np.array([1 + 2j], dtype=np.complex64),
+        np.zeros((0, 3), dtype=np.uint8),
+        np.array(7, dtype=np.int16),
+    ]
+    for protocol in (3, 4):
+        if module == "numpy.core.multiarray" and protocol == 4:
+            continue  # protocol 4 names globals with length-prefixed strings; protocol 3 as text lines
+        data = pickle.dumps({"a": arrays}, protocol=protocol).replace(b"numpy._core.multiarray", module.encode())
+        out = safe_unpickle(io.BytesIO(data))["a"]
+        for a, b in zip(arrays, out):
+            assert isinstance(b, NumericArray) and isinstance(b, np.ndarray)
+            assert b.dtype == a.dtype and b.shape == a.shape and np.array_equal(a, b)
+            assert type(np.asarray(b)) is np.ndarray
+
+
+def _array_pickle(state: bytes, module: bytes = b"numpy._core.multiarray") -> bytes:
+    """``_reconstruct(ndarray, (0,), b'b')`` followed by BUILD with the pickled ``state`` (protocol 3)."""
+    return (
+        b"\x80\x03c" + module + b"\n_reconstruct\ncnumpy\nndarray\n"
+        + _body((0,)) + _body(b"b") + b"\x87R" + state + b"b."
+    )  # fmt: skip
+
+
+def test_numpy_object_arrays_are_refused(tmp_path: Path) -> None:
+    pwned = tmp_path / "pwned"
+    # A real object array whose element would run a shell command when unpickled unsafely.
+    evil = np.array([SystemCall(pwned), 1], dtype=object)
+    for protocol in (2, 3, 4):
+        with pytest.raises(pickle.UnpicklingError):
+            safe_unpickle(io.BytesIO(pickle.dumps(evil, protocol=protocol)))
+    assert not pwned.exists()
+    # Object dtype with harmless elements: refused by the array check itself.
+    harmless = _body((1, (2,), np.dtype("O"), False, [1, 2]))
+    with pytest.raises(pickle.UnpicklingError, match="dtype object refused"):
+        safe_unpickle(io.BytesIO(_array_pickle(harmless)))
+    # A structured dtype with an object field, a string dtype, a void dtype: all refused.
+    for dtype in (np.dtype([("a", "i4"), ("b", "O")]), np.dtype("U4"), np.dtype("V8"), np.dtype("M8[s]")):
+        state = _body((1, (1,), dtype, False, b"\x00" * dtype.itemsize))
+        with pytest.raises(pickle.UnpicklingError, match="refused"):
+            safe_unpickle(io.BytesIO(_array_pickle(state)))
+    path = tmp_path / "object_array.pkl"
+    path.write_bytes(pickle.dumps({"G_ema": evil}, protocol=4))
+    with pytest.raises(CheckpointError, match="refused|corrupt"):
+        load_model(path)
+    assert not pwned.exists()
+
+
+def test_malformed_numpy_array_states_are_refused() -> None:
+    f8 = np.dtype("f8")
+    bad_states = [
+        (1, (3,), f8, False, b"\x00" * 16),  # bytes do not match the shape
+        (1, (2**32, 2**32), f8, False, b""),  # a size that overflows int64 is no empty array
+        (1, (-1,), f8, False, b""),  # negative dimension
+        (2, (1,), f8, False, b"\x00" * 8),  # unknown state version
+        (1, (1,), "f8", False, b"\x00" * 8),  # dtype given as a string
+        (1, (1,), f8, "yes", b"\x00" * 8),  # order flag not a bool
+        (1, (1,), f8, False, [0.0]),  # a list instead of raw bytes
+        {"shape": (1,)},  # not a tuple
+    ]
+    for state in bad_states:
+        with pytest.raises(pickle.UnpicklingError):
+            safe_unpickle(io.BytesIO(_array_pickle(_body(state))))
+
+
+def test_other_numpy_globals_are_refused() -> None:
+    # ndarray is usable only as _reconstruct's first argument, never called (no huge allocations).
+    direct = b"\x80\x03cnumpy\nndarray\n" + _body(((10**6,),)) + b"R."
+    with pytest.raises(pickle.UnpicklingError, match="only be rebuilt through _reconstruct"):
+        safe_unpickle(io.BytesIO(direct))
+    # _reconstruct of anything but a plain ndarray (e.g. a subclass) is refused.
+    other = b"\x80\x03cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\n" + _body((5,)) + _body(b"b") + b"\x87R."
+    with pytest.raises(pickle.UnpicklingError, match="plain ndarrays"):
+        safe_unpickle(io.BytesIO(other))
+    for module, name in [
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "load"),
+        ("numpy", "frombuffer"),
+        ("numpy.lib.npyio", "load"),
+        ("numpy.ma.core", "_mareconstruct"),
+        ("numpy", "matrix"),
+        ("numpy._core.multiarray", "_reconstruct_object"),
+        ("numpy.testing", "run_module_suite"),
+    ]:
+        payload = b"\x80\x03c" + f"{module}\n{name}\n".encode() + b")R."
+        with pytest.raises(RefusedGlobalError) as info:
+            safe_unpickle(io.BytesIO(payload))
+        assert info.value.global_name == f"{module}.{name}"
+    # Protocol 5 pickles numpy arrays through numpy._core.numeric._frombuffer: refused by name.
+    with pytest.raises(RefusedGlobalError, match="_frombuffer"):
+        safe_unpickle(io.BytesIO(pickle.dumps(np.arange(4.0), protocol=5)))

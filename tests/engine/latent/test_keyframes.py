@@ -6,8 +6,8 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 
-from engine.api import RenderRequest
-from engine.latent.keyframes import ease, walk
+from engine.api import RenderRequest, Transform
+from engine.latent.keyframes import animate_transform, ease, walk
 from engine.video import export_job
 
 
@@ -33,6 +33,21 @@ def test_loop_returns_toward_the_start_without_repeating_it() -> None:
     reqs = walk(RenderRequest("m"), [1, 5], 8, loop=True)
     assert reqs[0].latent.seed == 1 and reqs[4].latent.seed == 5 and reqs[4].edits.interpolation.t == 0.0
     assert reqs[-1].edits.interpolation.seed_b == 1 and reqs[-1].edits.interpolation.t < 1.0
+
+
+def test_animate_transform_moves_along_the_walk() -> None:
+    start = Transform(0.1, 0.0, 0.0)
+    reqs = walk(RenderRequest("m", transform=start), [1, 1], 5)
+    moved = list(animate_transform(reqs, start, Transform(0.1, -0.2, 90.0)))
+    assert [r.transform.rotate for r in moved] == [0.0, 22.5, 45.0, 67.5, 90.0]
+    assert moved[-1].transform == Transform(0.1, -0.2, 90.0) and moved[2].transform.translate_y == pytest.approx(-0.1)
+    assert [r.latent for r in moved] == [r.latent for r in reqs] and [r.edits for r in moved] == [r.edits for r in reqs]
+    turn = list(
+        animate_transform(walk(RenderRequest("m"), [1, 2], 4, loop=True), Transform(), Transform(rotate=360), True)
+    )
+    assert [r.transform.rotate for r in turn] == [0.0, 90.0, 180.0, 270.0]  # the next frame would repeat the first
+    with pytest.raises(ValueError, match="2 frames"):
+        animate_transform(reqs[:1], start, start)
 
 
 def test_easing_and_bad_input() -> None:
