@@ -78,8 +78,9 @@ MAX_OUTPUT_FRAME_BYTES = 512 << 20
 """Bytes of one output frame or grid (uint8, before encoding)."""
 MAX_FPS = 1000.0
 MIN_FPS = 0.01
-MAX_SEED = 2**63 - 1
-"""Seeds are used modulo 2**32 for z; a seed must still fit in a signed 64-bit integer."""
+MAX_RNG_SEED = 2**63 - 1
+"""A random-number generator seed (``train --seed``, ``generate --noise-seed``) must fit in a signed 64-bit
+integer. Image seeds (the latent of an image) are bounded by :data:`engine.api.MAX_SEED` instead."""
 
 
 def check_int(value: object, what: str, lo: int, hi: int) -> int:

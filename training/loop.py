@@ -86,7 +86,7 @@ def check_train_options(opts: TrainOptions) -> None:
         limits.check_int(opts.sample_every, "--sample-every", 0, MAX_STEPS)
         limits.check_int(opts.log_every, "--log-every", 1, MAX_STEPS)
         limits.check_int(opts.keep, "keep", 1, 1_000_000)
-        limits.check_int(opts.seed, "--seed", 0, limits.MAX_SEED)
+        limits.check_int(opts.seed, "--seed", 0, limits.MAX_RNG_SEED)
         limits.check_int(opts.metrics_n, "--metrics-n", 0, 10_000_000)
     except LimitError as e:
         raise DataError(str(e)) from None

@@ -33,7 +33,7 @@ from app.commands.common import (
 )
 from engine.api import NOISE_MODES
 from engine.errors import LimitError, shown
-from engine.limits import MAX_SEED
+from engine.limits import MAX_RNG_SEED
 
 if TYPE_CHECKING:
     import torch
@@ -146,8 +146,8 @@ def _check_args(args: argparse.Namespace) -> None:
         raise CliError(f"--batch must be at least 1, got {args.batch}")
     if args.cols is not None and args.cols < 1:
         raise CliError(f"--cols must be at least 1, got {args.cols}")
-    if not 0 <= args.noise_seed <= MAX_SEED:
-        raise CliError(f"--noise-seed must be in 0..{MAX_SEED}, got {args.noise_seed}")
+    if not 0 <= args.noise_seed <= MAX_RNG_SEED:
+        raise CliError(f"--noise-seed must be in 0..{MAX_RNG_SEED}, got {args.noise_seed}")
     if args.cutoff is not None and args.cutoff < 0:
         raise CliError(f"--cutoff must be 0 or more, got {args.cutoff}")
 
@@ -175,8 +175,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     else:
         seeds = parse_seeds(args.seeds if args.seeds is not None else "0-7")
     n = len(seeds) if seeds is not None else (int(z_arr.shape[0]) if z_arr is not None and z_arr.ndim == 2 else 0)
-    if n and args.noise_seed > MAX_SEED - n:
-        raise CliError(f"--noise-seed must be in 0..{MAX_SEED - n} for {n} images, got {args.noise_seed}")
+    if n and args.noise_seed > MAX_RNG_SEED - n:
+        raise CliError(f"--noise-seed must be in 0..{MAX_RNG_SEED - n} for {n} images, got {args.noise_seed}")
 
     dev = device(args.device)
     model = load(args.model, dev)

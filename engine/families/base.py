@@ -229,14 +229,11 @@ class LoadedModel(ABC, Generic[C]):
     def truncate(self, ws: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
         """ws [N, num_ws, w_dim] pulled toward :attr:`w_avg`: ``w_avg + psi (w - w_avg)`` on the first
         ``cutoff`` style layers (all when None). Models with ``w_space.has_w_avg``."""
+        from engine.models.stylegan2 import truncate  # the one formula (the modules' mapping uses it too)
+
         if ws.ndim != 3:
             raise ValueError(f"ws must be [N, num_ws, w_dim], got {tuple(ws.shape)}")
-        w_avg = self.w_avg.to(ws.dtype)
-        if cutoff is None:
-            return w_avg.lerp(ws, psi)
-        ws = ws.clone()
-        ws[:, :cutoff] = w_avg.lerp(ws[:, :cutoff], psi)
-        return ws
+        return truncate(ws, self.w_avg.to(ws.dtype), psi, cutoff)
 
     def translate(
         self, image: torch.Tensor, direction: str | None = None, target: torch.Tensor | None = None

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from engine.families.base import Capabilities, LoadedModel, ModelFamily, WSpace
-from engine.models.stylegan2 import Generator, StyleGAN2Config, truncate
+from engine.models.stylegan2 import Generator, StyleGAN2Config
 
 
 class StyleGAN2Model(LoadedModel[StyleGAN2Config]):
@@ -55,9 +55,6 @@ class StyleGAN2Model(LoadedModel[StyleGAN2Config]):
         cutoff = kwargs.pop("cutoff", None)
         ws = self.map(z, c, psi=psi, cutoff=cutoff)
         return self.synthesize(ws, **kwargs)
-
-    def truncate(self, ws: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
-        return truncate(ws, self.w_avg, psi, cutoff)
 
     def latent_weights(self) -> list[tuple[int, torch.Tensor]]:
         """Style affines of the synthesis conv layers (layer i reads ws[:, i]); ToRGB is left out, as in SeFa."""

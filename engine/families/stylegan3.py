@@ -12,7 +12,7 @@ from torch import nn
 from engine.api import NOISE_MODES
 from engine.families.base import Capabilities, LoadedModel, ModelFamily, WSpace
 from engine.input_transform import InputTransform, as_matrix
-from engine.models.stylegan3 import Generator, StyleGAN3Config, truncate
+from engine.models.stylegan3 import Generator, StyleGAN3Config
 
 Transform = InputTransform | torch.Tensor | np.ndarray
 
@@ -86,9 +86,6 @@ class StyleGAN3Model(LoadedModel[StyleGAN3Config]):
         cutoff = kwargs.pop("cutoff", None)
         ws = self.map(z, c, psi=psi, cutoff=cutoff)
         return self.synthesize(ws, **kwargs)
-
-    def truncate(self, ws: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
-        return truncate(ws, self.w_avg, psi, cutoff)
 
     @staticmethod
     def input_transform(translate: tuple[float, float] = (0.0, 0.0), rotate: float = 0.0) -> InputTransform:
