@@ -1,4 +1,10 @@
-"""FIR up/down-sampling in pure torch (the ``upfirdn2d`` of StyleGAN2, without custom ops)."""
+"""FIR up/down-sampling in pure torch (the ``upfirdn2d`` of StyleGAN2, without custom ops).
+
+The filtering is a depthwise convolution; up-sampling is one depthwise transposed convolution
+(zero insertion and filtering at once, so the filter runs on the input's pixels, not on the 4× as
+many of the zero-stuffed image) and down-sampling a strided depthwise convolution (only the kept
+pixels are computed). Both give the reference's values up to float rounding.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,24 @@ def make_fir(taps: Sequence[float] = (1, 3, 3, 1)) -> torch.Tensor:
     k = torch.as_tensor(list(taps), dtype=torch.float32)
     f = torch.outer(k, k)
     return f / f.sum()
+
+
+def _depthwise(f: torch.Tensor, c: int, x: torch.Tensor, gain: float, flip: bool) -> torch.Tensor:
+    w = f * gain
+    if flip:
+        w = w.flip([0, 1])
+    return w.to(dtype=x.dtype, device=x.device)[None, None].expand(c, 1, *f.shape)
+
+
+def _crop_or_pad(x: torch.Tensor, dim: int, start: int, length: int) -> torch.Tensor:
+    """``x`` along ``dim`` from index ``start`` for ``length`` elements, zeros where that leaves ``x``."""
+    size = x.shape[dim]
+    before, after = max(-start, 0), max(start + length - size, 0)
+    if before or after:
+        pad = [0, 0] * (x.ndim - 1 - dim) + [before, after]
+        x = F.pad(x, pad)
+        start += before
+    return x.narrow(dim, start, length)
 
 
 def upfirdn2d(
@@ -30,20 +54,29 @@ def upfirdn2d(
     """
     if x.ndim != 4:
         raise ValueError(f"upfirdn2d expects NCHW, got shape {tuple(x.shape)}")
+    if f.ndim != 2:
+        raise ValueError(f"upfirdn2d expects a 2-D filter, got shape {tuple(f.shape)}")
     n, c, h, w = x.shape
-    if up > 1:
-        x = x.reshape(n, c, h, 1, w, 1)
-        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])
-        x = x.reshape(n, c, h * up, w * up)
     px0, px1, py0, py1 = padding
-    x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
-    x = x[:, :, max(-py0, 0) : x.shape[2] - max(-py1, 0), max(-px0, 0) : x.shape[3] - max(-px1, 0)]
-    weight = (f * gain).flip([0, 1]).to(dtype=x.dtype, device=x.device)
-    weight = weight[None, None].expand(c, 1, *f.shape)
-    x = F.conv2d(x, weight, groups=c)
-    if down > 1:
-        x = x[:, :, ::down, ::down]
-    return x
+    fh, fw = f.shape
+    if up > 1:
+        # The transposed convolution ct[m] = sum_i x[i] f[m - up*i] is the zero-stuffed image convolved
+        # with f; the reference's output j is ct[j + k - 1 - p0] (per axis, zero outside ct).
+        oh, ow = h * up + py0 + py1 - fh + 1, w * up + px0 + px1 - fw + 1
+        sy, sx = fh - 1 - py0, fw - 1 - px0
+        full_h, full_w = (h - 1) * up + fh, (w - 1) * up + fw
+        weight = _depthwise(f, c, x, gain, flip=False)
+        if sy == sx and sy >= 0 and full_h - oh == 2 * sy and full_w - ow == 2 * sx:  # symmetric crop
+            x = F.conv_transpose2d(x, weight, stride=up, padding=sy, groups=c)
+        else:
+            x = F.conv_transpose2d(x, weight, stride=up, groups=c)
+            x = _crop_or_pad(_crop_or_pad(x, 2, sy, oh), 3, sx, ow)
+        return x[:, :, ::down, ::down] if down > 1 else x
+    if px0 < 0 or px1 < 0 or py0 < 0 or py1 < 0:
+        x = x[:, :, max(-py0, 0) : h - max(-py1, 0), max(-px0, 0) : w - max(-px1, 0)]
+    if max(px0, px1, py0, py1) > 0:
+        x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
+    return F.conv2d(x, _depthwise(f, c, x, gain, flip=True), stride=down, groups=c)
 
 
 def upsample2d(x: torch.Tensor, f: torch.Tensor, up: int = 2) -> torch.Tensor:

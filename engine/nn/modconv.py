@@ -20,7 +20,8 @@ def modulated_conv2d(
 
     ``weight`` is the effective weight (gains already applied). With ``up=2`` the layer is a
     stride-2 transposed convolution followed by the FIR filter (gain 4), as in StyleGAN2.
-    Demodulation scales each output channel by ``rsqrt(sum((W*s)^2) + 1e-8)``.
+    Demodulation scales each output channel by ``rsqrt(sum((W*s)^2) + 1e-8)``, computed as
+    ``s^2 @ sum_k(W^2)`` (the [N, O, I, k, k] modulated weights are never formed), in float32.
     """
     n, i, h, w_ = x.shape
     o, i2, kh, kw = weight.shape
@@ -41,7 +42,7 @@ def modulated_conv2d(
         p1 = pad // 2 + 1
         x = upfirdn2d(x, resample_filter, padding=(p0, p1, p0, p1), gain=up * up)
     if demodulate:
-        wmod = weight.unsqueeze(0) * styles.reshape(n, 1, i, 1, 1)
-        dcoefs = (wmod.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()
+        wsq = weight.float().square().sum(dim=[2, 3])  # [O, I]
+        dcoefs = ((styles.float().square().unsqueeze(1) * wsq).sum(dim=2) + 1e-8).rsqrt()  # [N, O]
         x = x * dcoefs.reshape(n, o, 1, 1).to(x.dtype)
     return x
