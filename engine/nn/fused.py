@@ -1,0 +1,132 @@
+"""Inference forms of the StyleGAN2 synthesis layers: the style goes into the weights, not the pixels.
+
+At inference a modulated convolution is cheapest with per-sample weights (NVlabs' ``fused_modconv``):
+``W * s`` and its demodulation are small ([N, O, I, k, k]), while modulating and demodulating the
+activations costs two passes over the largest tensors of the network. The constant factors that
+follow the convolution are folded in as well, since ``lrelu(g·x) = g·lrelu(x)`` for ``g > 0``: the
+activation gain √2 and the up-sampling filter's gain go into the weights, the bias into the
+convolution (or the up-sampling filter's convolution), and what remains is one in-place noise add,
+one in-place leaky ReLU and one in-place clamp. Activations keep the memory format they come in
+(channels-last is the fast one on CPUs, see :func:`prefer_channels_last`).
+
+Without autograd (``torch.inference_mode``/``no_grad``) the element-wise tail runs in place; with it
+(e.g. projection, which back-propagates through the generator) the same arithmetic runs out of place.
+The results equal :func:`engine.nn.modconv.modulated_conv2d` followed by noise, bias, leaky ReLU·√2
+and clamp up to float rounding.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from engine.nn.fir import upfirdn2d
+
+LRELU_GAIN = math.sqrt(2.0)
+
+
+def prefer_channels_last(x: torch.Tensor) -> bool:
+    """Whether synthesis should run channels-last for ``x``: on the CPU (oneDNN's native layout, no
+    reorder around every convolution) for one image at a time."""
+    return x.device.type == "cpu" and x.shape[0] == 1
+
+
+def modulated_weights(weight: torch.Tensor, styles: torch.Tensor, demodulate: bool, scale: float = 1.0) -> torch.Tensor:
+    """Per-sample weights ``W * s`` [N, O, I, k, k] (demodulated per output channel), times ``scale``;
+    computed in float32."""
+    if weight.ndim != 4 or styles.ndim != 2 or styles.shape[1] != weight.shape[1]:
+        raise ValueError(f"modulated weights: weight {tuple(weight.shape)}, styles {tuple(styles.shape)}")
+    w = weight.float().unsqueeze(0) * styles.float().reshape(styles.shape[0], 1, -1, 1, 1)
+    if demodulate:
+        w = w * (w.square().sum(dim=[2, 3, 4], keepdim=True) + 1e-8).rsqrt()
+    return w * scale if scale != 1.0 else w
+
+
+def _grouped(x: torch.Tensor, w: torch.Tensor, transposed: bool) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """``x`` as one image of N·I channels and ``w`` as the matching grouped weight (N groups)."""
+    n, i, h, wd = x.shape
+    _, o, _, k, k2 = w.shape
+    if n == 1:
+        return x, (w[0].transpose(0, 1) if transposed else w[0]), 1
+    xg = x.reshape(1, n * i, h, wd)
+    wg = w.transpose(1, 2).reshape(n * i, o, k, k2) if transposed else w.reshape(n * o, i, k, k2)
+    return xg, wg, n
+
+
+def modconv_inference(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    styles: torch.Tensor,
+    *,
+    demodulate: bool = True,
+    up: int = 1,
+    resample_filter: torch.Tensor | None = None,
+    bias: torch.Tensor | None = None,
+    scale: float = 1.0,
+) -> torch.Tensor:
+    """``scale · modconv(x) + bias`` with per-sample weights; ``up=2`` is the transposed convolution
+    followed by the FIR filter (gain 4) of StyleGAN2, with the bias added by the filter's convolution.
+
+    ``x`` [N, I, H, W], ``weight`` [O, I, k, k] (gains applied), ``styles`` [N, I]; returns
+    [N, O, H·up, W·up] in ``x``'s dtype and memory format.
+    """
+    n, i, h, wd = x.shape
+    o, i2, kh, kw = weight.shape
+    if i != i2 or styles.shape != (n, i):
+        raise ValueError(
+            f"modconv shapes: x {tuple(x.shape)}, weight {tuple(weight.shape)}, styles {tuple(styles.shape)}"
+        )
+    gain = scale * (up * up if up > 1 else 1)
+    w = modulated_weights(weight, styles, demodulate, gain).to(x.dtype)
+    b = None if bias is None else (bias.float() * scale).to(x.dtype)
+    b_all = None if b is None else (b.repeat(n) if n > 1 else b)
+    if up == 1:
+        xg, wg, groups = _grouped(x, w, transposed=False)
+        y = F.conv2d(xg, wg, b_all, padding=kh // 2, groups=groups)
+        return y.reshape(n, o, *y.shape[2:]) if n > 1 else y
+    if resample_filter is None:
+        raise ValueError("up-sampling modconv needs a resample filter")
+    xg, wg, groups = _grouped(x, w, transposed=True)
+    y = F.conv_transpose2d(xg, wg, stride=up, groups=groups)
+    fw = resample_filter.shape[-1]
+    pad = (fw - up) - (kw - 1)
+    p0, p1 = (pad + 1) // 2 + up - 1, pad // 2 + 1
+    c = y.shape[1]
+    if p0 == p1 and p0 >= 0:
+        f = resample_filter.flip([0, 1]).to(dtype=y.dtype, device=y.device)[None, None].expand(c, 1, fw, fw)
+        if y.is_contiguous(memory_format=torch.channels_last):
+            f = f.contiguous(memory_format=torch.channels_last)
+        y = F.conv2d(y, f, b_all, padding=p0, groups=c)
+    else:
+        y = upfirdn2d(y, resample_filter, padding=(p0, p1, p0, p1))
+        if b_all is not None:
+            y = y + b_all.reshape(1, -1, 1, 1)
+    return y.reshape(n, o, *y.shape[2:]) if n > 1 else y
+
+
+def lrelu_tail(x: torch.Tensor, noise: torch.Tensor | None, clamp: float | None) -> torch.Tensor:
+    """``clamp(leaky_relu(x + noise, 0.2))`` — in place when autograd is off. ``noise`` broadcasts
+    ([1 or N, 1, H, W]) and already carries its strength and the folded gain."""
+    if torch.is_grad_enabled():
+        if noise is not None:
+            x = x + noise.to(x.dtype)
+        x = F.leaky_relu(x, 0.2)
+        return x.clamp(-clamp, clamp) if clamp is not None else x
+    if noise is not None:
+        x.add_(noise.to(x.dtype))
+    F.leaky_relu_(x, 0.2)
+    if clamp is not None:
+        x.clamp_(-clamp, clamp)
+    return x
+
+
+def add_(acc: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``acc + y``, accumulating into ``acc`` when autograd is off."""
+    if torch.is_grad_enabled():
+        return acc + y
+    return acc.add_(y)
+
+
+__all__ = ["LRELU_GAIN", "add_", "lrelu_tail", "modconv_inference", "modulated_weights", "prefer_channels_last"]
