@@ -17,7 +17,7 @@ from engine import interrupt
 from engine.api import NOISE_MODES
 from engine.nn.equalized import EqualConv2d, EqualLinear, bias_lrelu
 from engine.nn.fir import downsample2d, make_fir, upsample2d
-from engine.nn.fused import LRELU_GAIN, add_, lrelu_tail, modconv_inference, prefer_channels_last
+from engine.nn.fused import LRELU_GAIN, add_, lrelu_tail, modconv_inference, prefer_channels_last, weight_energy
 from engine.nn.modconv import modulated_conv2d
 from engine.nn.stddev import MinibatchStdDev
 
@@ -168,19 +168,30 @@ class SynthesisLayer(nn.Module):
     ) -> torch.Tensor:
         """:meth:`forward` with the style, demodulation, gains and bias in the weights (see
         :mod:`engine.nn.fused`); what eval mode runs."""
-        styles = self.affine(w)
+        styles = self.affine(w) * self.weight_gain
         x = modconv_inference(
             x,
-            self.weight * self.weight_gain,
+            self.weight,
             styles,
             up=self.up,
             resample_filter=self.resample_filter,
             bias=self.bias,
             scale=LRELU_GAIN,
+            wsq=None if torch.is_grad_enabled() else self._weight_energy(),
         )
         if noise is not None:
             noise = noise * (self.noise_strength * LRELU_GAIN)
         return lrelu_tail(x, noise, self.clamp * gain if self.clamp is not None else None)
+
+    def _weight_energy(self) -> torch.Tensor:
+        """``Σ_k W²`` of the stored weight, kept until the weight changes (for demodulation without autograd)."""
+        w = self.weight
+        key = (w.data_ptr(), w._version, w.device, w.dtype)
+        cached = self.__dict__.get("_energy")
+        if cached is None or cached[0] != key:
+            cached = (key, weight_energy(w.detach()))
+            self.__dict__["_energy"] = cached
+        return cached[1]
 
     def make_noise(self, mode: str, batch: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
         if mode == "none":

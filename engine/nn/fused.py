@@ -33,15 +33,33 @@ def prefer_channels_last(x: torch.Tensor) -> bool:
     return x.device.type == "cpu" and x.shape[0] == 1
 
 
-def modulated_weights(weight: torch.Tensor, styles: torch.Tensor, demodulate: bool, scale: float = 1.0) -> torch.Tensor:
+def modulated_weights(
+    weight: torch.Tensor,
+    styles: torch.Tensor,
+    demodulate: bool,
+    scale: float = 1.0,
+    wsq: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Per-sample weights ``W * s`` [N, O, I, k, k] (demodulated per output channel), times ``scale``;
-    computed in float32."""
+    in float32. The demodulation ``rsqrt(Σ (W·s)² + 1e-8)`` is computed as ``s² @ Σ_k W²`` (``wsq``
+    [O, I] = ``Σ_k W²`` when the caller has it), so the weights are read once and written once."""
     if weight.ndim != 4 or styles.ndim != 2 or styles.shape[1] != weight.shape[1]:
         raise ValueError(f"modulated weights: weight {tuple(weight.shape)}, styles {tuple(styles.shape)}")
-    w = weight.float().unsqueeze(0) * styles.float().reshape(styles.shape[0], 1, -1, 1, 1)
+    s = styles.float()
+    coef = s.unsqueeze(1)  # [N, 1, I]
     if demodulate:
-        w = w * (w.square().sum(dim=[2, 3, 4], keepdim=True) + 1e-8).rsqrt()
-    return w * scale if scale != 1.0 else w
+        if wsq is None:
+            wsq = weight_energy(weight)
+        d = (s.square() @ wsq.t() + 1e-8).rsqrt()  # [N, O]
+        coef = coef * d.unsqueeze(2)  # [N, O, I]
+    if scale != 1.0:
+        coef = coef * scale
+    return weight.float().unsqueeze(0) * coef.unsqueeze(-1).unsqueeze(-1)
+
+
+def weight_energy(weight: torch.Tensor) -> torch.Tensor:
+    """``Σ_k W²`` [O, I] of a conv weight [O, I, k, k], in float32 (what demodulation needs)."""
+    return weight.float().square().sum(dim=[2, 3])
 
 
 def _grouped(x: torch.Tensor, w: torch.Tensor, transposed: bool) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -65,12 +83,14 @@ def modconv_inference(
     resample_filter: torch.Tensor | None = None,
     bias: torch.Tensor | None = None,
     scale: float = 1.0,
+    wsq: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``scale · modconv(x) + bias`` with per-sample weights; ``up=2`` is the transposed convolution
     followed by the FIR filter (gain 4) of StyleGAN2, with the bias added by the filter's convolution.
 
     ``x`` [N, I, H, W], ``weight`` [O, I, k, k] (gains applied), ``styles`` [N, I]; returns
-    [N, O, H·up, W·up] in ``x``'s dtype and memory format.
+    [N, O, H·up, W·up] in ``x``'s dtype and memory format. ``wsq``: ``weight_energy(weight)``, when
+    the caller keeps it.
     """
     n, i, h, wd = x.shape
     o, i2, kh, kw = weight.shape
@@ -79,7 +99,7 @@ def modconv_inference(
             f"modconv shapes: x {tuple(x.shape)}, weight {tuple(weight.shape)}, styles {tuple(styles.shape)}"
         )
     gain = scale * (up * up if up > 1 else 1)
-    w = modulated_weights(weight, styles, demodulate, gain).to(x.dtype)
+    w = modulated_weights(weight, styles, demodulate, gain, wsq).to(x.dtype)
     b = None if bias is None else (bias.float() * scale).to(x.dtype)
     b_all = None if b is None else (b.repeat(n) if n > 1 else b)
     if up == 1:
@@ -129,4 +149,12 @@ def add_(acc: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return acc.add_(y)
 
 
-__all__ = ["LRELU_GAIN", "add_", "lrelu_tail", "modconv_inference", "modulated_weights", "prefer_channels_last"]
+__all__ = [
+    "LRELU_GAIN",
+    "add_",
+    "lrelu_tail",
+    "modconv_inference",
+    "modulated_weights",
+    "prefer_channels_last",
+    "weight_energy",
+]
