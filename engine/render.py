@@ -222,9 +222,24 @@ def ws_tensor(model: LoadedModel, rows: FrozenArray, psi: float = 1.0, cutoff: i
     return ws
 
 
+def view_options(model: LoadedModel, req: RenderRequest) -> dict[str, Any]:
+    """The keyword options of ``generate``/``synthesize`` that ``req.view`` asks for: the family view
+    options, plus ``preview`` when the request asks for a preview the model declares."""
+    options = dict(req.view.options)
+    preview = req.view.preview
+    if preview is not None:
+        previews = model.capabilities.preview_resolutions
+        if int(preview) not in previews:
+            shown = ", ".join(map(str, previews)) or "none"
+            raise ValueError(f"{model.capabilities.family} model has no {preview} px preview (previews: {shown})")
+        options["preview"] = int(preview)
+    return options
+
+
 def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> torch.Tensor:
-    """The image [1, C, H, W] in [-1, 1] for ``req``."""
+    """The image [1, C, H, W] in [-1, 1] for ``req`` (``view.preview`` pixels on a side for a preview)."""
     caps = model.capabilities
+    options = view_options(model, req)
     if caps.w_space is not None:
         ws = request_ws(model, req, cache)
         strengths = None
@@ -234,13 +249,11 @@ def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None
             if len(per) != caps.noise_layers:
                 raise ValueError(f"noise_layer_strengths needs {caps.noise_layers} values, got {len(per)}")
             strengths = [float(s) * noise.strength for s in per]
-        return model.synthesize(
-            ws, noise_mode=noise.mode, noise_strengths=strengths, noise_seed=noise.seed, **dict(req.view.options)
-        )
+        return model.synthesize(ws, noise_mode=noise.mode, noise_strengths=strengths, noise_seed=noise.seed, **options)
     if caps.z_dim > 0:
         z = request_z(model, req)
         c = model.one_hot([req.latent.class_index or 0], 1)
-        return model.generate(z, c, **dict(req.view.options))
+        return model.generate(z, c, **options)
     raise ValueError(f"{caps.family} models do not render from a latent")
 
 

@@ -3,6 +3,10 @@
 - Interactive requests go into a per-channel mailbox: a new request replaces the waiting one
   (latest wins) and carries a generation stamp; results of one channel come back in submission
   order, so front ends only drop results older than a point they choose (see app.engine_client).
+  Channels are served by priority (lower first; the explorer's main frame before thumbnails). A
+  frame submitted as ``interruptible`` is abandoned, without a result, when a newer request arrives
+  on its channel (models check :mod:`engine.interrupt` between layers), so a slow full frame never
+  holds up the next one; other frames always finish (a drag never starves them).
 - Jobs are generators that yield progress; the loop alternates between waiting interactive requests
   and job steps (so a job keeps moving while a slider is dragged), and checks the job's cancel flag.
 - Errors are values (``RenderResult.error``, ``JobResult.error``), logged with their traceback;
@@ -26,6 +30,7 @@ from typing import Any
 
 import torch
 
+from engine import interrupt
 from engine.api import (
     DoneCallback,
     EngineError,
@@ -96,6 +101,8 @@ class Engine:
             configure_cpu_threads(threads)
         self._cv = threading.Condition()
         self._mail: dict[str, tuple[int, RenderRequest, ResultCallback | None]] = {}
+        self._priority: dict[str, int] = {}
+        self._interruptible: dict[str, bool] = {}
         self._generation: dict[str, int] = {}
         self._jobs: deque[_Job] = deque()
         self._active: _Job | None = None
@@ -137,12 +144,24 @@ class Engine:
         return self._thread.is_alive()
 
     # --- interactive requests ---------------------------------------------------------------
-    def submit(self, channel: str, request: RenderRequest, on_result: ResultCallback | None = None) -> int:
-        """Put ``request`` in ``channel``'s mailbox (replacing a waiting one); returns its generation."""
+    def submit(
+        self,
+        channel: str,
+        request: RenderRequest,
+        on_result: ResultCallback | None = None,
+        priority: int = 0,
+        interruptible: bool = False,
+    ) -> int:
+        """Put ``request`` in ``channel``'s mailbox (replacing a waiting one); returns its generation.
+        Waiting channels are served lowest ``priority`` first (then in order of arrival). An
+        ``interruptible`` frame is abandoned while it renders (its callback is not called) as soon as
+        a newer request arrives on ``channel``."""
         with self._cv:
             gen = self._generation.get(channel, 0) + 1
             self._generation[channel] = gen
             self._mail[channel] = (gen, request, on_result)
+            self._priority[channel] = int(priority)
+            self._interruptible[channel] = bool(interruptible)
             self._cv.notify_all()
         return gen
 
@@ -270,8 +289,8 @@ class Engine:
                     item = None
                     job_waiting = self._active is not None or bool(self._jobs)
                     if self._mail and not (served_request and job_waiting):
-                        channel = next(iter(self._mail))
-                        item = self._mail.pop(channel)
+                        channel = min(self._mail, key=lambda ch: self._priority.get(ch, 0))
+                        item = (channel, self._interruptible.get(channel, False), *self._mail.pop(channel))
                     elif self._active is None and self._jobs:
                         self._active = self._jobs.popleft()
                     served_request = item is not None
@@ -291,7 +310,9 @@ class Engine:
             for job in jobs:
                 self._finish(job, JobResult(job.handle.job_id, cancelled=True))
 
-    def _serve(self, gen: int, req: RenderRequest, cb: ResultCallback | None) -> None:
+    def _serve(
+        self, channel: str, interruptible: bool, gen: int, req: RenderRequest, cb: ResultCallback | None
+    ) -> None:
         t0 = time.perf_counter()
         try:
             model = self._ctx.model(req.model_id)
@@ -300,10 +321,14 @@ class Engine:
                 if self.policy.autocast
                 else contextlib.nullcontext()
             )
-            with autocast:
+            superseded = (lambda: channel in self._mail) if interruptible else (lambda: False)
+            with autocast, interrupt.checking(superseded):
                 image, features = render_frame(model, req, self._caches.get(req.model_id))
             ms = (time.perf_counter() - t0) * 1000
             result = RenderResult(req, gen, image=image, features=features, render_ms=ms)
+        except interrupt.Interrupted:
+            log.debug("frame %d on %s superseded after %.0f ms", gen, channel, (time.perf_counter() - t0) * 1000)
+            return
         except Exception as e:  # errors are values
             log.error("render failed for %s:\n%s", req, traceback.format_exc())
             result = RenderResult(req, gen, error=_describe(e), render_ms=(time.perf_counter() - t0) * 1000)

@@ -79,6 +79,10 @@ class Capabilities:
 
     ``noise_resolutions``: the resolution of each noise layer (one per ``noise_layers``) when the
     model declares it; empty means the StyleGAN2 layout.
+
+    ``preview_resolutions``: resolutions below ``resolution`` at which the model renders a valid,
+    cheaper image of the same latent (e.g. the RGB a skip generator has accumulated at that block);
+    its ``generate``/``synthesize`` then take ``preview=R`` and return an R×R image. Empty: no preview.
     """
 
     family: str
@@ -94,6 +98,7 @@ class Capabilities:
     progressive: Progressive | None = None
     encodes_into: str | None = None
     latent_directions: int = 0
+    preview_resolutions: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -106,6 +111,12 @@ class Capabilities:
     def renders_latent(self) -> bool:
         """Whether frames render from a latent: a z, or a W space (not so for translators)."""
         return self.w_space is not None or self.z_dim > 0
+
+    def preview_for(self, size: int) -> int | None:
+        """The smallest preview resolution that is at least ``size`` pixels (None when there is none
+        below the full resolution: render the full frame)."""
+        fits = [r for r in self.preview_resolutions if r >= size]
+        return min(fits) if fits else None
 
     def layer_resolution(self, index: int, kind: str = "style") -> int | None:
         """The resolution a style layer (``kind="style"``) or noise layer (``"noise"``) acts on.

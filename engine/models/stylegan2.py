@@ -186,6 +186,8 @@ class SynthesisLayer(nn.Module):
     def _weight_energy(self) -> torch.Tensor:
         """``Σ_k W²`` of the stored weight, kept until the weight changes (for demodulation without autograd)."""
         w = self.weight
+        if w.is_inference():  # no version counter to tell a change: compute it
+            return weight_energy(w)
         key = (w.data_ptr(), w._version, w.device, w.dtype)
         cached = self.__dict__.get("_energy")
         if cached is None or cached[0] != key:
