@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -41,6 +41,7 @@ class Canvas(QWidget):
         self._image: QImage | None = None
         self.smooth = True
         self.placeholder = PLACEHOLDER
+        self.label = ""  # what the frame is (e.g. "preview 64×64"), drawn in a corner; empty: nothing
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 200)
         self.setAutoFillBackground(False)
@@ -61,6 +62,12 @@ class Canvas(QWidget):
     def set_smooth(self, smooth: bool) -> None:
         self.smooth = bool(smooth)
         self.update()
+
+    def set_label(self, text: str) -> None:
+        """Say what the canvas shows (a preview or the full frame) in its top-left corner; "" hides it."""
+        if text != self.label:
+            self.label = text
+            self.update()
 
     def set_placeholder(self, text: str) -> None:
         self.placeholder = text
@@ -84,4 +91,10 @@ class Canvas(QWidget):
         else:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
             p.drawImage(self.target_rect(), self._image)
+            if self.label:
+                box = p.fontMetrics().boundingRect(self.label).adjusted(-6, -3, 6, 3)
+                box.moveTopLeft(self.rect().topLeft() + QPoint(8, 8))
+                p.fillRect(box, QColor(0, 0, 0, 150))
+                p.setPen(QColor(235, 235, 235))
+                p.drawText(box, Qt.AlignmentFlag.AlignCenter, self.label)
         p.end()

@@ -61,9 +61,17 @@ class EngineClient(QObject):
         self._done_hop.connect(self._on_done)
 
     # --- rendering -------------------------------------------------------------------------
-    def submit(self, request: RenderRequest, channel: str = MAIN_CHANNEL) -> int:
-        """Send ``request`` to ``channel`` (it replaces a request still waiting there); returns its stamp."""
-        return self.engine.submit(channel, request, lambda r, ch=channel: self._result_hop.emit(ch, r))
+    def submit(self, request: RenderRequest, channel: str = MAIN_CHANNEL, interruptible: bool = False) -> int:
+        """Send ``request`` to ``channel`` (it replaces a request still waiting there); returns its stamp.
+        The main channel is served before the others; an ``interruptible`` frame is abandoned when a
+        newer request reaches its channel before it is done (no result comes back for it)."""
+        return self.engine.submit(
+            channel,
+            request,
+            lambda r, ch=channel: self._result_hop.emit(ch, r),
+            priority=0 if channel == MAIN_CHANNEL else 1,
+            interruptible=interruptible,
+        )
 
     def invalidate(self) -> None:
         """Make every result of the requests submitted so far stale, on every channel."""

@@ -318,6 +318,10 @@ class MainWindow(QMainWindow):
         if frame is None:
             self.status.showMessage("Nothing to save yet", 3000)
             return False
+        last = self.session.last_frame
+        if last is not None and last.request.view.preview is not None and frame is last.image:
+            self.status.showMessage("The canvas shows a preview: save once the full frame is shown", 4000)
+            return False
         if path is None:
             name = f"{self.session.model.name if self.session.model else 'frame'}-seed{self.session.params.seed}.png"
             start = Path(self.settings.last_dir or Path.home()) / name

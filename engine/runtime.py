@@ -5,8 +5,9 @@
   order, so front ends only drop results older than a point they choose (see app.engine_client).
   Channels are served by priority (lower first; the explorer's main frame before thumbnails). A
   frame submitted as ``interruptible`` is abandoned, without a result, when a newer request arrives
-  on its channel (models check :mod:`engine.interrupt` between layers), so a slow full frame never
-  holds up the next one; other frames always finish (a drag never starves them).
+  on its channel or on a channel served before it (models check :mod:`engine.interrupt` between
+  layers), so a slow full frame or thumbnail never holds up the next frame; other frames always
+  finish (a drag never starves them).
 - Jobs are generators that yield progress; the loop alternates between waiting interactive requests
   and job steps (so a job keeps moving while a slider is dragged), and checks the job's cancel flag.
 - Errors are values (``RenderResult.error``, ``JobResult.error``), logged with their traceback;
@@ -155,7 +156,7 @@ class Engine:
         """Put ``request`` in ``channel``'s mailbox (replacing a waiting one); returns its generation.
         Waiting channels are served lowest ``priority`` first (then in order of arrival). An
         ``interruptible`` frame is abandoned while it renders (its callback is not called) as soon as
-        a newer request arrives on ``channel``."""
+        a newer request arrives on ``channel`` or any request on a channel of lower ``priority`` number."""
         with self._cv:
             gen = self._generation.get(channel, 0) + 1
             self._generation[channel] = gen
@@ -321,7 +322,12 @@ class Engine:
                 if self.policy.autocast
                 else contextlib.nullcontext()
             )
-            superseded = (lambda: channel in self._mail) if interruptible else (lambda: False)
+            prio = self._priority.get(channel, 0)
+            superseded = (
+                (lambda: channel in self._mail or any(self._priority.get(c, 0) < prio for c in list(self._mail)))
+                if interruptible
+                else (lambda: False)
+            )
             with autocast, interrupt.checking(superseded):
                 image, features = render_frame(model, req, self._caches.get(req.model_id))
             ms = (time.perf_counter() - t0) * 1000

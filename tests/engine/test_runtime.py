@@ -214,3 +214,18 @@ def test_preview_request_renders_the_low_resolution_image(engine):
     by_ch = {o.request.view.preview: o for o in out}
     assert by_ch[r].ok and by_ch[r].image.shape[:2] == (r, r)
     assert not by_ch[caps.resolution].ok and "preview" in by_ch[caps.resolution].error
+
+
+def test_interruptible_side_frame_gives_way_to_the_main_channel(engine):
+    results = []
+    entered, release, handle = _block_first_layer(engine)
+    try:
+        engine.submit("thumb", RenderRequest("tiny", seed=1), results.append, priority=1, interruptible=True)
+        assert entered.wait(10)
+        engine.submit("main", RenderRequest("tiny", seed=2), results.append, priority=0)
+        release.set()
+        _wait(lambda: len(results) >= 1)
+        time.sleep(0.1)
+    finally:
+        handle.remove()
+    assert [r.request.latent.seed for r in results] == [2]
