@@ -317,6 +317,9 @@ def test_directions_command_writes_npz_and_preview(tmp_path, capsys):
     from PIL import Image
 
     assert Image.open(grid).size[0] == 5 * Image.open(grid).size[1] // 3  # 3 rows x 5 offsets of square frames
+    small = tmp_path / "small.png"  # cells of at most 16 px: the model's 16 px preview, not full frames
+    args = ["directions", "--k", "2", "--out", str(out_npz), "--preview", str(small), "--preview-size", "16"]
+    assert cli_main(args) == 0 and Image.open(small).size[1] == 2 * 16
     assert cli_main(["directions", "--k", "0", "--out", str(out_npz)]) == 2
     assert cli_main(["directions", "--layers", "5-2", "--out", str(out_npz)]) == 2
     assert "error" in capsys.readouterr().err
