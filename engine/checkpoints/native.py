@@ -16,6 +16,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from engine.checkpoints.errors import CheckpointError
+from engine.checkpoints.fill import build_filled
 from engine.families import LoadedModel, UnknownFamilyError, get_family
 from engine.fileio import atomic_write
 
@@ -109,7 +110,6 @@ def load_native(path: str | Path, device: torch.device | str = "cpu") -> LoadedM
         config = family.config_from_dict(doc["config"])
     except (KeyError, UnknownFamilyError, TypeError, ValueError) as e:
         raise CheckpointError(st_path, f"bad model description: {e}") from e
-    module = family.build(config)
     try:
         tensors: dict[str, torch.Tensor] = {}
         with safe_open(str(st_path), framework="pt", device="cpu") as f:
@@ -118,7 +118,7 @@ def load_native(path: str | Path, device: torch.device | str = "cpu") -> LoadedM
     except Exception as e:
         raise CheckpointError(st_path, f"not a valid safetensors file ({e})") from e
     try:
-        module.load_state_dict(tensors, strict=True)
+        module = build_filled(family, config, tensors)  # no random init; the tensors read are the weights
     except RuntimeError as e:
         first = str(e).strip().splitlines()
         raise CheckpointError(st_path, f"tensors do not match the {doc['family']} config: {' '.join(first[:3])}") from e

@@ -20,6 +20,7 @@ import torch
 
 from engine.checkpoints.errors import CheckpointError
 from engine.checkpoints.foreign import W_AVG_SAMPLES, build_stylegan2, estimate_w_avg
+from engine.checkpoints.lazy_pickle import materialize
 from engine.checkpoints.safe_unpickle import PersistentObject
 from engine.families import LoadedModel
 from engine.models.stylegan2 import StyleGAN2Config
@@ -48,7 +49,8 @@ def detect(obj: Any) -> bool:
 
 
 def flatten(obj: PersistentObject, path: Path, prefix: str = "") -> dict[str, torch.Tensor]:
-    """Persistent module tree → ``{dotted name: tensor}`` as ``state_dict()`` would list it."""
+    """Persistent module tree → ``{dotted name: tensor}`` as ``state_dict()`` would list it (tensors
+    the lazy reader left in the file are read: only this module's)."""
     st = obj.state
     out: dict[str, torch.Tensor] = {}
     skip = st.get("_non_persistent_buffers_set") or set()
@@ -56,6 +58,7 @@ def flatten(obj: PersistentObject, path: Path, prefix: str = "") -> dict[str, to
         for name, t in (st.get(group) or {}).items():
             if t is None or (group == "_buffers" and name in skip):
                 continue
+            t = materialize(t)  # a tensor left in the file by the lazy reader is read now
             if not isinstance(t, torch.Tensor):
                 raise CheckpointError(path, f"{prefix}{name} is a {type(t).__name__}, not a tensor")
             out[prefix + name] = t
