@@ -126,6 +126,7 @@ def load_foreign(path: str | Path, kind: str | None = None) -> LoadedModel:
     except Exception as e:  # malformed content inside a recognised layout
         raise CheckpointError(p, f"malformed {fmt.description} ({type(e).__name__}: {e})") from e
     model.meta["source"] = fmt.name
+    model.meta.setdefault("discriminator", "not read (the generator is what LatentLab loads)")
     model.meta.setdefault("classes", [])
     model.meta["name"] = p.stem
     log.info("loaded %s as %s (%s)", p.name, fmt.name, model.family)

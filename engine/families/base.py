@@ -22,6 +22,10 @@ C = TypeVar("C")
 """A family's frozen config dataclass."""
 T = TypeVar("T")
 
+DISCRIMINATOR_FIELDS = frozenset({"d_channels", "mbstd_group_size", "ndf", "d_layers", "d_conv_dim", "d_repeat_num"})
+"""Config fields that describe a family's discriminator (used by training only). A model read from a
+foreign file whose discriminator was not read has no truth for them (``meta["discriminator"]``)."""
+
 TASKS = ("unconditional", "conditional", "image-to-image", "multi-domain", "autoencoder", "encoder")
 
 
