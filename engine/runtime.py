@@ -20,6 +20,7 @@ import contextlib
 import inspect
 import itertools
 import logging
+import os
 import threading
 import time
 import traceback
@@ -45,6 +46,7 @@ from engine.api import (
 )
 from engine.device import choose_device, configure_cpu_threads, policy_for
 from engine.families import Capabilities, LoadedModel
+from engine.nn.fused import compute_dtype
 from engine.render import LRUCache, render_frame
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,25 @@ class EngineContext:
         self._engine._uninstall(model_id)
 
 
+CPU_DTYPES = ("fp32", "bf16")
+
+
+def cpu_compute_dtype(name: str | None = None) -> torch.dtype | None:
+    """The dtype frames render in on the CPU: None (float32) for "fp32"; bfloat16 for "bf16" when the
+    CPU computes it natively (oneDNN's bf16 path: AVX512-BF16 or AMX), else None with a warning. The
+    name defaults to ``$LATENTLAB_CPU_DTYPE`` (else fp32). bf16 frames differ from fp32 by a few
+    8-bit levels (``latentlab bench render --dtype bf16`` prints the difference)."""
+    name = (name or os.environ.get("LATENTLAB_CPU_DTYPE") or "fp32").strip().lower()
+    if name not in CPU_DTYPES:
+        raise EngineError(f"unknown CPU dtype '{name}' (choose one of {', '.join(CPU_DTYPES)})")
+    if name == "fp32":
+        return None
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        log.warning("this CPU has no native bfloat16: rendering in float32")
+        return None
+    return torch.bfloat16
+
+
 def _describe(e: BaseException) -> str:
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return msg if isinstance(e, EngineError | ValueError) else f"{type(e).__name__}: {msg}"
@@ -93,11 +114,16 @@ def _describe(e: BaseException) -> str:
 class Engine:
     """One thread that owns the torch device and every loaded model."""
 
-    def __init__(self, device: str | None = None, half: bool = True, threads: int | None = None) -> None:
+    def __init__(
+        self, device: str | None = None, half: bool = True, threads: int | None = None, cpu_dtype: str | None = None
+    ) -> None:
         """An engine on ``device`` (default: the best available); on the CPU it uses ``threads``
-        intra-op threads (default: ``$LATENTLAB_THREADS`` or every core)."""
+        intra-op threads (default: ``$LATENTLAB_THREADS`` or every core) and renders frames in
+        ``cpu_dtype`` ("fp32", or "bf16" on CPUs with native bfloat16 dot products; default
+        ``$LATENTLAB_CPU_DTYPE`` or fp32): see :func:`cpu_compute_dtype`."""
         self.device = choose_device(device)
         self.policy = policy_for(self.device, half=half)
+        self.compute_dtype = cpu_compute_dtype(cpu_dtype) if self.device.type == "cpu" else None
         if self.device.type == "cpu":
             configure_cpu_threads(threads)
         self._cv = threading.Condition()
@@ -328,7 +354,7 @@ class Engine:
                 if interruptible
                 else (lambda: False)
             )
-            with autocast, interrupt.checking(superseded):
+            with autocast, interrupt.checking(superseded), compute_dtype(self.compute_dtype):
                 image, features = render_frame(model, req, self._caches.get(req.model_id))
             ms = (time.perf_counter() - t0) * 1000
             result = RenderResult(req, gen, image=image, features=features, render_ms=ms)

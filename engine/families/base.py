@@ -45,11 +45,23 @@ class WSpace:
 
 @dataclass(frozen=True)
 class ImageInput:
-    """What an image-to-image / encoder model takes as input."""
+    """What an image-to-image / encoder model takes as input: ``size``×``size`` images of ``channels``.
+
+    ``stride`` > 0 declares a fully convolutional model: it also takes any H×W that are multiples of
+    ``stride`` (a large photo can run at its own size); its activations take about
+    ``bytes_per_pixel`` bytes per input pixel (for a memory estimate before running). 0: the model
+    takes ``size``×``size`` only.
+    """
 
     channels: int
     size: int
     directions: tuple[str, ...] = ()
+    stride: int = 0
+    bytes_per_pixel: int = 0
+
+    @property
+    def fully_convolutional(self) -> bool:
+        return self.stride > 0
 
 
 @dataclass(frozen=True)

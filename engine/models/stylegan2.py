@@ -218,8 +218,8 @@ class ToRGB(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain
-        if not self.training:
-            x = modconv_inference(x, self.weight, styles, demodulate=False, bias=self.bias)
+        if not self.training:  # (in float32: the image is accumulated in it whatever the compute dtype)
+            x = modconv_inference(x, self.weight, styles, demodulate=False, bias=self.bias).float()
             if self.clamp is None:
                 return x
             return x.clamp(-self.clamp, self.clamp) if torch.is_grad_enabled() else x.clamp_(-self.clamp, self.clamp)

@@ -17,7 +17,10 @@ and clamp up to float rounding.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -85,12 +88,17 @@ def modconv_inference(
     scale: float = 1.0,
     wsq: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``scale · modconv(x) + bias`` with per-sample weights; ``up=2`` is the transposed convolution
-    followed by the FIR filter (gain 4) of StyleGAN2, with the bias added by the filter's convolution.
+    """``scale · modconv(x) + bias``; ``up=2`` is the transposed convolution followed by the FIR filter
+    (gain 4) of StyleGAN2.
 
-    ``x`` [N, I, H, W], ``weight`` [O, I, k, k] (gains applied), ``styles`` [N, I]; returns
-    [N, O, H·up, W·up] in ``x``'s dtype and memory format. ``wsq``: ``weight_energy(weight)``, when
-    the caller keeps it.
+    ``x`` [N, I, H, W], ``weight`` [O, I, k, k] (gains applied, or folded into ``styles``), ``styles``
+    [N, I]; returns [N, O, H·up, W·up] in ``x``'s memory format, in the :func:`compute_dtype` when one
+    is set (else ``x``'s dtype). ``wsq``: ``weight_energy(weight)``, when the caller keeps it.
+
+    Where the activations outweigh the weights (high resolutions) the style goes into per-sample
+    weights (one convolution, the bias added by it or by the filter's convolution); where the weights
+    outweigh the activations (the 512-channel layers at low resolution) the activations are scaled
+    instead, so the weights are never copied.
     """
     n, i, h, wd = x.shape
     o, i2, kh, kw = weight.shape
@@ -98,18 +106,44 @@ def modconv_inference(
         raise ValueError(
             f"modconv shapes: x {tuple(x.shape)}, weight {tuple(weight.shape)}, styles {tuple(styles.shape)}"
         )
-    gain = scale * (up * up if up > 1 else 1)
-    w = modulated_weights(weight, styles, demodulate, gain, wsq).to(x.dtype)
-    b = None if bias is None else (bias.float() * scale).to(x.dtype)
-    b_all = None if b is None else (b.repeat(n) if n > 1 else b)
-    if up == 1:
-        xg, wg, groups = _grouped(x, w, transposed=False)
-        y = F.conv2d(xg, wg, b_all, padding=kh // 2, groups=groups)
-        return y.reshape(n, o, *y.shape[2:]) if n > 1 else y
-    if resample_filter is None:
+    if up > 1 and resample_filter is None:
         raise ValueError("up-sampling modconv needs a resample filter")
-    xg, wg, groups = _grouped(x, w, transposed=True)
-    y = F.conv_transpose2d(xg, wg, stride=up, groups=groups)
+    dt = _compute.dtype if getattr(_compute, "dtype", None) is not None and x.is_floating_point() else x.dtype
+    if x.dtype != dt:
+        x = x.to(dt)
+    gain = scale * (up * up if up > 1 else 1)
+    fused = weight.numel() <= i * h * wd + o * h * wd * up * up
+    b = None if bias is None else (bias.float() * scale).to(dt)
+    if fused:
+        w = modulated_weights(weight, styles, demodulate, gain, wsq).to(dt)
+        b_all = None if b is None else (b.repeat(n) if n > 1 else b)
+        if up == 1:
+            xg, wg, groups = _grouped(x, w, transposed=False)
+            y = F.conv2d(xg, wg, b_all, padding=kh // 2, groups=groups)
+        else:
+            xg, wg, groups = _grouped(x, w, transposed=True)
+            y = _fir(F.conv_transpose2d(xg, wg, stride=up, groups=groups), resample_filter, up, kw, b_all)
+        return y.reshape(n, o, *y.shape[2:]) if n > 1 else y
+    s = styles.float()
+    xs = x * s.reshape(n, i, 1, 1).to(dt)
+    w = weight.to(dt)
+    if up == 1:
+        y = F.conv2d(xs, w, padding=kh // 2)
+    else:
+        y = _fir(F.conv_transpose2d(xs, w.transpose(0, 1), stride=up), resample_filter, up, kw, None)
+    coef = torch.full((n, o), gain, dtype=torch.float32, device=x.device)
+    if demodulate:
+        wsq = weight_energy(weight) if wsq is None else wsq
+        coef = coef * (s.square() @ wsq.t() + 1e-8).rsqrt()
+    coef = coef.to(dt).reshape(n, o, 1, 1)
+    if b is None:
+        return y.mul_(coef) if not torch.is_grad_enabled() else y * coef
+    return torch.addcmul(b.reshape(1, o, 1, 1), y, coef)
+
+
+def _fir(y: torch.Tensor, resample_filter: torch.Tensor, up: int, kw: int, bias: torch.Tensor | None) -> torch.Tensor:
+    """The FIR filter after a stride-``up`` transposed convolution with a ``kw``-wide kernel (its output
+    exactly ``up`` times the input), plus ``bias``."""
     fw = resample_filter.shape[-1]
     pad = (fw - up) - (kw - 1)
     p0, p1 = (pad + 1) // 2 + up - 1, pad // 2 + 1
@@ -118,12 +152,25 @@ def modconv_inference(
         f = resample_filter.flip([0, 1]).to(dtype=y.dtype, device=y.device)[None, None].expand(c, 1, fw, fw)
         if y.is_contiguous(memory_format=torch.channels_last):
             f = f.contiguous(memory_format=torch.channels_last)
-        y = F.conv2d(y, f, b_all, padding=p0, groups=c)
-    else:
-        y = upfirdn2d(y, resample_filter, padding=(p0, p1, p0, p1))
-        if b_all is not None:
-            y = y + b_all.reshape(1, -1, 1, 1)
-    return y.reshape(n, o, *y.shape[2:]) if n > 1 else y
+        return F.conv2d(y, f, bias, padding=p0, groups=c)
+    y = upfirdn2d(y, resample_filter, padding=(p0, p1, p0, p1))
+    return y + bias.reshape(1, -1, 1, 1) if bias is not None else y
+
+
+_compute = threading.local()
+
+
+@contextlib.contextmanager
+def compute_dtype(dtype: torch.dtype | None) -> Iterator[None]:
+    """Within the block (this thread), the synthesis convolutions and what follows them run in
+    ``dtype`` (e.g. ``torch.bfloat16`` on CPUs with native bf16 dot products); styles, demodulation
+    and the accumulated image stay float32. None: the activations' own dtype."""
+    previous = getattr(_compute, "dtype", None)
+    _compute.dtype = dtype
+    try:
+        yield
+    finally:
+        _compute.dtype = previous
 
 
 def lrelu_tail(x: torch.Tensor, noise: torch.Tensor | None, clamp: float | None) -> torch.Tensor:

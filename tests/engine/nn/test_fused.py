@@ -9,7 +9,7 @@ from engine.families import get_family
 from engine.models.stylegan2 import StyleGAN2Config
 from engine.nn.equalized import bias_lrelu
 from engine.nn.fir import make_fir, upsample2d
-from engine.nn.fused import LRELU_GAIN, lrelu_tail, modconv_inference
+from engine.nn.fused import LRELU_GAIN, compute_dtype, lrelu_tail, modconv_inference
 from engine.nn.modconv import modulated_conv2d
 
 
@@ -24,20 +24,24 @@ def reference(x, weight, styles, up, bias, noise, clamp):
 @pytest.mark.parametrize("up", [1, 2])
 @pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("grad", [False, True])
-def test_modconv_inference_matches_the_training_form(n: int, up: int, channels_last: bool, grad: bool) -> None:
+@pytest.mark.parametrize("shape", [(6, 5, 8), (40, 32, 2)], ids=["weights-fused", "activations-scaled"])
+def test_modconv_inference_matches_the_training_form(
+    n: int, up: int, channels_last: bool, grad: bool, shape: tuple[int, int, int]
+) -> None:
+    i, o, r = shape
     g = torch.Generator().manual_seed(n * 10 + up)
-    x = torch.randn(n, 6, 8, 8, generator=g)
+    x = torch.randn(n, i, r, r, generator=g)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    weight = torch.randn(5, 6, 3, 3, generator=g) / 7
-    styles = torch.randn(n, 6, generator=g) + 1
-    bias = torch.randn(5, generator=g)
-    noise = torch.randn(1, 1, 8 * up, 8 * up, generator=g) * 0.3
+    weight = torch.randn(o, i, 3, 3, generator=g) / 7
+    styles = torch.randn(n, i, generator=g) + 1
+    bias = torch.randn(o, generator=g)
+    noise = torch.randn(1, 1, r * up, r * up, generator=g) * 0.3
     expected = reference(x, weight, styles, up, bias, noise, 0.5)
     with torch.set_grad_enabled(grad):
         y = modconv_inference(x, weight, styles, up=up, resample_filter=make_fir(), bias=bias, scale=LRELU_GAIN)
         y = lrelu_tail(y, noise * LRELU_GAIN, 0.5)
-    assert y.shape == expected.shape == (n, 5, 8 * up, 8 * up)
+    assert y.shape == expected.shape == (n, o, r * up, r * up)
     assert (y - expected).abs().max().item() < 1e-5
     if channels_last and n == 1:
         assert y.is_contiguous(memory_format=torch.channels_last)
@@ -114,3 +118,15 @@ def test_max_resolution_returns_the_rgb_accumulated_so_far() -> None:
     assert (low - img).abs().max().item() < 1e-5
     with pytest.raises(ValueError, match="max_resolution"):
         syn(ws, max_resolution=12)
+
+
+def test_bf16_compute_dtype_stays_close_to_float32() -> None:
+    model = small_generator()
+    ws = model.map(model.sample_z([7]))
+    with torch.no_grad():
+        ref = model.module.synthesis(ws)
+        with compute_dtype(torch.bfloat16):
+            low = model.module.synthesis(ws)
+    assert low.dtype == torch.float32  # the image is accumulated in float32
+    err = (low - ref).abs().max().item()
+    assert 0 < err < 0.05 * max(1.0, ref.abs().max().item())
