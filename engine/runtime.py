@@ -9,7 +9,8 @@
   layers), so a slow full frame or thumbnail never holds up the next frame; other frames always
   finish (a drag never starves them).
 - Jobs are generators that yield progress; the loop alternates between waiting interactive requests
-  and job steps (so a job keeps moving while a slider is dragged), and checks the job's cancel flag.
+  and job steps (so a job keeps moving while a slider is dragged), and checks the job's cancel flag
+  between steps and, through :mod:`engine.interrupt`, between the layers of a render inside a step.
 - Errors are values (``RenderResult.error``, ``JobResult.error``), logged with their traceback;
   the thread never dies of them.
 """
@@ -376,16 +377,20 @@ class Engine:
             self._finish(job, JobResult(h.job_id, cancelled=True))
             return
         try:
-            if job.steps is None:
-                out = job.fn(self._ctx)
-                if inspect.isgenerator(out):
-                    job.steps = out
-                else:
-                    self._finish(job, JobResult(h.job_id, value=out))
-                    return
-            progress = next(job.steps)
+            with interrupt.checking(lambda: h.cancelled):  # Cancel stops a long render between layers
+                if job.steps is None:
+                    out = job.fn(self._ctx)
+                    if inspect.isgenerator(out):
+                        job.steps = out
+                    else:
+                        self._finish(job, JobResult(h.job_id, value=out))
+                        return
+                progress = next(job.steps)
         except StopIteration as stop:
             self._finish(job, JobResult(h.job_id, value=stop.value))
+            return
+        except interrupt.Interrupted:
+            self._finish(job, JobResult(h.job_id, cancelled=True))
             return
         except Exception as e:
             log.error("job '%s' failed:\n%s", h.name, traceback.format_exc())

@@ -212,21 +212,52 @@ def latency_stats(ms: Sequence[float]) -> dict[str, float]:
     }
 
 
+class ProgressLine:
+    """Progress of a job on stderr: when stderr is a terminal, one line rewritten in place
+    (``done/total message — about 2 min left``); otherwise nothing on the terminal, and about every
+    tenth step plus the last logged at info level (shown with ``--verbose``). Call with each
+    ``(done, total, message)``; :meth:`close` ends the line."""
+
+    def __init__(self, unit: str = "") -> None:
+        self.unit = unit
+        self.tty = sys.stderr.isatty()
+        self._eta: Any = None
+        self._width = 0
+
+    def __call__(self, progress: tuple[int, int, str]) -> None:
+        from engine.progress import Eta
+
+        done, total, msg = (tuple(progress) + ("",))[:3]
+        if total > 0 and (self._eta is None or self._eta.total != total):
+            self._eta = Eta(total)
+        left = self._eta.text(done) if total > 0 else ""
+        text = " — ".join(t for t in (f"{done}/{total} {self.unit or msg}".rstrip(), left) if t)
+        if self.tty:
+            sys.stderr.write("\r" + text.ljust(self._width))
+            sys.stderr.flush()
+            self._width = max(self._width, len(text))
+        elif total > 0 and (done % max(1, total // 10) == 0 or done == total):
+            log.info("%s", text)
+
+    def close(self) -> None:
+        if self.tty and self._width:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
 def drive(job: Any, unit: str = "") -> Any:
-    """Run a job generator (yielding ``(done, total, message)``) to its end in this thread, with a
-    one-line progress counter on stderr when it is a terminal; returns the job's value."""
-    tty = sys.stderr.isatty()
+    """Run a job generator (yielding ``(done, total, message)``) to its end in this thread, showing its
+    progress with :class:`ProgressLine`; returns the job's value."""
+    line = ProgressLine(unit)
     try:
         while True:
             try:
-                done, total, msg = next(job)
+                progress = next(job)
             except StopIteration as stop:
                 return stop.value
-            if tty:
-                sys.stderr.write(f"\r{done}/{total} {unit or msg:<40}")
+            line(progress)
     finally:
-        if tty:
-            sys.stderr.write("\n")
+        line.close()
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -278,6 +309,7 @@ __all__ = [
     "PROG",
     "CliError",
     "Parser",
+    "ProgressLine",
     "check_seed",
     "class_index",
     "describe_error",

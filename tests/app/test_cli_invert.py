@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,22 @@ def test_project_writes_latent_and_reconstruction(ckpts, image, tmp_path, capsys
     assert main([*argv[:-2], "--space", "w", "--no-noise", "--out", str(lat)]) == 0
     space, latent, _ = load_latent(lat)
     assert space == "w" and np.allclose(latent[:, 0], latent[:, -1])
+
+
+def test_progress_on_a_terminal_only(ckpts, image, tmp_path, capsys, monkeypatch):
+    lat = tmp_path / "lat.npz"
+    argv = ["invert", str(ckpts["stylegan2"]), str(image), "--method", "project", "--steps", "4", "--out", str(lat)]
+    assert main(argv) == 0
+    assert capsys.readouterr().err == ""  # piped: nothing extra
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    lines = err.split("\r")
+    assert err.endswith("\n") and err.count("\n") == 1  # one line, rewritten in place
+    assert [line.split()[0] for line in lines[1:]] == ["1/4", "2/4", "3/4", "4/4"]
+    assert "loss" in lines[1] and "left" not in lines[1] and "s left" in lines[3]  # a time estimate once known
+    assert main(["invert", str(ckpts["psp"]), str(image), "--out", str(lat)]) == 0
+    assert capsys.readouterr().err.startswith("\r1/2 encoded; rendering the reconstruction")
 
 
 def test_encoders(ckpts, image, tmp_path):

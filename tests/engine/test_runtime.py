@@ -76,6 +76,34 @@ def test_cancel_ends_job_within_one_step(engine):
     assert len(steps) <= n_at_cancel + 1
 
 
+def test_cancel_stops_a_job_inside_a_long_step(engine):
+    """A step that renders for long (a 1024 px frame on a CPU) stops at its next interrupt.check."""
+    from engine import interrupt
+
+    started = threading.Event()
+    checks = []
+
+    def one_long_step(ctx):
+        yield (1, 2, "first step")
+        started.set()
+        for i in range(100_000):  # "layers" of a slow render
+            checks.append(i)
+            interrupt.check()
+            time.sleep(0.001)
+        yield (2, 2, "second step")
+        return "finished"
+
+    h = engine.submit_job("long step", one_long_step)
+    assert started.wait(10)
+    h.cancel()
+    res = h.wait(10)
+    assert res is not None and res.cancelled and res.value is None
+    assert len(checks) < 100_000
+    # Outside a job check() does nothing, and the thread still serves.
+    interrupt.check()
+    assert engine.submit_job("after", lambda ctx: 7).wait(10).value == 7
+
+
 def test_request_that_raises_leaves_thread_serving(engine):
     results = []
     bad = RenderRequest("tiny", seed=1, psi=0.5, style_mix=(0.5,), mix_seed=3)  # wrong number of weights
