@@ -131,6 +131,7 @@ class Canvas(QWidget):
         self.smooth = True
         self.placeholder = PLACEHOLDER
         self.fallback_scales = 0  # frames the GUI thread had to scale (the size changed since)
+        self.label = ""  # what the frame is (e.g. "preview 64×64"), drawn in a corner; empty: nothing
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 200)
         self.setAutoFillBackground(False)
@@ -161,6 +162,12 @@ class Canvas(QWidget):
         self.smooth = bool(smooth)
         self._update_target()
         self.update()
+
+    def set_label(self, text: str) -> None:
+        """Say what the canvas shows (a preview or the full frame) in its top-left corner; "" hides it."""
+        if text != self.label:
+            self.label = text
+            self.update()
 
     def set_placeholder(self, text: str) -> None:
         self.placeholder = text
@@ -205,5 +212,11 @@ class Canvas(QWidget):
             self._prepared = self.display.prepare(self.frame)  # once per size: later paints blit it
         rect = self.target_rect()
         p.drawImage(QPoint(round(rect.x()), round(rect.y())), self._prepared)
+        if self.label:
+            box = p.fontMetrics().boundingRect(self.label).adjusted(-6, -3, 6, 3)
+            box.moveTopLeft(self.rect().topLeft() + QPoint(8, 8))
+            p.fillRect(box, QColor(0, 0, 0, 150))
+            p.setPen(QColor(235, 235, 235))
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, self.label)
         p.end()
         self.painted.emit(self.frame_key)

@@ -68,9 +68,12 @@ class EngineClient(QObject):
         channel: str = MAIN_CHANNEL,
         prepare: Callable[[RenderResult], Any] | None = None,
         priority: int = 0,
+        interruptible: bool = False,
     ) -> int:
         """Send ``request`` to ``channel`` (it replaces a request still waiting there); returns its stamp.
-        Waiting requests of a higher ``priority`` are rendered first.
+        Waiting requests of a higher ``priority`` are rendered first. An ``interruptible`` frame is
+        abandoned when a newer request reaches its channel (or one of higher priority) before it is
+        done: no result comes back for it.
 
         ``prepare(result)``, when given, runs on the engine thread right after the render (e.g. the
         frame's conversion and scaling for display, so the GUI thread only blits); its value comes
@@ -85,7 +88,7 @@ class EngineClient(QObject):
                     log.exception("preparing a frame for display failed")
             self._result_hop.emit(channel, result, prepared)
 
-        return self.engine.submit(channel, request, done, priority)
+        return self.engine.submit(channel, request, done, priority, interruptible)
 
     def invalidate(self) -> None:
         """Make every result of the requests submitted so far stale, on every channel."""

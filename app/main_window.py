@@ -332,6 +332,10 @@ class MainWindow(QMainWindow):
     def save_image(self, path: str | None = None, size: OutputSize | None = None) -> bool:
         """Save the frame on the canvas as a PNG that records how it was made (Save image… when ``path``
         is None); the file is resized and written by an engine job."""
+        last = self.session.last_frame
+        if last is not None and last.request.view.preview is not None:
+            self.status.showMessage("The canvas shows a preview: save once the full frame is shown", 4000)
+            return False
         if path is None:
             return self.exports.save_image_dialog() is not None
         return self.exports.save_image(path, size) is not None

@@ -255,12 +255,18 @@ class View:
     which ones a model takes is declared by its capabilities, never by its family name), and the
     feature-map viewer: ``feature_layer`` (one of ``LoadedModel.layer_names()``; None = off, and then
     no hook is installed) asks for that layer's activations in ``RenderResult.features`` — all
-    channels in a grid, or only ``feature_channel`` — with intensity gain ``feature_scale`` > 0."""
+    channels in a grid, or only ``feature_channel`` — with intensity gain ``feature_scale`` > 0.
+
+    ``preview``: render the cheaper image at that resolution instead of the full frame (one of the
+    model's ``capabilities.preview_resolutions``; None = the full frame). The frame is then
+    ``preview`` pixels on a side: what the explorer shows while a slider moves on a big model, and
+    what thumbnails are made of."""
 
     options: tuple[tuple[str, float | int | str], ...] = ()
     feature_layer: str | None = None
     feature_channel: int | None = None
     feature_scale: float = 1.0
+    preview: int | None = None
 
 
 @dataclass(frozen=True)
@@ -313,6 +319,7 @@ SHORTHAND: dict[str, tuple[str, str]] = {
     "translate_x": ("transform", "translate_x"),
     "translate_y": ("transform", "translate_y"),
     "rotate": ("transform", "rotate"),
+    "preview": ("view", "preview"),
 }
 """Keyword shorthand of :class:`RenderRequest`'s constructor: keyword → (part, field)."""
 

@@ -131,6 +131,31 @@ def to_8bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(np.nan_to_num(a) / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
 
 
+def to_mode(image: Image.Image, channels: int) -> Image.Image:
+    """``image`` as 8-bit ``L`` (1 channel) or ``RGB`` (3): transparency composited onto white, 16-bit
+    and float images scaled to 8 bits, other modes converted."""
+    im = to_8bit(image)
+    if im.mode in ("RGBA", "LA", "P", "PA", "La", "RGBa"):  # composite transparency onto white
+        rgba = im.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(bg, rgba)
+    return im.convert("L" if channels == 1 else "RGB")
+
+
+def resize_image(image: Image.Image, width: int, height: int, channels: int) -> np.ndarray:
+    """Any image as uint8 HWC of ``channels`` (see :func:`to_mode`), resized to ``width``×``height``
+    (LANCZOS) unless it already is that size."""
+    if channels not in (1, 3):
+        raise ValueError(f"can only fit images to 1 or 3 channels, got {channels}")
+    if width < 1 or height < 1:
+        raise ValueError(f"size must be positive, got {width}×{height}")
+    im = to_mode(image, channels)
+    if im.size != (width, height):
+        im = im.resize((width, height), Image.Resampling.LANCZOS)
+    a = np.array(im, dtype=np.uint8)
+    return a[:, :, None] if a.ndim == 2 else a
+
+
 def fit_image(image: Image.Image, size: int, channels: int, fit: str = "crop") -> np.ndarray:
     """Fit any image to the model input: uint8 HWC, ``size``², ``channels`` (1 or 3).
 
@@ -144,12 +169,7 @@ def fit_image(image: Image.Image, size: int, channels: int, fit: str = "crop") -
         raise ValueError(f"size must be positive, got {size}")
     if fit not in FITS:
         raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
-    im = to_8bit(image)
-    if im.mode in ("RGBA", "LA", "P", "PA", "La", "RGBa"):  # composite transparency onto white
-        rgba = im.convert("RGBA")
-        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(bg, rgba)
-    im = im.convert("L" if channels == 1 else "RGB")
+    im = to_mode(image, channels)
     w, h = im.size
     if fit == "crop":
         s = min(w, h)

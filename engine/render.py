@@ -232,10 +232,24 @@ def input_transform(model: LoadedModel, transform: Transform) -> InputTransform:
     return InputTransform(transform.translate_x, transform.translate_y, transform.rotate)
 
 
-def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> torch.Tensor:
-    """The image [1, C, H, W] in [-1, 1] for ``req``."""
-    caps = model.capabilities
+def view_options(model: LoadedModel, req: RenderRequest) -> dict[str, Any]:
+    """The keyword options of ``generate``/``synthesize`` that ``req.view`` asks for: the family view
+    options, plus ``preview`` when the request asks for a preview the model declares."""
     options = dict(req.view.options)
+    preview = req.view.preview
+    if preview is not None:
+        previews = model.capabilities.preview_resolutions
+        if int(preview) not in previews:
+            shown = ", ".join(map(str, previews)) or "none"
+            raise ValueError(f"{model.capabilities.family} model has no {preview} px preview (previews: {shown})")
+        options["preview"] = int(preview)
+    return options
+
+
+def render_tensor(model: LoadedModel, req: RenderRequest, cache: LRUCache | None = None) -> torch.Tensor:
+    """The image [1, C, H, W] in [-1, 1] for ``req`` (``view.preview`` pixels on a side for a preview)."""
+    caps = model.capabilities
+    options = view_options(model, req)
     if not req.transform.is_identity:
         options["transform"] = input_transform(model, req.transform)
     if caps.w_space is not None:

@@ -4,9 +4,13 @@
   (latest wins) and carries a generation stamp; results of one channel come back in submission
   order, so front ends only drop results older than a point they choose (see app.engine_client).
   Of the waiting requests the one with the highest priority goes first (the canvas before
-  thumbnails), the longest-waiting channel among equals.
+  thumbnails), the longest-waiting channel among equals. A frame submitted as ``interruptible`` is
+  abandoned, without a result, when a newer request arrives on its channel or on a channel of higher
+  priority (models check :mod:`engine.interrupt` between layers), so a slow full frame or thumbnail
+  never holds up the next frame; other frames always finish (a drag never starves them).
 - Jobs are generators that yield progress; the loop alternates between waiting interactive requests
-  and job steps (so a job keeps moving while a slider is dragged), and checks the job's cancel flag.
+  and job steps (so a job keeps moving while a slider is dragged), and checks the job's cancel flag
+  between steps and, through :mod:`engine.interrupt`, between the layers of a render inside a step.
 - Errors are values (``RenderResult.error``, ``JobResult.error``), logged with their traceback;
   the thread never dies of them.
 """
@@ -29,6 +33,7 @@ from typing import Any
 
 import torch
 
+from engine import interrupt
 from engine.api import (
     DoneCallback,
     EngineError,
@@ -42,6 +47,7 @@ from engine.api import (
 )
 from engine.device import choose_device, configure_cpu_threads, policy_for
 from engine.families import Capabilities, LoadedModel
+from engine.nn.fused import compute_dtype
 from engine.render import LRUCache, render_frame_checked
 from engine.threads import THREADS_ENV, ThreadTuner, default_threads, thread_candidates
 
@@ -83,6 +89,25 @@ class EngineContext:
         self._engine._uninstall(model_id)
 
 
+CPU_DTYPES = ("fp32", "bf16")
+
+
+def cpu_compute_dtype(name: str | None = None) -> torch.dtype | None:
+    """The dtype frames render in on the CPU: None (float32) for "fp32"; bfloat16 for "bf16" when the
+    CPU computes it natively (oneDNN's bf16 path: AVX512-BF16 or AMX), else None with a warning. The
+    name defaults to ``$LATENTLAB_CPU_DTYPE`` (else fp32). bf16 frames differ from fp32 by a few
+    8-bit levels (``latentlab bench render --dtype bf16`` prints the difference)."""
+    name = (name or os.environ.get("LATENTLAB_CPU_DTYPE") or "fp32").strip().lower()
+    if name not in CPU_DTYPES:
+        raise EngineError(f"unknown CPU dtype '{name}' (choose one of {', '.join(CPU_DTYPES)})")
+    if name == "fp32":
+        return None
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        log.warning("this CPU has no native bfloat16: rendering in float32")
+        return None
+    return torch.bfloat16
+
+
 def _describe(e: BaseException) -> str:
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return msg if isinstance(e, EngineError | ValueError) else f"{type(e).__name__}: {msg}"
@@ -91,20 +116,26 @@ def _describe(e: BaseException) -> str:
 class Engine:
     """One thread that owns the torch device and every loaded model."""
 
-    def __init__(self, device: str | None = None, half: bool = True, threads: int | None = None) -> None:
-        """An engine on ``device`` (default: the best available); on the CPU its thread uses
-        ``threads`` intra-op threads (default: :func:`engine.threads.default_threads`), which wait
-        passively (see :mod:`engine.threads` for the policy and the measurements behind it)."""
+    def __init__(
+        self, device: str | None = None, half: bool = True, threads: int | None = None, cpu_dtype: str | None = None
+    ) -> None:
+        """An engine on ``device`` (default: the best available); on the CPU it uses ``threads``
+        intra-op threads (default: :func:`engine.threads.default_threads`, waiting passively: see
+        :mod:`engine.threads` for the policy and the measurements behind it) and renders frames in
+        ``cpu_dtype`` ("fp32", or "bf16" on CPUs with native bfloat16 dot products; default
+        ``$LATENTLAB_CPU_DTYPE`` or fp32): see :func:`cpu_compute_dtype`."""
         self.device = choose_device(device)
         self.policy = policy_for(self.device, half=half)
+        self.compute_dtype = cpu_compute_dtype(cpu_dtype) if self.device.type == "cpu" else None
+        self._cv = threading.Condition()
+        self._mail: dict[str, tuple[int, RenderRequest, ResultCallback | None]] = {}
         self.threads = max(1, int(threads)) if threads is not None else default_threads()
         """The most intra-op threads of the engine thread (it sets them itself: the count is per thread)."""
         self.adaptive = self.device.type == "cpu" and threads is None and not os.environ.get(THREADS_ENV, "").strip()
         """Whether interactive renders choose their thread count from measured times (see ThreadTuner)."""
         self._tuners: dict[str, ThreadTuner] = {}
-        self._cv = threading.Condition()
-        self._mail: dict[str, tuple[int, RenderRequest, ResultCallback | None]] = {}
         self._priority: dict[str, int] = {}  # of each waiting channel
+        self._interruptible: dict[str, bool] = {}
         self._generation: dict[str, int] = {}
         self._jobs: deque[_Job] = deque()
         self._active: _Job | None = None
@@ -147,15 +178,23 @@ class Engine:
 
     # --- interactive requests ---------------------------------------------------------------
     def submit(
-        self, channel: str, request: RenderRequest, on_result: ResultCallback | None = None, priority: int = 0
+        self,
+        channel: str,
+        request: RenderRequest,
+        on_result: ResultCallback | None = None,
+        priority: int = 0,
+        interruptible: bool = False,
     ) -> int:
         """Put ``request`` in ``channel``'s mailbox (replacing a waiting one); returns its generation.
-        Waiting requests of a higher ``priority`` are served first."""
+        Waiting channels are served highest ``priority`` first (then in order of arrival). An
+        ``interruptible`` frame is abandoned while it renders (its callback is not called) as soon as
+        a newer request arrives on ``channel`` or any request on a channel of higher ``priority``."""
         with self._cv:
             gen = self._generation.get(channel, 0) + 1
             self._generation[channel] = gen
             self._mail[channel] = (gen, request, on_result)
             self._priority[channel] = int(priority)
+            self._interruptible[channel] = bool(interruptible)
             self._cv.notify_all()
         return gen
 
@@ -287,7 +326,7 @@ class Engine:
                     job_waiting = self._active is not None or bool(self._jobs)
                     if self._mail and not (served_request and job_waiting):
                         channel = max(self._mail, key=lambda ch: self._priority.get(ch, 0))  # first of equals
-                        item = self._mail.pop(channel)
+                        item = (channel, self._interruptible.get(channel, False), *self._mail.pop(channel))
                     elif self._active is None and self._jobs:
                         self._active = self._jobs.popleft()
                     served_request = item is not None
@@ -326,7 +365,9 @@ class Engine:
             torch.set_num_threads(tuner.current)
         return tuner
 
-    def _serve(self, gen: int, req: RenderRequest, cb: ResultCallback | None) -> None:
+    def _serve(
+        self, channel: str, interruptible: bool, gen: int, req: RenderRequest, cb: ResultCallback | None
+    ) -> None:
         tuner = self._tuned_threads(req.model_id) if req.model_id in self._models else None
         threads = tuner.current if tuner is not None else 0
         t0 = time.perf_counter()
@@ -337,12 +378,21 @@ class Engine:
                 if self.policy.autocast
                 else contextlib.nullcontext()
             )
-            with autocast:
+            prio = self._priority.get(channel, 0)
+            superseded = (
+                (lambda: channel in self._mail or any(self._priority.get(c, 0) > prio for c in list(self._mail)))
+                if interruptible
+                else (lambda: False)
+            )
+            with autocast, interrupt.checking(superseded), compute_dtype(self.compute_dtype):
                 image, features, finite = render_frame_checked(model, req, self._caches.get(req.model_id))
             ms = (time.perf_counter() - t0) * 1000
             result = RenderResult(req, gen, image=image, features=features, render_ms=ms, finite=finite)
             if tuner is not None:
                 tuner.record(threads, ms)
+        except interrupt.Interrupted:
+            log.debug("frame %d on %s superseded after %.0f ms", gen, channel, (time.perf_counter() - t0) * 1000)
+            return
         except Exception as e:  # errors are values
             log.error("render failed for %s:\n%s", req, traceback.format_exc())
             result = RenderResult(req, gen, error=_describe(e), render_ms=(time.perf_counter() - t0) * 1000)
@@ -358,16 +408,20 @@ class Engine:
             self._finish(job, JobResult(h.job_id, cancelled=True))
             return
         try:
-            if job.steps is None:
-                out = job.fn(self._ctx)
-                if inspect.isgenerator(out):
-                    job.steps = out
-                else:
-                    self._finish(job, JobResult(h.job_id, value=out))
-                    return
-            progress = next(job.steps)
+            with interrupt.checking(lambda: h.cancelled):  # Cancel stops a long render between layers
+                if job.steps is None:
+                    out = job.fn(self._ctx)
+                    if inspect.isgenerator(out):
+                        job.steps = out
+                    else:
+                        self._finish(job, JobResult(h.job_id, value=out))
+                        return
+                progress = next(job.steps)
         except StopIteration as stop:
             self._finish(job, JobResult(h.job_id, value=stop.value))
+            return
+        except interrupt.Interrupted:
+            self._finish(job, JobResult(h.job_id, cancelled=True))
             return
         except Exception as e:
             log.error("job '%s' failed:\n%s", h.name, traceback.format_exc())

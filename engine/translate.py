@@ -18,7 +18,7 @@ from PIL import Image
 
 from engine.families import LoadedModel
 from engine.fileio import atomic_write
-from engine.images import fit_image, read_image, to_tensor
+from engine.images import fit_image, read_image, resize_image, to_tensor
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +95,112 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
-def fit_file(model: LoadedModel, path: str | Path, fit: str = "crop") -> np.ndarray:
-    """Read ``path`` and fit it to the model's input (uint8 HWC); ValueError names a bad file."""
+FITS = ("auto", "crop", "pad", "native")
+"""How an image meets the model: ``crop``/``pad`` to the model's square input (keeping the aspect
+ratio), ``native`` at the image's own size (fully convolutional models), ``auto`` = native when the
+model is fully convolutional, else crop."""
+
+MEMORY_LIMIT = 3 * 2**30
+"""A native-size run whose estimated activations exceed this many bytes is scaled down to fit."""
+MAX_SIDE = 8192
+"""Nor does a native-size run exceed this many pixels on a side."""
+
+
+@dataclass(frozen=True)
+class InputPlan:
+    """How one image is run: ``mode`` (crop, pad or native), the image's size, the size the model sees
+    (``width``×``height``), the estimated activation memory of a native run, and why it was scaled."""
+
+    mode: str
+    source: tuple[int, int]
+    width: int
+    height: int
+    estimate_bytes: int = 0
+    scaled_for: str = ""
+
+    def describe(self) -> str:
+        """One line for the user: what was done to the image."""
+        w, h = self.source
+        if self.mode == "native":
+            what = f"ran at {self.width}×{self.height}"
+            if (self.width, self.height) == (w, h):
+                what += " (its own size"
+            elif self.scaled_for:
+                what += f" (scaled from {w}×{h} to stay under the {self.scaled_for}"
+            else:
+                what += f" ({w}×{h} rounded to the network's stride"
+            return what + f"; fully convolutional, ≈{self.estimate_bytes / 2**20:,.0f} MB of activations)"
+        how = "centre crop" if self.mode == "crop" else "padded with white"
+        return f"resized {w}×{h} to {self.width}×{self.height} ({how}; the model takes {self.width}×{self.height} only)"
+
+
+def plan_input(
+    model: LoadedModel, width: int, height: int, fit: str = "auto", memory_limit: int = MEMORY_LIMIT
+) -> InputPlan:
+    """How a ``width``×``height`` image is run on ``model`` (see :data:`FITS`). A native run keeps the
+    aspect ratio: each side is rounded to the network's stride and, when the estimated activations
+    exceed ``memory_limit`` (or a side :data:`MAX_SIDE`), both are scaled down alike. ValueError for
+    ``native`` on a model that is not fully convolutional."""
+    ii = model.capabilities.image_input
+    if ii is None:
+        raise ValueError(f"{model.capabilities.family} models take no image")
+    if fit not in FITS:
+        raise ValueError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
+    if width < 1 or height < 1:
+        raise ValueError(f"image size must be positive, got {width}×{height}")
+    if fit == "auto":
+        fit = "native" if ii.fully_convolutional else "crop"
+    if fit != "native":
+        return InputPlan(fit, (width, height), ii.size, ii.size)
+    if not ii.fully_convolutional:
+        raise ValueError(f"{model.capabilities.family} models take {ii.size}×{ii.size} only (not fully convolutional)")
+    stride, bpp = ii.stride, max(ii.bytes_per_pixel, 1)
+
+    def rounded(v: float) -> int:
+        return max(stride, int(round(v / stride)) * stride)
+
+    w, h = rounded(width), rounded(height)
+    scaled_for = ""
+    if bpp * w * h > memory_limit or max(w, h) > MAX_SIDE:
+        scale = min((memory_limit / (bpp * width * height)) ** 0.5, MAX_SIDE / max(width, height))
+        w, h = (max(stride, int(v * scale) // stride * stride) for v in (width, height))
+        scaled_for = (
+            f"{memory_limit / 2**30:g} GB memory limit"
+            if bpp * rounded(width) * rounded(height) > memory_limit
+            else f"{MAX_SIDE} px limit"
+        )
+    return InputPlan("native", (width, height), w, h, bpp * w * h, scaled_for)
+
+
+def prepare_image(image: Image.Image, plan: InputPlan, channels: int) -> np.ndarray:
+    """``image`` as the model sees it under ``plan`` (uint8 HWC)."""
+    if plan.mode == "native":
+        return resize_image(image, plan.width, plan.height, channels)
+    return fit_image(image, plan.width, channels, plan.mode)
+
+
+def fit_file(model: LoadedModel, path: str | Path, fit: str = "auto") -> tuple[np.ndarray, InputPlan]:
+    """Read ``path`` and prepare it for the model (uint8 HWC) with its plan; ValueError names a bad file."""
     ii = model.capabilities.image_input
     assert ii is not None
-    return fit_image(read_image(path), ii.size, ii.channels, fit)
+    image = read_image(path)
+    plan = plan_input(model, *image.size, fit)
+    return prepare_image(image, plan, ii.channels), plan
+
+
+def translate_planned(
+    model: LoadedModel,
+    image: np.ndarray | Image.Image,
+    plan: InputPlan,
+    direction: str | None = None,
+    target: torch.Tensor | None = None,
+) -> np.ndarray:
+    """An image (uint8 HWC array or PIL image, any size) prepared by ``plan`` and translated (uint8 HWC)."""
+    ii = model.capabilities.image_input
+    assert ii is not None
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image[:, :, 0] if image.ndim == 3 and image.shape[2] == 1 else image)
+    return translate_array(model, prepare_image(image, plan, ii.channels), direction, target)
 
 
 def translate_array(
@@ -156,6 +257,7 @@ class FileResult:
     source: Path
     output: Path | None
     error: str | None = None
+    note: str = ""
 
 
 def translate_files(
@@ -164,9 +266,10 @@ def translate_files(
     out_dir: str | Path,
     direction: str | None = None,
     target: torch.Tensor | None = None,
-    fit: str = "crop",
+    fit: str = "auto",
 ) -> Iterator[FileResult]:
-    """Translate each file into ``out_dir`` (created); yields one :class:`FileResult` per input.
+    """Translate each file into ``out_dir`` (created); yields one :class:`FileResult` per input, whose
+    ``note`` says what was done to the image (:meth:`InputPlan.describe`).
 
     Bad files (not images, unreadable, too many pixels, FIFOs, devices) yield a result with
     ``error`` (one line naming the file and the reason) and the batch continues; see
@@ -179,7 +282,7 @@ def translate_files(
     n = len(inputs)
     for i, (src, dst) in enumerate(zip(inputs, outs)):
         try:
-            fitted = fit_file(model, src, fit)
+            fitted, plan = fit_file(model, src, fit)
         except ValueError as e:
             log.info("skipping %s", e)
             yield FileResult(i, n, src, None, str(e))
@@ -187,7 +290,7 @@ def translate_files(
         y = translate_array(model, fitted, direction, target)
         im = Image.fromarray(y[:, :, 0] if y.shape[2] == 1 else y)
         atomic_write(dst, lambda tmp, im=im: im.save(tmp, format="PNG"))
-        yield FileResult(i, n, src, dst)
+        yield FileResult(i, n, src, dst, note=plan.describe())
 
 
 @dataclass(frozen=True)

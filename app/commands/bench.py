@@ -49,6 +49,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     b.add_argument("--threads", type=int, default=None, help="CPU threads (default: $LATENTLAB_THREADS or all cores)")
     b.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one frame (default 120)")
+    b.add_argument(
+        "--previews",
+        default="auto",
+        metavar="LIST",
+        help="preview resolutions to time as well, e.g. 64,256 (default auto: every preview of 32 px and up; "
+        "none: full frames only)",
+    )
+    b.add_argument(
+        "--dtype",
+        choices=("fp32", "bf16"),
+        default=None,
+        help="CPU compute dtype of frames (default $LATENTLAB_CPU_DTYPE or fp32); bf16 also reports its "
+        "difference from fp32",
+    )
+    b.add_argument(
+        "--size",
+        metavar="WxH",
+        help="translation models: the input image size (default: the model's input size); fully "
+        "convolutional models run at it (rounded to their stride)",
+    )
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(run=cmd_bench)
     g = bsub.add_parser(
@@ -102,6 +122,50 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(run=cmd_bench_train)
 
 
+def _timer(engine: Any, timeout: float) -> Any:
+    """``frame(channel, request) -> (submit→result ms, render ms)`` through ``engine``, one at a time."""
+    from engine.api import RenderRequest, RenderResult
+
+    def frame(req: RenderRequest, channel: str = "bench") -> tuple[float, float]:
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def on_result(res: RenderResult) -> None:
+            box["t1"] = time.perf_counter()
+            box["res"] = res
+            done.set()
+
+        t0 = time.perf_counter()
+        engine.submit(channel, req, on_result)
+        if not done.wait(timeout):
+            raise CliError(f"no frame after {timeout:g} s (is the device busy?)")
+        res: RenderResult = box["res"]
+        if not res.ok or res.image is None:
+            raise CliError(f"render failed: {res.error}")
+        return (box["t1"] - t0) * 1000.0, res.render_ms
+
+    return frame
+
+
+def preview_levels(spec: str, previews: tuple[int, ...]) -> list[int]:
+    """The preview resolutions ``--previews`` names: ``auto`` (every one of 32 px and up), ``none``, or a
+    comma list of resolutions the model declares."""
+    spec = (spec or "auto").strip().lower()
+    if spec == "none":
+        return []
+    if spec == "auto":
+        return [r for r in previews if r >= 32]
+    try:
+        levels = sorted({int(x) for x in spec.split(",") if x.strip()})
+    except ValueError:
+        raise CliError(f"--previews must be auto, none or resolutions like 64,256; got {spec!r}") from None
+    bad = [r for r in levels if r not in previews]
+    if bad:
+        shown = ", ".join(map(str, previews)) or "none"
+        raise CliError(f"no preview at {bad[0]} px (this model's previews: {shown})")
+    return levels
+
+
 def bench_render(
     model_name: str | None,
     device: str | None = None,
@@ -110,19 +174,25 @@ def bench_render(
     vary: str = "seed",
     timeout: float = 120.0,
     threads: int | None = None,
+    previews: str = "auto",
+    dtype: str | None = None,
+    preloaded: Any = None,
 ) -> dict[str, Any]:
     """Time frames end to end through the engine thread (submit → result callback), one at a time.
 
     ``vary="seed"`` renders a new seed per frame (mapping + synthesis); ``vary="style"`` keeps two
     seeds and moves a style-mix slider (mapping cached, synthesis only) — the common GUI case.
     ``threads`` sets the CPU intra-op threads (default: ``$LATENTLAB_THREADS`` or all cores).
+    Models with previews are also timed at each preview resolution ``previews`` names (what the
+    explorer shows while a slider moves on a big model). ``dtype`` "bf16" renders in bfloat16 on the
+    CPU and reports the difference of its frames from float32 ones.
     """
     import platform
 
     import numpy as np
     import torch
 
-    from engine.api import RenderRequest, RenderResult
+    from engine.api import RenderRequest
     from engine.runtime import Engine
     from engine.threads import wait_policy
 
@@ -135,51 +205,48 @@ def bench_render(
     if vary not in ("seed", "style"):
         raise CliError(f"--vary must be seed or style, got {vary!r}")
     dev = get_device(device)
-    model = load(model_name, None)
+    model = preloaded if preloaded is not None else load(model_name, None)
     caps = model.capabilities
     if not caps.renders_latent:
         raise CliError(f"{caps.family} models do not render from a latent")
     if vary == "style" and caps.w_space is None:
         raise CliError(f"--vary style needs a model with a W space ({caps.family} has none)")
+    levels = preview_levels(previews, caps.preview_resolutions)
     name = model_id_name(model, model_name)
 
-    engine = Engine(str(dev), threads=threads).start()
+    engine = Engine(str(dev), threads=threads, cpu_dtype=dtype).start()
     try:
         engine.call(lambda ctx: ctx.add_model("bench", model.to(ctx.device)), timeout=timeout)
         num_ws = caps.w_space.num_ws if caps.w_space is not None else 0
+        frame = _timer(engine, timeout)
 
-        def request(i: int, warm: bool) -> RenderRequest:
+        def request(i: int, warm: bool, preview: int | None = None) -> RenderRequest:
             if vary == "style":
                 t = ((i % 64) + 1) / 65.0
-                return RenderRequest("bench", seed=0, mix_seed=1, style_mix=(t,) * num_ws, mix_space="w")
-            return RenderRequest("bench", seed=(1_000_000 + i) if warm else i)
+                return RenderRequest(
+                    "bench", seed=0, mix_seed=1, style_mix=(t,) * num_ws, mix_space="w", preview=preview
+                )
+            return RenderRequest("bench", seed=(1_000_000 + i) if warm else i, preview=preview)
 
-        def frame(req: RenderRequest) -> tuple[float, float]:
-            done = threading.Event()
-            box: dict[str, Any] = {}
+        def series(preview: int | None) -> tuple[list[float], list[float]]:
+            for i in range(warmup):
+                frame(request(i, True, preview))
+            lat, ren = [], []
+            for i in range(frames):
+                total_ms, render_ms = frame(request(i, False, preview))
+                lat.append(total_ms)
+                ren.append(render_ms)
+            return lat, ren
 
-            def on_result(res: RenderResult) -> None:
-                box["t1"] = time.perf_counter()
-                box["res"] = res
-                done.set()
-
-            t0 = time.perf_counter()
-            engine.submit("bench", req, on_result)
-            if not done.wait(timeout):
-                raise CliError(f"no frame after {timeout:g} s (is the device busy?)")
-            res: RenderResult = box["res"]
-            if not res.ok or res.image is None:
-                raise CliError(f"render failed: {res.error}")
-            return (box["t1"] - t0) * 1000.0, res.render_ms
-
-        for i in range(warmup):
-            frame(request(i, warm=True))
-        lat, ren = [], []
-        for i in range(frames):
-            total_ms, render_ms = frame(request(i, warm=False))
-            lat.append(total_ms)
-            ren.append(render_ms)
-        dtype = str(engine.policy.dtype).replace("torch.", "")
+        lat, ren = series(None)
+        preview_rows = []
+        for r in levels:
+            p_lat, p_ren = series(r)
+            preview_rows.append({"resolution": r, **latency_stats(p_lat), "render_median_ms": float(np.median(p_ren))})
+        dtype_name = str(engine.compute_dtype or engine.policy.dtype).replace("torch.", "")
+        difference = None
+        if engine.compute_dtype is not None:
+            difference = _dtype_difference(engine, model)
         threads_used = engine.call(lambda ctx: torch.get_num_threads(), timeout=timeout)
         thread_policy = engine.thread_policy()
     finally:
@@ -190,11 +257,11 @@ def bench_render(
     else:
         device_name = platform.processor() or platform.machine()
     stats = latency_stats(lat)
-    return {
+    out = {
         "benchmark": "render",
         "device": str(dev),
         "device_name": device_name,
-        "dtype": dtype,
+        "dtype": dtype_name,
         "model": name,
         "family": caps.family,
         "resolution": caps.resolution,
@@ -205,11 +272,128 @@ def bench_render(
         "vary": vary,
         **stats,
         "render_median_ms": round(float(np.median(ren)), 4),
+        "previews": preview_rows,
         "torch_threads": threads_used,
         "thread_policy": thread_policy,
         "wait_policy": wait_policy(),
         "torch_version": torch.__version__,
         "python": platform.python_version(),
+    }
+    if difference is not None:
+        out["difference_from_fp32"] = difference
+    return out
+
+
+def _dtype_difference(engine: Any, model: Any, seeds: tuple[int, ...] = (0, 1, 2)) -> dict[str, float]:
+    """How far the engine's reduced-precision frames are from float32 ones (8-bit levels, and the
+    largest difference of the [-1, 1] images)."""
+    import numpy as np
+    import torch
+
+    from engine.api import RenderRequest
+    from engine.nn.fused import compute_dtype
+    from engine.render import render_tensor
+
+    def both(ctx: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+        m = ctx.model("bench")
+        out = []
+        with torch.inference_mode():
+            for s in seeds:
+                req = RenderRequest("bench", seed=s)
+                with compute_dtype(engine.compute_dtype):
+                    low = render_tensor(m, req).float().cpu().numpy()
+                out.append((render_tensor(m, req).float().cpu().numpy(), low))
+        return out
+
+    pairs = engine.call(both)
+    raw = max(float(np.abs(a - b).max()) for a, b in pairs)
+
+    def u8(a: np.ndarray) -> np.ndarray:
+        return np.clip(a * 127.5 + 128, 0, 255).astype(np.uint8).astype(np.int16)
+
+    levels = np.concatenate([np.abs(u8(a) - u8(b)).ravel() for a, b in pairs])
+    return {
+        "max_abs": round(raw, 5),
+        "levels_mean": round(float(levels.mean()), 4),
+        "levels_p99": float(np.percentile(levels, 99)),
+        "levels_max": int(levels.max()),
+    }
+
+
+def bench_translate(
+    model_name: str | None,
+    device: str | None = None,
+    frames: int = 20,
+    warmup: int = 2,
+    timeout: float = 120.0,
+    threads: int | None = None,
+    size: str | None = None,
+    preloaded: Any = None,
+) -> dict[str, Any]:
+    """Per-image time of a translation model (an image in, its translation out) through the engine
+    thread: a random image of the model's input size, or ``size`` ("WxH": a large photo, run as the
+    Translate panel runs it — see :func:`engine.translate.plan_input`)."""
+    import platform
+
+    import numpy as np
+    import torch
+
+    from engine.runtime import Engine
+    from engine.translate import check_request, plan_input, translate_planned
+
+    if frames < 1:
+        raise CliError(f"--frames must be at least 1, got {frames}")
+    dev = get_device(device)
+    model = preloaded if preloaded is not None else load(model_name, None)
+    caps = model.capabilities
+    ii = caps.image_input
+    w, h = (ii.size, ii.size) if ii is not None else (0, 0)
+    if size:
+        try:
+            w, h = (int(v) for v in size.lower().split("x"))
+        except ValueError:
+            raise CliError(f"--size must look like 1920x1080, got {size!r}") from None
+        if w < 1 or h < 1:
+            raise CliError(f"--size must be positive, got {size!r}")
+    target = None
+    if caps.task == "multi-domain":
+        target = torch.zeros(len(caps.classes))
+        target[0] = 1
+    try:
+        direction, target = check_request(model, None, target)
+    except ValueError as e:
+        raise CliError(str(e)) from e
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, size=(h, w, caps.channels if ii is None else ii.channels), dtype=np.uint8)
+    plan = plan_input(model, w, h)
+    engine = Engine(str(dev), threads=threads).start()
+    try:
+        engine.call(lambda ctx: ctx.add_model("bench", model.to(ctx.device)), timeout=timeout)
+
+        def one() -> float:
+            t0 = time.perf_counter()
+            engine.call(lambda ctx: translate_planned(ctx.model("bench"), image, plan, direction, target), timeout)
+            return (time.perf_counter() - t0) * 1000.0
+
+        for _ in range(warmup):
+            one()
+        ms = [one() for _ in range(frames)]
+    finally:
+        engine.shutdown()
+    return {
+        "benchmark": "translate",
+        "device": str(dev),
+        "device_name": platform.processor() or platform.machine(),
+        "model": model_id_name(model, model_name),
+        "family": caps.family,
+        "input": f"{w}x{h}",
+        "ran_at": f"{plan.width}x{plan.height}",
+        "plan": plan.describe(),
+        "frames": frames,
+        "warmup": warmup,
+        **latency_stats(ms),
+        "torch_threads": torch.get_num_threads(),
+        "torch_version": torch.__version__,
     }
 
 
@@ -279,7 +463,41 @@ def cmd_bench(args: argparse.Namespace) -> int:
             out(f"  export      {r['export_fps']} frames/s (render + encode, overlapped)")
             out(f"  ratio       {r['export_vs_render']} of render speed")
         return 0
-    r = bench_render(args.model, args.device, args.frames, args.warmup, args.vary, args.timeout, args.threads)
+    from engine.translate import can_translate
+
+    model = load(args.model, None)
+    if can_translate(model):
+        r = bench_translate(
+            args.model, args.device, args.frames, args.warmup, args.timeout, args.threads, args.size, model
+        )
+        if args.json:
+            out_json(r)
+            return 0
+        out("LatentLab translation benchmark (an image in, its translation out, through the engine thread)")
+        rows = [
+            ("model", f"{r['model']} ({r['family']})"),
+            ("device", f"{r['device']} ({r['device_name']}, {r['torch_threads']} threads)"),
+            ("input", f"{r['input']} → {r['plan']}"),
+            ("images", f"{r['frames']} (+{r['warmup']} warm-up)"),
+            ("median", f"{r['median_ms']:.2f} ms per image"),
+            ("p95", f"{r['p95_ms']:.2f} ms"),
+            ("min / max", f"{r['min_ms']:.2f} / {r['max_ms']:.2f} ms"),
+        ]
+        for k, v in rows:
+            out(f"  {k:<12}{v}")
+        return 0
+    r = bench_render(
+        args.model,
+        args.device,
+        args.frames,
+        args.warmup,
+        args.vary,
+        args.timeout,
+        args.threads,
+        args.previews,
+        args.dtype,
+        model,
+    )
     if args.json:
         out_json(r)
         return 0
@@ -301,6 +519,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ("render only", f"{r['render_median_ms']:.2f} ms (median, inside the engine)"),
         ("fps", f"{format_value(r['fps'])} (1000 / median)"),
     ]
+    for p in r["previews"]:
+        rows.append((f"preview {p['resolution']}", f"{p['median_ms']:.2f} ms median, p95 {p['p95_ms']:.2f} ms"))
+    diff = r.get("difference_from_fp32")
+    if diff:
+        rows.append(
+            (
+                "vs fp32",
+                f"{diff['levels_mean']:.3f} 8-bit levels mean, p99 {diff['levels_p99']:g}, max {diff['levels_max']} "
+                f"(max |Δ| {diff['max_abs']:g} in [-1, 1] units)",
+            )
+        )
     for k, v in rows:
         out(f"  {k:<12}{v}")
     return 0

@@ -425,9 +425,11 @@ def format_value(v: Any) -> str:
 
 
 def format_mapping(d: Mapping[str, Any], indent: int = 2, width: int = 18) -> list[str]:
-    """Lines ``key  value`` for a (possibly nested) mapping; nested mappings are indented."""
+    """Lines ``key  value`` for a (possibly nested) mapping; nested mappings are indented. Values start
+    in one column per mapping: ``width`` characters after the indent, or two after its longest key."""
     lines: list[str] = []
     pad = " " * indent
+    width = max([width] + [len(str(k)) + 2 for k, v in d.items() if not (isinstance(v, Mapping) and v)])
     for k, v in d.items():
         if isinstance(v, Mapping):
             if not v:

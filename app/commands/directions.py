@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 
 from app.commands.common import (
@@ -54,6 +55,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIRS.npz", help="output file")
     p.add_argument("--preview", metavar="GRID.png", help="also render a grid: a row per direction, -3 … +3 std")
     p.add_argument("--seed", type=int, default=0, help="seed of the preview (default 0)")
+    p.add_argument(
+        "--preview-size",
+        type=int,
+        default=256,
+        metavar="PX",
+        help="cell size of the preview grid (default 256): bigger models render their preview of at least "
+        "that size (or are scaled down), never a grid of full frames",
+    )
     device_arg(p)
     p.set_defaults(run=cmd_directions)
 
@@ -86,17 +95,23 @@ def cmd_directions(args: argparse.Namespace) -> int:
     dirs.save(args.out)
     out(f"wrote {len(dirs)} {dirs.method} directions in {dirs.space} to {args.out}")
     if args.preview:
-        _preview(model, dirs, args.seed, args.preview)
+        if args.preview_size < 8:
+            raise CliError(f"--preview-size must be at least 8, got {args.preview_size}")
+        _preview(model, dirs, args.seed, args.preview, args.preview_size)
         out(f"wrote preview {args.preview}")
     return 0
 
 
-def _preview(model, dirs, seed: int, path: str) -> None:
-    """A grid with one row per direction and one column per offset in PREVIEW_STEPS."""
+def _preview(model, dirs, seed: int, path: str, size: int = 256) -> None:
+    """A grid with one row per direction and one column per offset in PREVIEW_STEPS, cells at most
+    about ``size`` pixels (the model's preview of at least that size when it has one, else its frames
+    scaled down)."""
     from engine.api import RenderRequest
     from engine.render import LRUCache, render
 
     cache = LRUCache()
+    caps = model.capabilities
+    preview = caps.preview_for(size) if caps.resolution > size else None
     frames = []
     for i in range(len(dirs)):
         for amount in PREVIEW_STEPS:
@@ -113,7 +128,23 @@ def _preview(model, dirs, seed: int, path: str) -> None:
                 req = RenderRequest(
                     "cli", seed=seed, class_index=0 if model.capabilities.classes else None, z_offset=offset
                 )
-            frames.append(render(model, req, cache))
+            if preview is not None:
+                req = dataclasses.replace(req, view=dataclasses.replace(req.view, preview=preview))
+            frame = render(model, req, cache)
+            if max(frame.shape[:2]) > size:
+                frame = _shrink(frame, size)
+            frames.append(frame)
     import numpy as np
 
     save_image(path, make_grid(np.stack(frames), cols=len(PREVIEW_STEPS)))
+
+
+def _shrink(frame, size: int):
+    """A uint8 HWC frame scaled down (area filter) so that its longer side is ``size``."""
+    import numpy as np
+    from PIL import Image
+
+    im = Image.fromarray(frame[..., 0] if frame.shape[-1] == 1 else frame)
+    im.thumbnail((size, size), Image.Resampling.BOX)
+    a = np.asarray(im)
+    return a[..., None] if a.ndim == 2 else a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from app.commands.common import device, device_arg, format_mapping, load, out, out_json, verbose_arg
@@ -26,12 +27,47 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_info)
 
 
-def describe_model(model: LoadedModel, on: torch.device | None = None) -> dict[str, Any]:
-    """A JSON-ready description: capabilities, config, provenance, metrics and parameter count."""
-    from engine.families import get_family
+def truthful_config(config: Any, keep_discriminator: bool = True) -> dict[str, Any]:
+    """The fields of a config dataclass that say something true about the model, as a plain dict:
 
+    - the discriminator's fields only when ``keep_discriminator`` (a foreign file's D was not read);
+    - ``channel_base``/``channel_max`` only when they produce the ``channels`` listed (a generator with
+      explicit channels was not built from them);
+    - a field whose 0 means "as another field" (its ``zero_means`` metadata) shows that value.
+
+    Nested configs (pSp's ``decoder``) are cleaned the same way."""
+    from engine.families.base import DISCRIMINATOR_FIELDS
+
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(config):
+        if f.name in DISCRIMINATOR_FIELDS and not keep_discriminator:
+            continue
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            value = truthful_config(value, keep_discriminator)
+        elif f.metadata.get("zero_means") and value == 0:
+            value = getattr(config, f.metadata["zero_means"])
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    if {"channels", "channel_base", "channel_max", "resolution"} <= set(out):
+        from engine.models.stylegan2 import default_channels
+
+        try:
+            derived = default_channels(out["resolution"], out["channel_base"], out["channel_max"])
+        except (ValueError, ZeroDivisionError, TypeError):
+            derived = None
+        if derived is None or list(derived) != list(out["channels"]):
+            del out["channel_base"], out["channel_max"]
+    return out
+
+
+def describe_model(model: LoadedModel, on: torch.device | None = None) -> dict[str, Any]:
+    """A JSON-ready description: capabilities, config (what is true of this file: see
+    :func:`truthful_config`), provenance, metrics and parameter count."""
+    keep_d = not str(model.meta.get("discriminator", "read")).startswith("not")
     try:
-        config = get_family(model.family).config_to_dict(model.config)
+        config = truthful_config(model.config, keep_d)
     except Exception:
         config = {"repr": repr(model.config)}
     meta = dict(model.meta)

@@ -11,6 +11,7 @@ from app.commands.common import (
     CliError,
     device,
     device_arg,
+    drive,
     image_format,
     load,
     make_grid,
@@ -93,10 +94,9 @@ def cmd_invert(args: argparse.Namespace) -> int:
     model = load(args.model, device(args.device))
     from engine.latent.invert import (
         default_method,
-        encode_batch,
+        encode_batch_steps,
         input_shape,
         project_batch_steps,
-        run_steps,
         save_latent,
     )
     from engine.latent.project import ProjectConfig
@@ -110,18 +110,12 @@ def cmd_invert(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         if method == "encoder":
-            inv = encode_batch(model, x)
+            inv = drive(encode_batch_steps(model, x))
         else:
             cfg = ProjectConfig(
                 steps=args.steps, space=args.space, lr=args.lr, optimize_noise=not args.no_noise, seed=args.seed
             )
-            every = max(1, args.steps // 10)
-
-            def progress(p: tuple[int, int, str]) -> None:
-                if p[0] % every == 0 or p[0] == p[1]:
-                    log.info("%s", p[2])
-
-            inv = run_steps(project_batch_steps(model, x, cfg), progress)
+            inv = drive(project_batch_steps(model, x, cfg))
     except ValueError as e:
         raise CliError(str(e)) from None
     log.info("inverted %d image(s) by %s in %.2f s", x.shape[0], method, time.perf_counter() - t0)

@@ -29,8 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "translate",
         help="translate images with a pix2pix, CycleGAN or StarGAN model",
-        description="Translate image files and folders (any image mode and size; each is fitted to the model's "
-        "input by centre-cropping or padding to a square, keeping its aspect) into --out as STEM_TAG.png. "
+        description="Translate image files and folders (any image mode and size) into --out as STEM_TAG.png. "
+        "A fully convolutional model (CycleGAN's ResNet, pix2pix's U-Net, StarGAN) runs at each image's own "
+        "size, rounded to its stride and scaled down when the estimated memory would pass 3 GB; other models "
+        "take their square input, by centre-crop or white padding (--fit), keeping the aspect ratio. "
+        "What was done to each image is logged (--verbose). "
         "Inputs are never overwritten. A file that cannot be translated (not an image, unreadable, over the "
         "pixel limit, a FIFO or device) is skipped and named on stderr with its reason, the others are still "
         "translated, and a summary line follows; the exit code is 0 when at least one file was translated, "
@@ -45,7 +48,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--target", metavar="LABELS", help="target domain(s) of a multi-domain model: names or indices, comma-separated"
     )
-    p.add_argument("--fit", choices=("crop", "pad"), default="crop", help="square by centre-crop or by white padding")
+    p.add_argument(
+        "--fit",
+        choices=("auto", "crop", "pad", "native"),
+        default="auto",
+        help="native: the image's own size (fully convolutional models); crop/pad: the model's square input by "
+        "centre-crop or white padding; auto (default): native when the model allows it, else crop",
+    )
     p.add_argument("--in-npy", metavar="FILE", help="input images, float32 [N, C, S, S] in [-1, 1]")
     p.add_argument("--target-npy", metavar="FILE", help="target labels [N, K] or [K] for --in-npy (multi-domain)")
     p.add_argument("--out-npy", metavar="FILE", help="write the translated --in-npy batch here (float32 NCHW)")
@@ -100,6 +109,9 @@ def cmd_translate(args: argparse.Namespace) -> int:
     files = collect_inputs(args.inputs)
     if not files:
         raise CliError("the given folders hold no files")
+    ii = model.capabilities.image_input
+    if args.fit == "native" and (ii is None or not ii.fully_convolutional):
+        raise CliError(f"--fit native: {model.capabilities.family} models take {ii.size}×{ii.size} only")
     results = []
     with progress_bar(len(files), "files") as bar:
         for r in translate_files(model, files, args.out, direction, target, args.fit):
@@ -110,6 +122,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
                 sys.stderr.write(f"{PROG}: skipped: {one_line(r.error)}\n")
             else:
                 out(str(r.output))
+                log.info("%s: %s", r.source.name, r.note)
     summary = summarize(results)
     if summary.translated == 0:
         raise CliError(f"none of the {summary.total} file(s) could be translated (each is listed above)")

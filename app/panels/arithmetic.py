@@ -22,6 +22,7 @@ class ArithmeticPanel(ParamPanel):
     their own; each has a weight (default +1, −1, +1) and a thumbnail rendered on its own channel."""
 
     title = "Arithmetic"
+    thumbnail_size = 72
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,7 +43,7 @@ class ArithmeticPanel(ParamPanel):
         self.weights = []
         self.thumbs: list[Thumbnail] = []
         for col, name in enumerate(ARITH_LABELS):
-            thumb = Thumbnail(72, name)
+            thumb = Thumbnail(self.thumbnail_size, name)
             thumb.setToolTip(f"{name}, rendered on its own")
             seed = seed_spin()
             seed.setMinimumWidth(90)

@@ -30,7 +30,9 @@ class ParamPanel(QWidget):
 
     Panels may also show frames of their own: :meth:`side_requests` returns requests keyed by
     engine channel (each channel is its own latest-wins mailbox), and the frame loop hands each
-    channel's frames back through :meth:`show_side_frame`.
+    channel's frames back through :meth:`show_side_frame`. A panel whose side frames are thumbnails
+    says how big they are shown (``thumbnail_size``, pixels): a big model renders them as previews of
+    that size, never as full frames.
     """
 
     edited = Signal(str, object)
@@ -38,6 +40,7 @@ class ParamPanel(QWidget):
     previewed = Signal(object)
     title = ""
     takes_images = False
+    thumbnail_size: int | None = None
     session: Session | None = None
 
     def bind(self, session: Session) -> None:

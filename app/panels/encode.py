@@ -38,6 +38,7 @@ from engine.images import fit_image
 from engine.latent.encode import EncodedImage, encode_image
 from engine.latent.invert import Inversion
 from engine.latent.invert_job import InversionJob, start_inversion
+from engine.progress import Eta
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All files (*)"
 THUMB = 112
@@ -68,6 +69,7 @@ class EncodePanel(ParamPanel):
         self.inversion: InversionJob | None = None
         self.reader = ImageReader(self)
         self._read_ticket: int | None = None
+        self._eta: Eta | None = None
         self.setAcceptDrops(True)
         outer = QVBoxLayout(self)
         buttons = QHBoxLayout()
@@ -309,19 +311,25 @@ class EncodePanel(ParamPanel):
         self.running = running
         self.progress.setVisible(running)
         if running:
-            self.progress.setRange(0, 0)
+            self.progress.setRange(0, 0)  # busy until the first step reports
+            self._eta = None
         self._sync_controls()
 
     def show_input(self, image: np.ndarray) -> None:
         self.input_view.set_frame(image)
 
     def show_progress(self, done: int, total: int, message: str, preview: np.ndarray | None) -> None:
-        """A projection step: progress bar, message, and the current reconstruction."""
+        """A step of an inversion: progress bar, message with the time left (estimated from the steps
+        so far), and the current reconstruction."""
+        left = ""
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-        if message:
-            self.status.setText(message)
+            if self._eta is None or self._eta.total != total:
+                self._eta = Eta(total)
+            left = self._eta.text(done)
+        if message or left:
+            self.status.setText(" — ".join(t for t in (message, left) if t))
         if preview is not None:
             self.recon_view.set_frame(preview)
 

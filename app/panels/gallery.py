@@ -286,7 +286,7 @@ class GalleryPanel(ParamPanel):
         cls = self.session.params.latent.class_index if caps is not None and caps.classes else None
         self.session.model_job(
             "gallery samples",
-            lambda model: sample_frames(model, seeds, cls),
+            lambda model: sample_frames(model, seeds, cls, size=TILE),
             on_done=lambda frames: self.show_samples(seeds, frames),
             on_error=self._failed,
         )

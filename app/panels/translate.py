@@ -34,7 +34,11 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All
 VIEW = 224
 READ_SIDE = 1024
 """Shorter side images are read at (at least) before a model is open; with a model, its input size."""
-FITS = {"crop": "Crop to square (keeps the middle)", "pad": "Pad to square (keeps everything, white bars)"}
+FITS = {
+    "native": "Own size (fully convolutional model)",
+    "crop": "Crop to square (keeps the middle)",
+    "pad": "Pad to square (keeps everything, white bars)",
+}
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Item:
     image: Image.Image
     fitted: np.ndarray | None = None
     output: np.ndarray | None = None
+    note: str = ""  # what was done to the image (InputPlan.describe)
 
 
 @dataclass
@@ -116,7 +121,10 @@ class TranslatePanel(ParamPanel):
         self.fit = QComboBox()
         for key, text in FITS.items():
             self.fit.addItem(text, key)
-        self.fit.setToolTip("How images of other shapes are made square before resizing to the model's input")
+        self.fit.setToolTip(
+            "How an image meets the model: at its own size (fully convolutional models, rounded to the "
+            "network's stride, scaled down when it would need too much memory), or made square and resized"
+        )
         choice.addWidget(self.fit, 2, 1)
         outer.addLayout(choice)
 
@@ -193,7 +201,23 @@ class TranslatePanel(ParamPanel):
         for w in (self.domains_label, self.domain_row):
             w.setVisible(multi)
         ii = caps.image_input
-        self.status.setText(f"Images are fitted to {ii.size}×{ii.size}, {ii.channels} channel(s)" if ii else "")
+        native = ii is not None and ii.fully_convolutional
+        self.fit.blockSignals(True)
+        self.fit.clear()
+        for key, text in FITS.items():
+            if key != "native" or native:
+                self.fit.addItem(text, key)
+        self.fit.setCurrentIndex(0)  # native when the model allows it, else crop
+        self.fit.blockSignals(False)
+        if ii is None:
+            self.status.setText("")
+        elif native:
+            self.status.setText(
+                f"Fully convolutional: images run at their own size (multiples of {ii.stride} px), "
+                f"{ii.channels} channel(s)"
+            )
+        else:
+            self.status.setText(f"Images are fitted to {ii.size}×{ii.size}, {ii.channels} channel(s)")
         for it in self.items:
             it.fitted = it.output = None
         self.retranslate()
@@ -275,12 +299,11 @@ class TranslatePanel(ParamPanel):
         if caps is None or not self.items:
             return
         direction, target = self.choice()
-        from engine.images import fit_image
-        from engine.translate import translate_array
+        from engine.translate import plan_input, prepare_image, translate_array
 
         ii = caps.image_input
         fit, images = self.fit_mode(), [it.image for it in self.items]
-        size, channels = ii.size, ii.channels
+        channels = ii.channels
 
         def job(model):
             import torch
@@ -288,8 +311,9 @@ class TranslatePanel(ParamPanel):
             t = None if target is None else torch.from_numpy(target)
             out = []
             for i, im in enumerate(images):
-                fitted = fit_image(im, size, channels, fit)
-                out.append((fitted, translate_array(model, fitted, direction, t)))
+                plan = plan_input(model, *im.size, fit)
+                fitted = prepare_image(im, plan, channels)
+                out.append((fitted, translate_array(model, fitted, direction, t), plan.describe()))
                 yield (i + 1, len(images), "")
             return out
 
@@ -309,6 +333,8 @@ class TranslatePanel(ParamPanel):
         self.input_view.set_frame(None if it is None else it.fitted)
         self.output_view.set_frame(None if it is None else it.output)
         self.save_button.setEnabled(it is not None and it.output is not None)
+        if it is not None and it.output is not None and it.note:
+            self.status.setText(f"{it.name}: {it.note}")
         pair = None
         if it is not None and it.output is not None and it.fitted.shape == it.output.shape:
             gap = np.full((it.fitted.shape[0], max(1, it.fitted.shape[1] // 16), it.fitted.shape[2]), 255, np.uint8)
@@ -372,14 +398,14 @@ class TranslatePanel(ParamPanel):
         self.progress.setValue(p.done)
         self.progress.setFormat(f"%v / %m  {p.message}")
 
-    def _one_done(self, handle: JobHandle | None, value: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    def _one_done(self, handle: JobHandle | None, value: list[tuple[np.ndarray, np.ndarray, str]]) -> None:
         if handle is not self._latest_one:
             return  # superseded by a newer choice
         if len(value) != len(self.items):
             return  # images were added meanwhile; their own job follows
-        for it, (fitted, out) in zip(self.items, value):
-            it.fitted, it.output = fitted, out
-        self.status.setText(f"Translated {len(self.items)} image(s) · fit: {self.fit.currentText().lower()}")
+        for it, (fitted, out, note) in zip(self.items, value):
+            it.fitted, it.output, it.note = fitted, out, note
+        self.status.setText(f"Translated {len(self.items)} image(s)")
         self._show()
 
     def _one_failed(self, handle: JobHandle | None, result: JobResult) -> None:

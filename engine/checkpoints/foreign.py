@@ -19,10 +19,13 @@ from typing import Any
 import torch
 
 from engine.checkpoints.errors import CheckpointError
-from engine.checkpoints.safe_unpickle import load_pickle, load_torch
+from engine.checkpoints.fill import assign, build_empty
+from engine.checkpoints.lazy_pickle import load_pickle_lazy
+from engine.checkpoints.safe_unpickle import load_torch
 from engine.checkpoints.sniff import PICKLE, TORCH_CONTAINERS, sniff
 from engine.families import LoadedModel, get_family
 from engine.models.stylegan2 import StyleGAN2Config
+from engine.nn.fir import make_fir
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +73,13 @@ FORMATS: tuple[ForeignFormat, ...] = (
 
 
 def read_container(path: str | Path, kind: str) -> Any:
-    """Safely read the object in ``path`` for the sniffed container ``kind``."""
+    """Safely read the object in ``path`` for the sniffed container ``kind``. A raw pickle's tensors
+    are left in the file as :class:`~engine.checkpoints.lazy_pickle.LazyTensor` placeholders (a
+    snapshot holds G, D and G_ema; only what a loader uses is read)."""
     if kind in TORCH_CONTAINERS:
         return load_torch(path)
     if kind == PICKLE:
-        return load_pickle(path)
+        return load_pickle_lazy(path)
     raise CheckpointError(path, f"unknown container '{kind}'")
 
 
@@ -121,6 +126,7 @@ def load_foreign(path: str | Path, kind: str | None = None) -> LoadedModel:
     except Exception as e:  # malformed content inside a recognised layout
         raise CheckpointError(p, f"malformed {fmt.description} ({type(e).__name__}: {e})") from e
     model.meta["source"] = fmt.name
+    model.meta.setdefault("discriminator", "not read (the generator is what LatentLab loads)")
     model.meta.setdefault("classes", [])
     model.meta["name"] = p.stem
     log.info("loaded %s as %s (%s)", p.name, fmt.name, model.family)
@@ -142,7 +148,7 @@ def build_stylegan2(
     Every other tensor must be present with the native shape.
     """
     family = get_family("stylegan2")
-    module = family.build(cfg)
+    module = build_empty(family, cfg)  # shapes only: the file's tensors become the parameters
     own = module.state_dict()
     gen = torch.Generator().manual_seed(noise_seed)
     full: dict[str, torch.Tensor] = {}
@@ -153,12 +159,14 @@ def build_stylegan2(
             if tuple(t.shape) != tuple(ref.shape):
                 raise CheckpointError(path, f"{name} has shape {tuple(t.shape)}, expected {tuple(ref.shape)}")
             full[name] = t.to(ref.dtype)
-        elif name.endswith("resample_filter") or name == "mapping.w_avg":
-            full[name] = ref  # fixed filters; w_avg is filled in by the caller (stored or estimated)
+        elif name.endswith("resample_filter"):
+            full[name] = make_fir()  # the fixed [1, 3, 3, 1] filter
+        elif name == "mapping.w_avg":
+            full[name] = torch.zeros(ref.shape)  # filled in by the caller (stored or estimated)
         elif name.endswith("noise_const"):
             full[name] = torch.randn(ref.shape, generator=gen)
         elif name.endswith("noise_strength") and name.replace("noise_strength", "noise_const") not in tensors:
-            full[name] = torch.zeros_like(ref)
+            full[name] = torch.zeros(ref.shape)
         else:
             missing.append(name)
     if missing:
@@ -166,7 +174,7 @@ def build_stylegan2(
     extra = sorted(set(tensors) - set(own))
     if extra:
         raise CheckpointError(path, f"checkpoint has tensors the generator lacks, e.g. {', '.join(extra[:4])}")
-    module.load_state_dict(full, strict=True)
+    assign(module, full)
     return family.wrap(module, cfg, meta)
 
 

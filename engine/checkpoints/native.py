@@ -18,6 +18,7 @@ from safetensors.torch import save
 
 from engine.alloc_budget import AllocationBudget
 from engine.checkpoints.errors import CheckpointError
+from engine.checkpoints.fill import assign, build_empty
 from engine.checkpoints.safetensors_header import SafetensorsHeader, read_header
 from engine.errors import FileError, LimitError
 from engine.families import LoadedModel, UnknownFamilyError, get_family
@@ -135,7 +136,7 @@ def _build_within(st_path: Path, family: Any, config: Any, header: SafetensorsHe
     budget = AllocationBudget(2 * header.data_bytes + BUILD_SLACK_BYTES, f"the {name} model its description describes")
     try:
         with budget:
-            module = family.build(config)
+            module = build_empty(family, config)  # uninitialised weights: the file's tensors go in their place
     except LimitError as e:
         raise CheckpointError(st_path, f"bad model description: {e}") from None
     expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
@@ -154,6 +155,17 @@ def _build_within(st_path: Path, family: Any, config: Any, header: SafetensorsHe
             parts.append(f"{len(wrong)} of another shape (e.g. {k}: {stored[k]} vs {expected[k]})")
         raise CheckpointError(st_path, f"tensors do not match the {name} config: {'; '.join(parts)}")
     return module
+
+
+def fill(module: Any, family: Any, config: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """``tensors`` assigned as the parameters and buffers of ``module`` (built by :func:`build_empty`), or,
+    for a module that keeps tensors outside its state dict, a normally built module loaded with them."""
+    try:
+        return assign(module, tensors)
+    except ValueError:
+        module = family.build(config)
+        module.load_state_dict(tensors, strict=True)
+        return module
 
 
 def load_native(path: str | Path, device: torch.device | str = "cpu") -> LoadedModel:
@@ -183,7 +195,7 @@ def load_native(path: str | Path, device: torch.device | str = "cpu") -> LoadedM
     except Exception as e:
         raise CheckpointError(st_path, f"not a valid safetensors file ({e})") from e
     try:
-        module.load_state_dict(tensors, strict=True)
+        module = fill(module, family, config, tensors)  # the tensors read are the weights (no copy)
     except RuntimeError as e:
         first = str(e).strip().splitlines()
         raise CheckpointError(st_path, f"tensors do not match the {doc['family']} config: {' '.join(first[:3])}") from e

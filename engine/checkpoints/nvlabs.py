@@ -11,6 +11,7 @@ generators (an alias-free synthesis network) go to :mod:`engine.checkpoints.nvla
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping
@@ -129,6 +130,28 @@ def infer_config(path: Path, g: PersistentObject, tensors: Mapping[str, torch.Te
     return cfg
 
 
+def discriminator_config(d: Any, resolution: int) -> dict[str, Any] | None:
+    """The pickled D's channels per resolution 4..R, minibatch-stddev group and architecture, from its
+    modules' attributes and tensor shapes; None when there is no D, or one LatentLab cannot describe
+    (not the 'resnet' architecture, no minibatch-stddev layer)."""
+    if not isinstance(d, PersistentObject) or d.class_name != "Discriminator":
+        return None
+    blocks = _modules(d)
+    res = [2**i for i in range(2, resolution.bit_length())]
+    try:
+        epilogue = _modules(blocks["b4"])
+        group = epilogue["mbstd"].state.get("group_size")
+        channels = [int(epilogue["conv"].state["_parameters"]["weight"].shape[0])]
+        archs = {blocks[f"b{r}"].state.get("architecture") for r in res[1:]}
+        for r in res[1:]:
+            channels.append(int(_modules(blocks[f"b{r}"])["conv0"].state["_parameters"]["weight"].shape[0]))
+    except (KeyError, AttributeError, TypeError, IndexError):
+        return None
+    if archs != {"resnet"} or not isinstance(group, int) or group < 1:
+        return None
+    return {"d_channels": tuple(channels), "mbstd_group_size": group, "architecture": "resnet"}
+
+
 _SYN = re.compile(r"synthesis\.b(\d+)\.(.+)")
 _FC = re.compile(r"mapping\.fc(\d+)\.(weight|bias)")
 
@@ -186,6 +209,12 @@ def load(path: str | Path, obj: Any) -> LoadedModel:
         "generator": key,
         "w_avg": "stored (mapping.w_avg)",
     }
+    d = discriminator_config(obj.get("D") if isinstance(obj, Mapping) else None, cfg.resolution)
+    if not (isinstance(obj, Mapping) and isinstance(obj.get("D"), PersistentObject)):
+        meta["discriminator"] = "not in the file"
+    elif d is not None:  # what the pickled D is (its tensors are not read: shapes only)
+        cfg = dataclasses.replace(cfg, d_channels=d["d_channels"], mbstd_group_size=d["mbstd_group_size"])
+        meta["discriminator"] = f"read ({d['architecture']}, minibatch-stddev group {d['mbstd_group_size']})"
     model = build_stylegan2(path, cfg, native, meta)
     if "mapping.w_avg" not in native:
         model.module.mapping.w_avg.copy_(estimate_w_avg(model))

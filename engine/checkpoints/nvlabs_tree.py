@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from engine.checkpoints.errors import CheckpointError
+from engine.checkpoints.lazy_pickle import materialize
 from engine.checkpoints.safe_unpickle import PersistentObject
 
 
@@ -22,6 +23,7 @@ def flatten(obj: PersistentObject, path: Path, prefix: str = "") -> dict[str, to
         for name, t in (st.get(group) or {}).items():
             if t is None or (group == "_buffers" and name in skip):
                 continue
+            t = materialize(t)  # a tensor the lazy reader left in the file is read now (only this module's)
             if not isinstance(t, torch.Tensor):
                 raise CheckpointError(path, f"{prefix}{name} is a {type(t).__name__}, not a tensor")
             out[prefix + name] = t

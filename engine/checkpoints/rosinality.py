@@ -167,6 +167,8 @@ def load(path: str | Path, obj: Mapping[str, Any]) -> LoadedModel:
         raise CheckpointError(path, f"cannot infer the rosinality architecture ({e})") from e
     tensors, had_noise = convert_state(path, sd, cfg)
     meta: dict[str, Any] = {"classes": [], "generator": "g_ema" if wrapped else "state_dict"}
+    if not (wrapped and "d" in obj):
+        meta["discriminator"] = "not in the file"
     if not had_noise:
         meta["noise_const"] = "generated (checkpoint has no noise buffers)"
     model = build_stylegan2(path, cfg, tensors, meta, noise_seed=0)

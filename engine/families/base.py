@@ -24,6 +24,10 @@ C = TypeVar("C")
 """A family's frozen config dataclass."""
 T = TypeVar("T")
 
+DISCRIMINATOR_FIELDS = frozenset({"d_channels", "mbstd_group_size", "ndf", "d_layers", "d_conv_dim", "d_repeat_num"})
+"""Config fields that describe a family's discriminator (used by training only). A model read from a
+foreign file whose discriminator was not read has no truth for them (``meta["discriminator"]``)."""
+
 TASKS = ("unconditional", "conditional", "image-to-image", "multi-domain", "autoencoder", "encoder")
 
 
@@ -43,11 +47,23 @@ class WSpace:
 
 @dataclass(frozen=True)
 class ImageInput:
-    """What an image-to-image / encoder model takes as input."""
+    """What an image-to-image / encoder model takes as input: ``size``×``size`` images of ``channels``.
+
+    ``stride`` > 0 declares a fully convolutional model: it also takes any H×W that are multiples of
+    ``stride`` (a large photo can run at its own size); its activations take about
+    ``bytes_per_pixel`` bytes per input pixel (for a memory estimate before running). 0: the model
+    takes ``size``×``size`` only.
+    """
 
     channels: int
     size: int
     directions: tuple[str, ...] = ()
+    stride: int = 0
+    bytes_per_pixel: int = 0
+
+    @property
+    def fully_convolutional(self) -> bool:
+        return self.stride > 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,10 @@ class Capabilities:
     model declares it; empty means the StyleGAN2 layout. ``input_transform``: the output can be
     translated and rotated per call (StyleGAN3: ``synthesize(ws, transform=InputTransform(...))``,
     see :mod:`engine.input_transform`).
+
+    ``preview_resolutions``: resolutions below ``resolution`` at which the model renders a valid,
+    cheaper image of the same latent (e.g. the RGB a skip generator has accumulated at that block);
+    its ``generate``/``synthesize`` then take ``preview=R`` and return an R×R image. Empty: no preview.
     """
 
     family: str
@@ -99,6 +119,7 @@ class Capabilities:
     encodes_into: str | None = None
     latent_directions: int = 0
     input_transform: bool = False
+    preview_resolutions: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -111,6 +132,12 @@ class Capabilities:
     def renders_latent(self) -> bool:
         """Whether frames render from a latent: a z, or a W space (not so for translators)."""
         return self.w_space is not None or self.z_dim > 0
+
+    def preview_for(self, size: int) -> int | None:
+        """The smallest preview resolution that is at least ``size`` pixels (None when there is none
+        below the full resolution: render the full frame)."""
+        fits = [r for r in self.preview_resolutions if r >= size]
+        return min(fits) if fits else None
 
     def layer_resolution(self, index: int, kind: str = "style") -> int | None:
         """The resolution a style layer (``kind="style"``) or noise layer (``"noise"``) acts on.

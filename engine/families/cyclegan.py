@@ -23,7 +23,13 @@ class CycleGANModel(LoadedModel[CycleGANConfig]):
             resolution=cfg.resolution,
             channels=cfg.img_channels,
             z_dim=0,
-            image_input=ImageInput(channels=cfg.img_channels, size=cfg.resolution, directions=cfg.directions),
+            image_input=ImageInput(
+                channels=cfg.img_channels,
+                size=cfg.resolution,
+                directions=cfg.directions,
+                stride=2**cfg.n_downsampling,  # ResNet generator: convolutions and residual blocks only
+                bytes_per_pixel=12 * cfg.ngf,  # ~3 float tensors of ngf channels at full size at once
+            ),
         )
 
     def translate(

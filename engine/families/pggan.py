@@ -5,6 +5,8 @@
 1 = level ``k`` alone). By default the output is up-sampled with nearest neighbour to
 ``capabilities.resolution`` (so every level is shown at the display size, pixels visible);
 ``native=True`` returns it at the level's own size. Without ``level`` the trained state is used.
+``preview=R`` (a level below the top) is level R alone at its own size: the explorer's cheap frame
+while a slider moves.
 """
 
 from __future__ import annotations
@@ -38,15 +40,22 @@ class PGGANModel(LoadedModel[PGGANConfig]):
                 levels=tuple(level_resolution(i) for i in range(level + 1)),
                 alpha=float(self.module.trained_alpha),
             ),
+            preview_resolutions=tuple(level_resolution(i) for i in range(1, level)),
         )
 
     def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, **kwargs: Any) -> torch.Tensor:
         level = kwargs.pop("level", None)
         alpha = kwargs.pop("alpha", None)
         native = bool(kwargs.pop("native", False))
+        preview = kwargs.pop("preview", None)
         if kwargs:
-            raise ValueError(f"pggan takes the options level, alpha, native; not {sorted(kwargs)}")
+            raise ValueError(f"pggan takes the options level, alpha, native, preview; not {sorted(kwargs)}")
         trained = int(self.module.trained_level)
+        if preview is not None:  # a lower trained level on its own, at its own size
+            previews = self.capabilities.preview_resolutions
+            if int(preview) not in previews:
+                raise ValueError(f"no preview at {preview} px (previews: {previews})")
+            level, alpha, native = self.capabilities.progressive.levels.index(int(preview)), 1.0, True
         if level is not None:
             level = int(level)
             if not 0 <= level <= trained:

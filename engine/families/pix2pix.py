@@ -28,7 +28,13 @@ class Pix2PixModel(LoadedModel[Pix2PixConfig]):
             resolution=cfg.resolution,
             channels=cfg.img_channels,
             z_dim=0,
-            image_input=ImageInput(channels=cfg.input_channels, size=cfg.resolution, directions=("AtoB",)),
+            image_input=ImageInput(
+                channels=cfg.input_channels,
+                size=cfg.resolution,
+                directions=("AtoB",),
+                stride=2**cfg.num_downs,  # U-Net: every level halves the size, skips need exact halves
+                bytes_per_pixel=8 * cfg.ngf,  # the skip tensors of all levels plus the outermost up level
+            ),
         )
 
     def translate(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from engine.families.base import Capabilities, ImageInput, ModelFamily, WSpace
-from engine.families.stylegan2 import StyleGAN2Model
+from engine.families.stylegan2 import StyleGAN2Model, preview_resolutions
 from engine.models.psp_encoder import PSP, PSPConfig
 from engine.models.stylegan2 import StyleGAN2Config
 
@@ -34,6 +34,7 @@ class PSPModel(StyleGAN2Model):
             noise_layers=dec.num_layers,
             image_input=ImageInput(channels=cfg.in_channels, size=cfg.input_size),
             encodes_into="w+",
+            preview_resolutions=preview_resolutions(dec),
         )
 
     @property

@@ -29,7 +29,12 @@ class StarGANModel(LoadedModel[StarGANConfig]):
             channels=cfg.img_channels,
             z_dim=0,
             classes=classes,
-            image_input=ImageInput(channels=cfg.img_channels, size=cfg.resolution),
+            image_input=ImageInput(
+                channels=cfg.img_channels,
+                size=cfg.resolution,
+                stride=4,  # two stride-2 convolutions down, residual blocks, two up
+                bytes_per_pixel=12 * cfg.conv_dim,
+            ),
         )
 
     def translate(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -35,6 +37,19 @@ class StyleGANModel(StyleGAN2Model):
             noise_layers=cfg.num_layers,
             noise_resolutions=cfg.layer_resolutions,
         )
+
+    def synthesize(
+        self,
+        ws: torch.Tensor,
+        noise_mode: str = "const",
+        noise_strengths: Sequence[float] | None = None,
+        noise_seed: int | None = None,
+        preview: int | None = None,
+    ) -> torch.Tensor:
+        """ws → images. A v1 generator has no skip RGB, so no preview path (its capabilities declare none)."""
+        if preview is not None:
+            raise ValueError(f"{self.family} models have no preview resolutions (asked for {preview} px)")
+        return self.module.synthesis(ws, noise_mode=noise_mode, noise_strengths=noise_strengths, noise_seed=noise_seed)
 
     def layer_names(self) -> list[str]:
         return list(self.module.synthesis.layer_modules())

@@ -9,7 +9,13 @@ import torch
 from torch import nn
 
 from engine.families.base import Capabilities, LoadedModel, ModelFamily, WSpace
-from engine.models.stylegan2 import Generator, StyleGAN2Config
+from engine.models.stylegan2 import Generator, StyleGAN2Config, resolutions
+
+
+def preview_resolutions(cfg: StyleGAN2Config | Any) -> tuple[int, ...]:
+    """The resolutions below the top one of a skip generator (a config or a synthesis network), 8 and up."""
+    res = cfg.block_resolutions if hasattr(cfg, "block_resolutions") else resolutions(cfg.resolution)
+    return tuple(r for r in res[:-1] if r >= 8)
 
 
 class StyleGAN2Model(LoadedModel[StyleGAN2Config]):
@@ -30,6 +36,7 @@ class StyleGAN2Model(LoadedModel[StyleGAN2Config]):
             classes=classes,
             w_space=WSpace(w_dim=cfg.w_dim, num_ws=cfg.num_ws, has_w_avg=True),
             noise_layers=cfg.num_layers,
+            preview_resolutions=preview_resolutions(cfg),
         )
 
     @property
@@ -47,8 +54,19 @@ class StyleGAN2Model(LoadedModel[StyleGAN2Config]):
         noise_mode: str = "const",
         noise_strengths: Sequence[float] | None = None,
         noise_seed: int | None = None,
+        preview: int | None = None,
     ) -> torch.Tensor:
-        return self.module.synthesis(ws, noise_mode=noise_mode, noise_strengths=noise_strengths, noise_seed=noise_seed)
+        """ws → images; ``preview`` (one of ``capabilities.preview_resolutions``): the RGB the skip
+        generator has accumulated at that resolution, without the blocks above it."""
+        if preview is not None and int(preview) not in preview_resolutions(self.module.synthesis):
+            raise ValueError(f"no preview at {preview} px (previews: {preview_resolutions(self.module.synthesis)})")
+        return self.module.synthesis(
+            ws,
+            noise_mode=noise_mode,
+            noise_strengths=noise_strengths,
+            noise_seed=noise_seed,
+            max_resolution=None if preview is None else int(preview),
+        )
 
     def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, **kwargs: Any) -> torch.Tensor:
         psi = float(kwargs.pop("psi", 1.0))

@@ -167,11 +167,30 @@ def attribute_vector(
     return (a - b).cpu().numpy().astype(np.float32)
 
 
-@torch.no_grad()
-def sample_frames(model: LoadedModel, seeds: Sequence[int], class_index: int | None = None) -> np.ndarray:
-    """uint8 NHWC frames of ``seeds`` (a batch), for a gallery of samples to pick from."""
-    from engine.render import to_uint8
+SAMPLE_BATCH = 4
+"""Samples rendered at once (a batch of full frames of a big model is gigabytes)."""
 
-    z = model.sample_z(list(seeds))
-    c = model.one_hot([class_index or 0], len(seeds))
-    return to_uint8(model.generate(z, c).clamp(-1, 1))
+
+@torch.no_grad()
+def sample_frames(
+    model: LoadedModel, seeds: Sequence[int], class_index: int | None = None, size: int | None = None
+) -> np.ndarray:
+    """uint8 NHWC frames of ``seeds``, for a gallery of samples to pick from. With ``size`` (the pixels
+    they are shown at) a model with previews renders the smallest preview at least that big, never
+    its full frame."""
+    from engine.api import RenderRequest
+    from engine.render import render, to_uint8
+
+    preview = model.capabilities.preview_for(size) if size is not None else None
+    if preview is not None:
+        cls = class_index if model.capabilities.classes else None
+        return np.stack(
+            [render(model, RenderRequest("gallery", seed=int(s), class_index=cls, preview=preview)) for s in seeds]
+        )
+    frames = []
+    for i in range(0, len(seeds), SAMPLE_BATCH):
+        chunk = list(seeds[i : i + SAMPLE_BATCH])
+        z = model.sample_z(chunk)
+        c = model.one_hot([class_index or 0], len(chunk))
+        frames.append(to_uint8(model.generate(z, c).clamp(-1, 1)))
+    return np.concatenate(frames)

@@ -61,17 +61,26 @@ def input_shape(model: LoadedModel, method: str) -> tuple[int, int]:
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
-@torch.no_grad()
-def encode_batch(model: LoadedModel, images: torch.Tensor) -> Inversion:
-    """Encode ``images`` [N, C, S, S] in [-1, 1] with the model's encoder (into W+ or z)."""
+def encode_batch_steps(model: LoadedModel, images: torch.Tensor) -> Generator[tuple[int, int, str], None, Inversion]:
+    """Encode ``images`` [N, C, S, S] in [-1, 1] with the model's encoder (into W+ or z), in two steps
+    (encode, then render the reconstruction) so a front end shows where it is and can cancel between
+    them: a 1024 px decoder's frame takes seconds on a CPU. Yields ``(done, 2, message)``."""
     caps = model.capabilities
     input_shape(model, "encoder")
     if images.ndim != 4 or images.shape[1] != caps.image_input.channels:
         raise ValueError(f"images must be [N, {caps.image_input.channels}, S, S], got {list(images.shape)}")
-    latent = model.encode(images.float().to(model.device)).float()
-    recon = to_uint8(model.decode(latent))
+    with torch.no_grad():
+        latent = model.encode(images.float().to(model.device)).float()
+    yield (1, 2, "encoded; rendering the reconstruction")
+    with torch.no_grad():
+        recon = to_uint8(model.decode(latent))
     space = "w+" if caps.encodes_into == "w+" else caps.encodes_into
     return Inversion(space, "encoder", latent.cpu(), recon)
+
+
+def encode_batch(model: LoadedModel, images: torch.Tensor) -> Inversion:
+    """:func:`encode_batch_steps` run to its end."""
+    return run_steps(encode_batch_steps(model, images))
 
 
 def project_batch_steps(
@@ -165,6 +174,7 @@ __all__ = [
     "Inversion",
     "default_method",
     "encode_batch",
+    "encode_batch_steps",
     "input_shape",
     "load_latent",
     "project_batch_steps",

@@ -17,7 +17,7 @@ from PIL import Image
 from engine.api import JobHandle
 from engine.families.base import Capabilities
 from engine.images import fit_image, read_image, to_tensor
-from engine.latent.invert import Inversion, encode_batch, project_batch_steps
+from engine.latent.invert import Inversion, encode_batch_steps, project_batch_steps
 from engine.latent.project import ProjectConfig
 
 PREVIEW_EVERY = 5
@@ -77,7 +77,7 @@ def start_inversion(
         model = ctx.model(model_id)
         x = to_tensor(fitted, model.device)
         if method == "encoder":
-            return encode_batch(model, x)
+            return (yield from encode_batch_steps(model, x))
         return (yield from project_batch_steps(model, x, config, put_preview))
 
     name = "encode" if method == "encoder" else "project"

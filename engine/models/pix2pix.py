@@ -9,7 +9,7 @@ up-sampling of the ``num_downs - 5`` innermost 8ngf levels except the innermost,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -26,7 +26,7 @@ class Pix2PixConfig:
 
     resolution: int = 256
     img_channels: int = 3
-    in_channels: int = 0
+    in_channels: int = field(default=0, metadata={"zero_means": "img_channels"})  # 0: as many as it makes
     num_downs: int = 8
     ngf: int = 64
     norm: str = "batch"

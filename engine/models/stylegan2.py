@@ -13,9 +13,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine import interrupt
 from engine.api import NOISE_MODES
 from engine.nn.equalized import EqualConv2d, EqualLinear, bias_lrelu
 from engine.nn.fir import downsample2d, make_fir, upsample2d
+from engine.nn.fused import LRELU_GAIN, add_, lrelu_tail, modconv_inference, prefer_channels_last, weight_energy
 from engine.nn.modconv import demodulation, modulated_conv2d
 from engine.nn.stddev import MinibatchStdDev
 
@@ -152,6 +154,8 @@ class SynthesisLayer(nn.Module):
             self.resample_filter = None
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None, gain: float = 1.0) -> torch.Tensor:
+        if not self.training:
+            return self.forward_inference(x, w, noise, gain)
         styles = self.affine(w)
         weight = self.weight * self.weight_gain
         x = modulated_conv2d(x, weight, styles, False, self.up, self.resample_filter)
@@ -160,6 +164,38 @@ class SynthesisLayer(nn.Module):
         clamp = self.clamp * gain if self.clamp is not None else None
         # Demodulation, noise, bias and activation in one fused epilogue (see bias_lrelu).
         return bias_lrelu(x, self.bias, clamp, scale=demodulation(weight, styles), noise=noise)
+
+    def forward_inference(
+        self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None, gain: float = 1.0
+    ) -> torch.Tensor:
+        """:meth:`forward` with the style, demodulation, gains and bias in the weights (see
+        :mod:`engine.nn.fused`); what eval mode runs."""
+        styles = self.affine(w) * self.weight_gain
+        x = modconv_inference(
+            x,
+            self.weight,
+            styles,
+            up=self.up,
+            resample_filter=self.resample_filter,
+            bias=self.bias,
+            scale=LRELU_GAIN,
+            wsq=None if torch.is_grad_enabled() else self._weight_energy(),
+        )
+        if noise is not None:
+            noise = noise * (self.noise_strength * LRELU_GAIN)
+        return lrelu_tail(x, noise, self.clamp * gain if self.clamp is not None else None)
+
+    def _weight_energy(self) -> torch.Tensor:
+        """``Σ_k W²`` of the stored weight, kept until the weight changes (for demodulation without autograd)."""
+        w = self.weight
+        if w.is_inference():  # no version counter to tell a change: compute it
+            return weight_energy(w)
+        key = (w.data_ptr(), w._version, w.device, w.dtype)
+        cached = self.__dict__.get("_energy")
+        if cached is None or cached[0] != key:
+            cached = (key, weight_energy(w.detach()))
+            self.__dict__["_energy"] = cached
+        return cached[1]
 
     def make_noise(self, mode: str, batch: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
         if mode == "none":
@@ -184,6 +220,11 @@ class ToRGB(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain
+        if not self.training:  # (in float32: the image is accumulated in it whatever the compute dtype)
+            x = modconv_inference(x, self.weight, styles, demodulate=False, bias=self.bias).float()
+            if self.clamp is None:
+                return x
+            return x.clamp(-self.clamp, self.clamp) if torch.is_grad_enabled() else x.clamp_(-self.clamp, self.clamp)
         n, i, h, w_ = x.shape
         o = self.weight.shape[0]
         if styles.shape != (n, i):
@@ -241,14 +282,23 @@ class SynthesisNetwork(nn.Module):
         """All synthesis conv layers in order (one noise input and one style each)."""
         return [layer for b in self.blocks for layer in b.layers]
 
+    @property
+    def block_resolutions(self) -> tuple[int, ...]:
+        """The resolution of each block, 4 … R: where an image exists (the skip architecture's RGB)."""
+        return tuple(b.resolution for b in self.blocks)
+
     def forward(
         self,
         ws: torch.Tensor,
         noise_mode: str = "const",
         noise_strengths: list[float] | tuple[float, ...] | None = None,
         noise_seed: int | None = None,
-        return_features: bool = False,
+        max_resolution: int | None = None,
     ) -> torch.Tensor:
+        """The image of ``ws``; with ``max_resolution`` (one of :attr:`block_resolutions`) the RGB
+        accumulated up to that block — a valid low-resolution image at a fraction of the cost (the
+        blocks above are skipped). In eval mode the layers run their inference forms, channels-last
+        on the CPU, and :func:`engine.interrupt.check` is called between layers."""
         n = ws.shape[0]
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must be [N, {self.num_ws}, {self.w_dim}], got {tuple(ws.shape)}")
@@ -257,9 +307,12 @@ class SynthesisNetwork(nn.Module):
         num_layers = len(self.layers)
         if noise_strengths is not None and len(noise_strengths) != num_layers:
             raise ValueError(f"noise_strengths needs {num_layers} values, got {len(noise_strengths)}")
+        if max_resolution is not None and max_resolution not in self.block_resolutions:
+            raise ValueError(f"max_resolution must be one of {self.block_resolutions}, got {max_resolution}")
         gen = None
         if noise_seed is not None and noise_mode == "random":
             gen = torch.Generator().manual_seed(int(noise_seed))
+        inference = not self.training
         x = img = None
         li = 0
         for block in self.blocks:
@@ -269,10 +322,21 @@ class SynthesisNetwork(nn.Module):
                     noise = noise * float(noise_strengths[li])
                 if block.const is not None:
                     x = block.const.unsqueeze(0).repeat(n, 1, 1, 1).to(ws.dtype)
+                    if inference and prefer_channels_last(x):
+                        x = x.contiguous(memory_format=torch.channels_last)
                 x = layer(x, ws[:, li], noise)
                 li += 1
+                if inference:
+                    interrupt.check()
             y = block.torgb(x, ws[:, li])
-            img = y if img is None else upsample2d(img, block.resample_filter) + y
+            if img is None:
+                img = y
+            elif inference:
+                img = add_(upsample2d(img, block.resample_filter), y)
+            else:
+                img = upsample2d(img, block.resample_filter) + y
+            if block.resolution == max_resolution:
+                break
         return img
 
 

@@ -92,8 +92,12 @@ class EqualLinear(nn.Module):
         self.activation = activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        w = self.weight * self.weight_gain
         b = self.bias * self.lr_mul if self.bias is not None else None
+        if x.numel() < self.weight.numel():  # few rows (a style affine): scale the output, not the weight
+            y = F.linear(x, self.weight) * self.weight_gain
+            y = y + b if b is not None else y
+            return bias_lrelu(y, None) if self.activation == "lrelu" else y
+        w = self.weight * self.weight_gain
         if self.activation == "lrelu":
             return bias_lrelu(F.linear(x, w), b)
         return F.linear(x, w, b)

@@ -291,6 +291,31 @@ def test_bench_json(capsys, ckpts) -> None:
         assert r["fps"] == pytest.approx(1000 / r["median_ms"], rel=1e-3)
 
 
+def test_bench_render_times_previews_and_bf16(capsys, ckpts) -> None:
+    args = ["--frames", "2", "--warmup", "0", "--threads", "1", "--json", "--previews", "8"]
+    rc, out, err = cli(capsys, "bench", "render", ckpts["uncond"], *args)
+    assert rc == 0, err
+    r = json.loads(out)
+    assert [p["resolution"] for p in r["previews"]] == [8] and r["previews"][0]["median_ms"] > 0
+    rc, _, err = cli(capsys, "bench", "render", ckpts["uncond"], "--frames", "1", "--previews", "12")
+    assert rc == 2 and "no preview at 12 px" in err
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        rc, out, err = cli(capsys, "bench", "render", ckpts["uncond"], "--frames", "1", "--dtype", "bf16", "--json")
+        r = json.loads(out)
+        assert rc == 0 and r["dtype"] == "bfloat16" and r["difference_from_fp32"]["levels_mean"] >= 0
+
+
+def test_bench_render_takes_translation_models(capsys, tmp_path) -> None:
+    torch.manual_seed(0)
+    fam = get_family("cyclegan")
+    path = save_native(fam.new(fam.tiny_config()), tmp_path / "cg.safetensors")
+    rc, out, err = cli(capsys, "bench", "render", path, "--frames", "2", "--warmup", "0", "--size", "40x24", "--json")
+    assert rc == 0, err
+    r = json.loads(out)
+    assert r["benchmark"] == "translate" and r["input"] == "40x24" and r["ran_at"] == "40x24"
+    assert "its own size" in r["plan"] and r["median_ms"] > 0
+
+
 def test_bench_export_json(capsys, ckpts) -> None:
     rc, out, err = cli(capsys, "bench", "export", ckpts["uncond"], "--frames", "6", "--format", "gif", "--json")
     assert rc == 0, err
@@ -363,6 +388,9 @@ def test_directions_command_writes_npz_and_preview(tmp_path, capsys):
     from PIL import Image
 
     assert Image.open(grid).size[0] == 5 * Image.open(grid).size[1] // 3  # 3 rows x 5 offsets of square frames
+    small = tmp_path / "small.png"  # cells of at most 16 px: the model's 16 px preview, not full frames
+    args = ["directions", "--k", "2", "--out", str(out_npz), "--preview", str(small), "--preview-size", "16"]
+    assert cli_main(args) == 0 and Image.open(small).size[1] == 2 * 16
     assert cli_main(["directions", "--k", "0", "--out", str(out_npz)]) == 2
     assert cli_main(["directions", "--layers", "5-2", "--out", str(out_npz)]) == 2
     assert "error" in capsys.readouterr().err

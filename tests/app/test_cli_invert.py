@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,20 @@ def test_project_writes_latent_and_reconstruction(ckpts, image, tmp_path, capsys
     assert main([*argv[:-2], "--space", "w", "--no-noise", "--out", str(lat)]) == 0
     space, latent, _ = load_latent(lat)
     assert space == "w" and np.allclose(latent[:, 0], latent[:, -1])
+
+
+def test_progress_on_a_terminal_only(ckpts, image, tmp_path, capsys, monkeypatch):
+    lat = tmp_path / "lat.npz"
+    argv = ["invert", str(ckpts["stylegan2"]), str(image), "--method", "project", "--steps", "4", "--out", str(lat)]
+    assert main(argv) == 0
+    assert capsys.readouterr().err == ""  # piped: nothing extra
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "\n" not in err and "/4" in err and "steps/s" in err  # one tqdm line, rewritten in place, then cleared
+    assert main(["invert", str(ckpts["psp"]), str(image), "--out", str(lat)]) == 0
+    err = capsys.readouterr().err
+    assert "\n" not in err and "/2" in err
 
 
 def test_encoders(ckpts, image, tmp_path):

@@ -66,6 +66,8 @@ def test_mixed_folder_translates_images_and_reports_the_bad_one(ckpts, tmp_path,
             str(tmp_path / "out"),
             "--direction",
             "BtoA",
+            "--fit",
+            "crop",
         ]
     )
     captured = capsys.readouterr()
@@ -105,6 +107,8 @@ def test_stargan_targets_by_name_and_index(ckpts, tmp_path, capsys):
                 str(tmp_path / "o"),
                 "--target",
                 "green,blue",
+                "--fit",
+                "crop",
             ]
         )
         == 0
@@ -218,3 +222,35 @@ def test_foreign_parity_through_the_cli(fixtures_dir, tmp_path, ckpt, npz, extra
     assert main(argv) == 0
     expect = io["out_train_mode"] if "stargan" in npz else io["out_eval"]
     assert np.abs(np.load(tmp_path / "y.npy") - expect).max() < 1e-4
+
+
+def test_fully_convolutional_models_run_photos_at_their_own_size(ckpts, tmp_path, capsys):
+    """A 16:9 photo into a 16 px CycleGAN: by default at its own size rounded to the stride (4), so the
+    aspect ratio is kept; --fit crop gives the model's square; the plan says what was done."""
+    from engine.translate import plan_input
+
+    Image.fromarray(np.random.RandomState(1).randint(0, 255, (54, 96, 3), np.uint8)).save(tmp_path / "wide.png")
+    assert main(["translate", str(ckpts["cyclegan"]), str(tmp_path / "wide.png"), "--out", str(tmp_path / "o")]) == 0
+    assert Image.open(tmp_path / "o" / "wide_AtoB.png").size == (96, 56)
+    args = ["translate", str(ckpts["cyclegan"]), str(tmp_path / "wide.png"), "--out", str(tmp_path / "c"), "--fit"]
+    assert main([*args, "crop"]) == 0 and Image.open(tmp_path / "c" / "wide_AtoB.png").size == (16, 16)
+    model = load_model(ckpts["cyclegan"])
+    plan = plan_input(model, 1920, 1080)
+    assert (plan.mode, plan.width, plan.height) == ("native", 1920, 1080)
+    assert "its own size" in plan.describe() and "MB of activations" in plan.describe()
+    small = plan_input(model, 4000, 3000, memory_limit=plan.estimate_bytes)  # too big: scaled down alike
+    assert small.width * small.height * model.capabilities.image_input.bytes_per_pixel <= plan.estimate_bytes
+    assert abs(small.width / small.height - 4 / 3) < 0.05 and small.width % 4 == 0 and small.height % 4 == 0
+    assert "memory limit" in small.describe()
+    assert plan_input(model, 1920, 1080, "pad").describe().startswith("resized 1920×1080 to 16×16 (padded")
+
+
+def test_native_fit_needs_a_fully_convolutional_model(tmp_path):
+    from engine.families import get_family
+    from engine.translate import plan_input
+
+    vae = get_family("vae").new(get_family("vae").tiny_config())
+    assert not vae.capabilities.image_input.fully_convolutional
+    with pytest.raises(ValueError, match="only"):
+        plan_input(vae, 100, 50, "native")
+    assert plan_input(vae, 100, 50).mode == "crop"

@@ -55,9 +55,9 @@ def test_a_thumbnail_equal_to_the_main_frame_is_not_rendered_twice(window, wait_
     served: list[str] = []
     engine = window.client.engine
     submit = engine.submit
-    engine.submit = lambda channel, req, cb=None, priority=0: (
+    engine.submit = lambda channel, req, cb=None, priority=0, interruptible=False: (
         served.append(channel),
-        submit(channel, req, cb, priority),
+        submit(channel, req, cb, priority, interruptible),
     )[1]
     try:
         result = _next_seed(window, wait_current)
@@ -123,9 +123,9 @@ def test_thumbnails_wait_until_the_parameters_stand_still(window, wait_current, 
     served: list[str] = []
     engine = window.client.engine
     submit = engine.submit
-    engine.submit = lambda channel, req, cb=None, priority=0: (
+    engine.submit = lambda channel, req, cb=None, priority=0, interruptible=False: (
         served.append(channel),
-        submit(channel, req, cb, priority),
+        submit(channel, req, cb, priority, interruptible),
     )[1]
     try:
         slider = window.styles_panel.sliders[0]

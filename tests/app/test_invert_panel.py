@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +80,9 @@ def test_projection_can_be_cancelled(window, qtbot, tmp_path) -> None:
     panel = w.encode_panel
     panel.steps.setValue(5000)
     panel.take_image(str(_image(tmp_path / "x.png")))
-    qtbot.waitUntil(lambda: panel.progress.value() > 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.progress.value() > 2 and "left" in panel.status.text(), timeout=WAIT_MS)
+    assert panel.progress.maximum() == 5000 and panel.progress.isVisible()
+    assert re.search(r"step \d+/5000: loss [\d.]+ — about .+ left$", panel.status.text())  # the time estimate
     panel.cancel_button.click()
     qtbot.waitUntil(lambda: not panel.running, timeout=WAIT_MS)
     assert "Cancelled" in panel.status.text() and w.session.params.latent.ws is None and w.last_error is None
@@ -110,3 +114,37 @@ def test_psp_model_encodes_into_wplus(window, wait_current, psp_file, qtbot, tmp
     w.interpolate_panel.t_slider.setValue(w.interpolate_panel.t_slider.to_int(0.3))
     res = wait_current()
     assert res.request.latent.ws == w.session.params.latent.ws and res.request.edits.interpolation.space == "wplus"
+
+
+def test_psp_encoding_shows_progress_and_cancels_while_rendering(window, psp_file, qtbot, tmp_path, monkeypatch):
+    """A pSp decoder's frame takes seconds at 1024 px on a CPU: the panel says what it does and
+    Cancel stops the render between its layers (here a render that only checks for cancellation)."""
+    import engine.latent.invert_job as invert_job
+    from engine import interrupt
+
+    real = invert_job.encode_batch_steps
+    rendering = []
+
+    def slow_steps(model, x):
+        steps = real(model, x)
+        yield next(steps)  # encoded
+        for _ in range(60_000):  # the "layers" of a slow reconstruction
+            rendering.append(1)
+            interrupt.check()
+            time.sleep(0.001)
+        return (yield from steps)
+
+    monkeypatch.setattr(invert_job, "encode_batch_steps", slow_steps)
+    w = window
+    w.open_model(str(psp_file))
+    qtbot.waitUntil(lambda: w.session.model.name == "tinypsp", timeout=WAIT_MS)
+    panel = w.encode_panel
+    assert panel.current_method == "encoder"
+    panel.take_image(str(_image(tmp_path / "q.png")))
+    qtbot.waitUntil(lambda: panel.progress.maximum() == 2 and panel.progress.value() == 1, timeout=WAIT_MS)
+    assert "rendering the reconstruction" in panel.status.text() and panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: len(rendering) > 10, timeout=WAIT_MS)
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: not panel.running, timeout=WAIT_MS)
+    assert len(rendering) < 60_000  # stopped inside the step
+    assert "Cancelled" in panel.status.text() and w.session.params.latent.ws is None and w.last_error is None

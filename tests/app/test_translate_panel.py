@@ -13,8 +13,8 @@ from PIL import Image
 from engine.checkpoints.loader import load_model
 from engine.checkpoints.native import save_native
 from engine.families import get_family
-from engine.images import fit_image
-from engine.translate import translate_array
+from engine.images import fit_image, resize_image
+from engine.translate import plan_input, prepare_image, translate_array
 from tests.app.conftest import WAIT_MS
 from tests.app.test_cli_translate import mixed_folder
 from tests.app.test_main_window import drop_files
@@ -62,13 +62,21 @@ def test_dropping_an_image_on_the_window_translates_it(qtbot, client, translator
     drop_files(win, [img])
     qtbot.waitUntil(lambda: panel.output_view.frame is not None, timeout=WAIT_MS)
     model = load_model(translators["cyclegan"])
-    fitted = fit_image(Image.open(img), 16, 3, "crop")
+    # A fully convolutional model: the 60×40 picture runs at its own size, and the panel says so.
+    assert panel.fit_mode() == "native"
+    fitted = resize_image(Image.open(img), 60, 40, 3)
     np.testing.assert_array_equal(panel.input_view.frame, fitted)
     np.testing.assert_array_equal(panel.output_view.frame, translate_array(model, fitted, "AtoB"))
+    assert "ran at 60×40 (its own size" in panel.status.text()
     first = panel.output_view.frame
     panel.direction.setCurrentIndex(1)  # B → A: translated again
     qtbot.waitUntil(lambda: not np.array_equal(panel.output_view.frame, first), timeout=WAIT_MS)
     np.testing.assert_array_equal(panel.output_view.frame, translate_array(model, fitted, "BtoA"))
+    panel.fit.setCurrentIndex(panel.fit.findData("crop"))  # the model's square, keeping the middle
+    qtbot.waitUntil(lambda: panel.output_view.frame.shape == (16, 16, 3), timeout=WAIT_MS)
+    fitted = fit_image(Image.open(img), 16, 3, "crop")
+    np.testing.assert_array_equal(panel.output_view.frame, translate_array(model, fitted, "BtoA"))
+    assert "resized 60×40 to 16×16 (centre crop" in panel.status.text()
     out = tmp_path / "saved.png"
     panel.save_output(str(out))
     np.testing.assert_array_equal(np.asarray(Image.open(out)), panel.output_view.frame)
@@ -155,7 +163,8 @@ def test_dropping_a_bundled_sample_translates_it(qtbot, client, name) -> None:
     qtbot.waitUntil(lambda: panel.output_view.frame is not None, timeout=WAIT_MS)
     model = load_model(name)
     caps = model.capabilities
-    fitted = fit_image(Image.open(sample), caps.image_input.size, caps.image_input.channels, "crop")
+    im = Image.open(sample)
+    fitted = prepare_image(im, plan_input(model, *im.size), caps.image_input.channels)
     np.testing.assert_array_equal(panel.input_view.frame, fitted)
     assert panel.output_view.frame.shape == fitted.shape
     assert np.abs(panel.output_view.frame.astype(int) - fitted.astype(int)).mean() > 2  # it changed the image

@@ -76,6 +76,34 @@ def test_cancel_ends_job_within_one_step(engine):
     assert len(steps) <= n_at_cancel + 1
 
 
+def test_cancel_stops_a_job_inside_a_long_step(engine):
+    """A step that renders for long (a 1024 px frame on a CPU) stops at its next interrupt.check."""
+    from engine import interrupt
+
+    started = threading.Event()
+    checks = []
+
+    def one_long_step(ctx):
+        yield (1, 2, "first step")
+        started.set()
+        for i in range(100_000):  # "layers" of a slow render
+            checks.append(i)
+            interrupt.check()
+            time.sleep(0.001)
+        yield (2, 2, "second step")
+        return "finished"
+
+    h = engine.submit_job("long step", one_long_step)
+    assert started.wait(10)
+    h.cancel()
+    res = h.wait(10)
+    assert res is not None and res.cancelled and res.value is None
+    assert len(checks) < 100_000
+    # Outside a job check() does nothing, and the thread still serves.
+    interrupt.check()
+    assert engine.submit_job("after", lambda ctx: 7).wait(10).value == 7
+
+
 def test_request_that_raises_leaves_thread_serving(engine):
     results = []
     bad = RenderRequest("tiny", seed=1, psi=0.5, style_mix=(0.5,), mix_seed=3)  # wrong number of weights
@@ -138,3 +166,76 @@ def test_shutdown_cancels_waiting_jobs(tiny_stylegan2_path):
     assert not e.alive
     assert h2.wait(1) is not None
     assert h1.wait(1) is not None
+
+
+def _block_first_layer(engine):
+    """Hold the engine thread inside the next frame (after its first synthesis layer) until released."""
+    entered, release = threading.Event(), threading.Event()
+    layer = engine.call(lambda ctx: ctx.model("tiny").module.synthesis.layers[0])
+
+    def hook(_module, _inputs, _output):
+        if not entered.is_set():
+            entered.set()
+            release.wait(10)
+
+    handle = layer.register_forward_hook(hook)
+    return entered, release, handle
+
+
+def test_interruptible_frame_is_abandoned_for_a_newer_one(engine):
+    results = []
+    entered, release, handle = _block_first_layer(engine)
+    try:
+        engine.submit("main", RenderRequest("tiny", seed=1), results.append, interruptible=True)
+        assert entered.wait(10)
+        engine.submit("main", RenderRequest("tiny", seed=2), results.append)
+        release.set()
+        _wait(lambda: len(results) >= 1)
+        time.sleep(0.1)
+    finally:
+        handle.remove()
+    assert [r.request.latent.seed for r in results] == [2]  # the first never came back
+    assert results[0].ok
+
+
+def test_other_frames_finish_when_a_newer_one_arrives(engine):
+    results = []
+    entered, release, handle = _block_first_layer(engine)
+    try:
+        engine.submit("main", RenderRequest("tiny", seed=1), results.append)
+        assert entered.wait(10)
+        engine.submit("main", RenderRequest("tiny", seed=2), results.append)
+        engine.submit("side", RenderRequest("tiny", seed=3), results.append, interruptible=True)
+        release.set()
+        _wait(lambda: len(results) >= 3)
+    finally:
+        handle.remove()
+    assert sorted(r.request.latent.seed for r in results) == [1, 2, 3]
+
+
+def test_preview_request_renders_the_low_resolution_image(engine):
+    caps = engine.capabilities("tiny")
+    assert caps.preview_resolutions and caps.resolution not in caps.preview_resolutions
+    r = caps.preview_resolutions[0]
+    out = []
+    engine.submit("main", RenderRequest("tiny", seed=1, preview=r), out.append)
+    engine.submit("other", RenderRequest("tiny", seed=1, preview=caps.resolution), out.append)
+    _wait(lambda: len(out) == 2)
+    by_ch = {o.request.view.preview: o for o in out}
+    assert by_ch[r].ok and by_ch[r].image.shape[:2] == (r, r)
+    assert not by_ch[caps.resolution].ok and "preview" in by_ch[caps.resolution].error
+
+
+def test_interruptible_side_frame_gives_way_to_the_main_channel(engine):
+    results = []
+    entered, release, handle = _block_first_layer(engine)
+    try:
+        engine.submit("thumb", RenderRequest("tiny", seed=1), results.append, priority=0, interruptible=True)
+        assert entered.wait(10)
+        engine.submit("main", RenderRequest("tiny", seed=2), results.append, priority=1)
+        release.set()
+        _wait(lambda: len(results) >= 1)
+        time.sleep(0.1)
+    finally:
+        handle.remove()
+    assert [r.request.latent.seed for r in results] == [2]

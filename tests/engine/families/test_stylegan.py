@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from engine.families import get_family
@@ -16,6 +17,9 @@ def test_layout_noise_and_styles():
     assert caps.noise_resolutions == caps.w_space.layer_resolutions == (4, 4, 8, 8, 16, 16)
     assert model.layer_names() == ["b4.conv0", "b4.conv1", "b8.conv0", "b8.conv1", "b16.conv0", "b16.conv1"]
     ws = model.map(model.sample_z([1]))
+    assert caps.preview_resolutions == ()
+    with pytest.raises(ValueError, match="no preview"):
+        model.synthesize(ws, preview=8)
     with torch.no_grad():
         # Noise scales start at zero: the noise mode does not matter until they are learned.
         torch.testing.assert_close(model.synthesize(ws, "const"), model.synthesize(ws, "none"))

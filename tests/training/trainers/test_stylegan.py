@@ -43,7 +43,5 @@ def test_path_length_is_refused_and_presets_exist():
     for name in ("emoji-stylegan", "tiny-stylegan"):
         assert PRESETS[name].family == "stylegan"
     a, b = PRESETS["emoji-stylegan"], PRESETS["emoji-stylegan2"]
-    # Same size and batch as the default model; the bundled v1 checkpoint was trained on the full
-    # emoji set (demo:emoji) before the default moved to demo:emoji-faces-hands-hearts.
-    assert (a.resolution, a.batch) == (b.resolution, b.batch)
+    assert (a.data, a.resolution, a.batch, a.max_steps) == (b.data, b.resolution, b.batch, b.max_steps)
     assert a.model["mapping_layers"] == 8
