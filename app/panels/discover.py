@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 from app.panels.base import ParamPanel
 from app.panels.rows import SliderRow
 from app.params import DirectionEdit, Params
-from app.widgets import ScrollColumn
+from app.widgets import ScrollColumn, compact_combo
 from engine.api import JobResult
 from engine.families.base import Capabilities
 from engine.latent.directions import Directions, DirectionsError, compute
@@ -44,7 +43,7 @@ class DiscoverPanel(ParamPanel):
         self.start_dir = str(Path.home())
         outer = QVBoxLayout(self)
         form = QFormLayout()
-        self.method = QComboBox()
+        self.method = compact_combo()
         self.method.setToolTip("SeFa factorises the weights that read the latent; PCA samples w (models with W)")
         self.k = QSpinBox()
         self.k.setRange(1, 64)

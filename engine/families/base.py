@@ -41,11 +41,24 @@ class WSpace:
 
 @dataclass(frozen=True)
 class ImageInput:
-    """What an image-to-image / encoder model takes as input."""
+    """What an image-to-image / encoder model takes as input.
+
+    ``domains``: the names of domains A and B of an image-to-image model ("edges", "colour") when
+    the model declares them (empty: unnamed). ``exclusive_domains``: a multi-domain model's target
+    domains are exclusive (each image is in exactly one: translate to one domain at a time, a
+    one-hot target) rather than attributes that combine (a multi-hot target).
+    """
 
     channels: int
     size: int
     directions: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    exclusive_domains: bool = False
+
+    def direction_name(self, direction: str) -> str:
+        """``AtoB`` / ``BtoA`` in the model's words: "edges → colour" (or "A → B" when unnamed)."""
+        a, b = self.domains if len(self.domains) == 2 else ("A", "B")
+        return {"AtoB": f"{a} → {b}", "BtoA": f"{b} → {a}"}.get(direction, direction)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFamily
-from engine.families.pix2pix import check_translate_input
+from engine.families.pix2pix import check_translate_input, domain_names
 from engine.models.cyclegan import CycleGANConfig, CycleGANGenerators
 
 
@@ -23,7 +23,12 @@ class CycleGANModel(LoadedModel[CycleGANConfig]):
             resolution=cfg.resolution,
             channels=cfg.img_channels,
             z_dim=0,
-            image_input=ImageInput(channels=cfg.img_channels, size=cfg.resolution, directions=cfg.directions),
+            image_input=ImageInput(
+                channels=cfg.img_channels,
+                size=cfg.resolution,
+                directions=cfg.directions,
+                domains=domain_names(self.meta),
+            ),
         )
 
     def translate(

@@ -14,6 +14,13 @@ def check_translate_input(image: torch.Tensor, channels: int, what: str) -> None
         raise ValueError(f"{what} translates images [N, {channels}, H, W], got {tuple(image.shape)}")
 
 
+def domain_names(meta: dict) -> tuple[str, ...]:
+    """Names of domains A and B from a translator's metadata (``"domains"``: two names), else ()."""
+    names = meta.get("domains") or ()
+    ok = isinstance(names, (list, tuple)) and len(names) == 2 and all(isinstance(n, str) and n for n in names)
+    return tuple(names) if ok else ()
+
+
 class Pix2PixModel(LoadedModel[Pix2PixConfig]):
     """``translate(image, "AtoB")``; eval mode: batch norm uses running statistics, dropout is off."""
 
@@ -28,7 +35,9 @@ class Pix2PixModel(LoadedModel[Pix2PixConfig]):
             resolution=cfg.resolution,
             channels=cfg.img_channels,
             z_dim=0,
-            image_input=ImageInput(channels=cfg.input_channels, size=cfg.resolution, directions=("AtoB",)),
+            image_input=ImageInput(
+                channels=cfg.input_channels, size=cfg.resolution, directions=("AtoB",), domains=domain_names(self.meta)
+            ),
         )
 
     def translate(

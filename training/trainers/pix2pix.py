@@ -59,9 +59,11 @@ class Pix2PixTrainer(Trainer):
         self.augment = parse_policy(hp.diffaugment)
         self.decay = linear_decay(hp.decay_start, hp.decay_steps)
         self.fixed: Batch | None = None
+        self.domain_names: tuple[str, ...] = ()
 
     def attach_data(self, dataset: Any) -> None:
         self.fixed = dataset.fixed(4)
+        self.domain_names = tuple(getattr(dataset, "domain_names", ()))
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"G": self.G, "D": self.D}
@@ -111,7 +113,7 @@ class Pix2PixTrainer(Trainer):
 
     def export_model(self) -> LoadedModel:
         g = copy.deepcopy(self.G).cpu()
-        return get_family("pix2pix").wrap(g, self.cfg, {"classes": []})
+        return get_family("pix2pix").wrap(g, self.cfg, {"classes": [], "domains": list(self.domain_names)})
 
     def sample(self, seeds: list[int]) -> torch.Tensor:
         """Rows of fixed training inputs and their translations (see ``translation_rows``; seeds unused)."""
