@@ -79,8 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for source in models:
                 window.open_model(source)
-                wait(f"{source} to load", lambda s=source: window.session.model is not None and s in (
-                    window.session.model.name, window.session.model.source))
+                wait(
+                    f"{source} to load",
+                    lambda s=source: (
+                        window.session.model is not None
+                        and s in (window.session.model.name, window.session.model.source)
+                    ),
+                )
                 caps = window.session.caps
                 if caps is not None and caps.renders_latent:
                     wait(f"{source}'s first frame", lambda: window.session.last_frame is not None)
