@@ -130,8 +130,6 @@ def apply_default_layout(window: QMainWindow, docks: Mapping[str, QDockWidget], 
         for group in stack:
             for name in group[1:]:
                 window.tabifyDockWidget(docks[group[0]], docks[name])
-    for dock in docks.values():
-        dock.setVisible(False)
     for name, dock in docks.items():
         dock.setVisible(name in shown)
     docks["model"].raise_()

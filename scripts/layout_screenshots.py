@@ -1,14 +1,22 @@
-"""Screenshots of the explorer's layout, for the notes and the README.
+"""Screenshots of the explorer for the notes and the README (``docs/screenshot*.png``).
 
 Run under a virtual X server of the screen size to check, e.g.::
 
-    Xvfb :99 -screen 0 1440x900x24 & DISPLAY=:99 python scripts/layout_screenshots.py docs/shots
+    Xvfb :99 -screen 0 1440x900x24 &
+    DISPLAY=:99 python scripts/layout_screenshots.py docs/shots --scenes default,vae,translate --relaunch
 
 It opens the main window with a real engine and settings isolated from the user's (a fresh
-temporary store, or ``--settings DIR`` to reuse one across runs), fills the screen with it, opens
-each model in turn, waits for its first frame and its panels' thumbnails, and saves
-``PREFIX-MODEL.png`` (the whole screen). ``--relaunch`` then closes the window (saving its layout),
-opens a new one on the same settings and takes the same pictures again as ``PREFIX-MODEL-relaunch.png``.
+temporary store, or ``--settings DIR`` to reuse one across runs), fills the screen with it, and for
+each scene opens its model, does what the scene does, waits for the frames and thumbnails, and saves
+``PREFIX-SCENE.png`` (the whole screen). ``--relaunch`` then closes the window (which saves its
+layout per kind of model), opens a new one on the same settings and takes the same pictures again
+as ``PREFIX-SCENE-relaunch.png``.
+
+Scenes: ``default`` (the bundled default model), ``vae`` (fmnist-vae with an ankle boot encoded),
+``translate`` (emoji-pix2pix with one of its sample inputs), ``unlike`` (emoji-pix2pix given a colour
+picture: the warning and the inputs it was trained on), ``cyclegan`` (fmnist-cyclegan with a sample),
+``discover`` (emoji-stylegan2 with SeFa directions named and previewed), ``stylegan`` (emoji-stylegan),
+``pggan`` (emoji-pggan); or any bundled name or checkpoint path.
 """
 
 from __future__ import annotations
@@ -27,11 +35,11 @@ log = logging.getLogger("layout_screenshots")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder for the PNG files")
-    parser.add_argument("--models", default="emoji-stylegan2", help="comma-separated bundled names or paths")
+    parser.add_argument("--scenes", default="default", help="comma-separated scenes (see above)")
     parser.add_argument("--prefix", default="layout", help="file name prefix")
     parser.add_argument("--settings", type=Path, default=None, help="settings folder (default: a fresh one)")
     parser.add_argument("--relaunch", action="store_true", help="also take the pictures after a relaunch")
-    parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for each model")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for each step")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds to let thumbnails arrive")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -43,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.engine_client import EngineClient
     from app.main_window import MainWindow
     from app.settings import Settings
+    from engine import zoo
     from engine.runtime import Engine
 
     store = args.settings or Path(tempfile.mkdtemp(prefix="latentlab-shots-"))
@@ -53,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     engine = Engine("cpu").start()
     client = EngineClient(engine)
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    samples = zoo.assets_dir() / "samples"
     args.out.mkdir(parents=True, exist_ok=True)
 
     def pump(seconds: float) -> None:
@@ -70,6 +79,46 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             time.sleep(0.01)
 
+    def open_model(window: MainWindow, source: str) -> None:
+        window.open_model(source)
+        wait(f"{source} to load", lambda: window.session.model is not None and source in (
+            window.session.model.name, window.session.model.source))  # fmt: skip
+        if window.session.caps is not None and window.session.caps.renders_latent:
+            wait(f"{source}'s first frame", lambda: window.session.last_frame is not None)
+
+    def translate(window: MainWindow, image: Path) -> None:
+        panel = window.translate_panel
+        n = len(panel.items)
+        window.handle_dropped_paths([str(image)])
+        wait("the translation", lambda: len(panel.items) > n and panel.items[-1].output is not None)
+
+    def scene(window: MainWindow, name: str) -> None:
+        if name == "default":
+            open_model(window, zoo.default_model().name)
+        elif name == "vae":
+            open_model(window, "fmnist-vae")
+            window.handle_dropped_paths([str(samples / "fmnist-inputs" / "ankle-boot.png")])
+            wait("the encoding", lambda: window.encode_panel.recon_view.frame is not None)
+        elif name in ("translate", "unlike"):
+            open_model(window, "emoji-pix2pix")
+            translate(window, samples / "emoji-pix2pix-input-1.png")
+            if name == "unlike":
+                translate(window, samples / "emoji-stylegan2-grid.png")
+        elif name == "cyclegan":
+            open_model(window, "fmnist-cyclegan")
+            translate(window, samples / "fmnist-cyclegan-input-2.png")
+        elif name == "discover":
+            open_model(window, "emoji-stylegan2")
+            panel = window.discover_panel
+            window.docks["discover"].raise_()
+            panel.k.setValue(6)
+            panel.compute.click()
+            wait("the directions' previews", lambda: len(panel.effects) == 6)
+        elif name in ("stylegan", "pggan"):
+            open_model(window, f"emoji-{name}")
+        else:
+            open_model(window, name)
+
     def session(suffix: str) -> None:
         window = MainWindow(client, Settings())
         screen = QGuiApplication.primaryScreen()
@@ -77,23 +126,13 @@ def main(argv: list[str] | None = None) -> int:
             window.setGeometry(screen.availableGeometry())
         window.show()
         try:
-            for source in models:
-                window.open_model(source)
-                wait(
-                    f"{source} to load",
-                    lambda s=source: (
-                        window.session.model is not None
-                        and s in (window.session.model.name, window.session.model.source)
-                    ),
-                )
-                caps = window.session.caps
-                if caps is not None and caps.renders_latent:
-                    wait(f"{source}'s first frame", lambda: window.session.last_frame is not None)
+            for name in [s.strip() for s in args.scenes.split(",") if s.strip()]:
+                scene(window, name)
                 pump(args.settle)
-                name = Path(source).stem if "/" in source else source
-                path = args.out / f"{args.prefix}-{name}{suffix}.png"
+                label = Path(name).stem if "/" in name else name
+                path = args.out / f"{args.prefix}-{label}{suffix}.png"
                 screen.grabWindow(0).save(str(path))
-                log.info("%s → %s (window %dx%d)", source, path, window.width(), window.height())
+                log.info("%s → %s (window %dx%d)", name, path, window.width(), window.height())
         finally:
             window.close()
             pump(0.2)
