@@ -28,7 +28,7 @@ GROUPS = ("coarse", "middle", "fine")
 GROUP_WORDS = {"coarse": "shape", "middle": "features", "fine": "colour & texture"}
 STRIP_SIGMAS = (-2.0, -1.0, 0.0, 1.0, 2.0)
 PROBE_SIGMA = 2.0
-DOMINANT = 0.6
+DOMINANT = 0.5
 """A layer group "owns" a direction when it makes at least this share of the group-wise change."""
 Progress = tuple[int, int, str]
 

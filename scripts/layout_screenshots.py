@@ -122,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     def session(suffix: str) -> None:
         window = MainWindow(client, Settings())
         screen = QGuiApplication.primaryScreen()
-        if window.settings.geometry is None:
-            window.setGeometry(screen.availableGeometry())
+        window.setGeometry(screen.availableGeometry())  # as a maximised window (Xvfb has no window manager)
         window.show()
         try:
             for name in [s.strip() for s in args.scenes.split(",") if s.strip()]:

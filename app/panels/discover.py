@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledRangeSlider
+from superqt import QCollapsible, QLabeledRangeSlider
 
 from app.canvas import to_qimage
 from app.panels.base import ParamPanel
@@ -73,7 +73,15 @@ class DiscoverPanel(ParamPanel):
         form.addRow("Directions", self.k)
         form.addRow("Layers", self.layers_row)
         self._layers_label = form.labelForField(self.layers_row)
-        outer.addLayout(form)
+        # The settings fold away once there are directions, so their sliders get the room.
+        self.settings_section = QCollapsible("Method, count and layers")
+        self.settings_section.setDuration(0)
+        holder = QWidget()
+        holder.setLayout(form)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.settings_section.addWidget(holder)
+        self.settings_section.expand(animate=False)
+        outer.addWidget(self.settings_section)
         buttons = QHBoxLayout()
         self.compute = QPushButton("Compute")
         self.load = QPushButton("Load…")
@@ -112,6 +120,7 @@ class DiscoverPanel(ParamPanel):
             self.layers_row.setRange(0, n - 1)
             self.layers_row.setValue((0, n - 1))
         self._set_directions(None)
+        self.settings_section.expand(animate=False)
         self.status.setText("No directions yet: Compute or Load…")
 
     def layer_range(self) -> tuple[int, int] | None:
@@ -158,6 +167,7 @@ class DiscoverPanel(ParamPanel):
         where = f"in {directions.space}" + (f", {layers}" if directions.space == "w" else "")
         self.status.setText(f"{len(directions)} {directions.method.upper()} directions {where}")
         self._emit("new directions")
+        self.settings_section.collapse(animate=False)
         self.describe()
 
     def _set_directions(self, directions: Directions | None) -> None:

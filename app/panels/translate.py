@@ -38,7 +38,7 @@ from engine.input_check import InputProfile, profile_of
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All files (*)"
 VIEW = 128  # the canvas shows the pair large; the panel only needs to say which is which
-SAMPLE = 40
+SAMPLE = 68  # 64 px samples at their own size (line drawings do not survive shrinking)
 SAMPLE_COLUMNS = 4
 FITS = {"crop": "Crop to square (keeps the middle)", "pad": "Pad to square (keeps everything, white bars)"}
 
@@ -447,9 +447,7 @@ class TranslatePanel(ParamPanel):
             it.fitted, it.output, it.choice, it.unlike = fitted, out, key, unlike
         n = len(batch)
         total = "" if n == len(self.items) else f" ({len(self.items)} open)"
-        self.status.setText(
-            f"Translated {n} image{'s' if n != 1 else ''}{total} · fit: {self.fit.currentText().lower()}"
-        )
+        self.status.setText(f"Translated {n} image{'s' if n != 1 else ''}{total} · fit: {self.fit_mode()}")
         self._show()
 
     def _one_failed(self, key: tuple[object, ...], result: JobResult) -> None:
