@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt import QCollapsible
 
 from app.canvas import to_qimage
 from engine.api import MAX_SEED
@@ -80,6 +81,13 @@ def compact_combo(min_chars: int = 10) -> QComboBox:
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     combo.setMinimumContentsLength(min_chars)
     return combo
+
+
+def section(title: str) -> QCollapsible:
+    """A collapsible section (superqt) with the usual ▸ / ▾ markers, opening without animation."""
+    box = QCollapsible(title, expandedIcon="▾", collapsedIcon="▸")
+    box.setDuration(0)
+    return box
 
 
 def float_spin(lo: float, hi: float, step: float = 0.01, decimals: int = 2) -> QDoubleSpinBox:

@@ -15,8 +15,12 @@ as ``PREFIX-SCENE-relaunch.png``.
 Scenes: ``default`` (the bundled default model), ``vae`` (fmnist-vae with an ankle boot encoded),
 ``translate`` (emoji-pix2pix with one of its sample inputs), ``unlike`` (emoji-pix2pix given a colour
 picture: the warning and the inputs it was trained on), ``cyclegan`` (fmnist-cyclegan with a sample),
-``discover`` (emoji-stylegan2 with SeFa directions named and previewed), ``stylegan`` (emoji-stylegan),
-``pggan`` (emoji-pggan); or any bundled name or checkpoint path.
+``discover`` (emoji-stylegan2 with SeFa directions named and previewed), ``walk`` (emoji-stylegan2
+with two keyframes and the scrubber previewing a frame of the walk), ``cgan`` (fmnist-cgan: a
+class, SeFa directions and the feature viewer), ``stylegan`` (emoji-stylegan), ``pggan``
+(emoji-pggan), ``reset`` (the model open so far, its layout first disarranged as a user might —
+Interpolate moved to the right column, the left column squeezed — then View > Reset layout); or
+any bundled name or checkpoint path.
 """
 
 from __future__ import annotations
@@ -80,11 +84,13 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.01)
 
     def open_model(window: MainWindow, source: str) -> None:
+        opened: list[object] = []
+        window.session.model_changed.connect(opened.append)
         window.open_model(source)
-        wait(f"{source} to load", lambda: window.session.model is not None and source in (
-            window.session.model.name, window.session.model.source))  # fmt: skip
+        wait(f"{source} to load", lambda: bool(opened))
+        window.session.model_changed.disconnect(opened.append)
         if window.session.caps is not None and window.session.caps.renders_latent:
-            wait(f"{source}'s first frame", lambda: window.session.last_frame is not None)
+            wait(f"{source}'s first frame", lambda: window.canvas.frame is not None)
 
     def translate(window: MainWindow, image: Path) -> None:
         panel = window.translate_panel
@@ -114,6 +120,35 @@ def main(argv: list[str] | None = None) -> int:
             panel.k.setValue(6)
             panel.compute.click()
             wait("the directions' previews", lambda: len(panel.effects) == 6)
+        elif name == "walk":
+            open_model(window, "emoji-stylegan2")
+            walk = window.interpolate_panel
+            walk.walk_keys.seeds.setText("3, 9")
+            walk.walk_keys.add_typed_seeds()
+            walk.scrub.setValue(70)
+            wait("the walk's frame", lambda: window.session.walk_frame_shown and window.canvas.frame is not None)
+        elif name == "cgan":
+            open_model(window, "fmnist-cgan")
+            window.latent_panel.class_combo.setCurrentIndex(9)
+            panel = window.discover_panel
+            window.docks["discover"].raise_()
+            panel.k.setValue(5)
+            panel.compute.click()
+            wait("the directions' previews", lambda: len(panel.effects) == 5)
+            panel.rows[0].slider.setValue(panel.rows[0].slider.to_int(1.5))
+            wait("the feature viewer's layers", window.features_panel.has_layers)
+            window.docks["features"].raise_()
+            wait("the feature maps", lambda: window.session.last_frame is not None
+                 and window.session.last_frame.features is not None)  # fmt: skip
+        elif name == "reset":
+            from PySide6.QtCore import Qt
+
+            if window.session.model is None:
+                open_model(window, zoo.default_model().name)
+            window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.docks["interpolate"])
+            window.resizeDocks([window.docks["model"]], [120], Qt.Orientation.Horizontal)
+            pump(0.5)
+            window.reset_layout_action.trigger()
         elif name in ("stylegan", "pggan"):
             open_model(window, f"emoji-{name}")
         else:

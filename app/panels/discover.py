@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QCollapsible, QLabeledRangeSlider
+from superqt import QLabeledRangeSlider
 
 from app.canvas import to_qimage
 from app.panels.base import ParamPanel
 from app.panels.rows import SliderRow
 from app.params import DirectionEdit, Params
-from app.widgets import ScrollColumn, compact_combo
+from app.widgets import ScrollColumn, compact_combo, section
 from engine.api import JobHandle, JobResult
 from engine.direction_effects import STRIP_SIGMAS, DirectionEffect, direction_effects
 from engine.families.base import Capabilities
@@ -74,8 +74,7 @@ class DiscoverPanel(ParamPanel):
         form.addRow("Layers", self.layers_row)
         self._layers_label = form.labelForField(self.layers_row)
         # The settings fold away once there are directions, so their sliders get the room.
-        self.settings_section = QCollapsible("Method, count and layers")
-        self.settings_section.setDuration(0)
+        self.settings_section = section("Method, count and layers")
         holder = QWidget()
         holder.setLayout(form)
         form.setContentsMargins(0, 0, 0, 0)

@@ -27,10 +27,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QCollapsible
 
 from app.panels.base import ParamPanel
-from app.widgets import Tile, compact_combo, thumbnail_pair
+from app.widgets import Tile, compact_combo, section, thumbnail_pair
 from engine import zoo
 from engine.api import JobHandle, JobProgress, JobResult
 from engine.families.base import Capabilities
@@ -152,8 +151,7 @@ class TranslatePanel(ParamPanel):
         self.warning.setStyleSheet("color: #b26a00;")
         self.warning.hide()
         outer.addWidget(self.warning)
-        self.examples = QCollapsible("Inputs it was trained on")
-        self.examples.setDuration(0)
+        self.examples = section("Inputs it was trained on")
         self.examples_grid = QGridLayout()
         self.examples_grid.setSpacing(4)
         holder = QWidget()
