@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from app.docks import ROW_PX, fit_minimum, panel_of
@@ -98,9 +98,21 @@ def _sizes(total: int, wanted: list[int], minima: list[int]) -> list[int]:
     return out
 
 
-def apply_default_layout(window: QMainWindow, docks: Mapping[str, QDockWidget], shown: Iterable[str]) -> None:
+def available_size(window: QMainWindow) -> QSize:
+    """The room the window's screen leaves for it (less the window frame, where there is one)."""
+    screen = window.screen()
+    room = screen.availableGeometry().size() if screen is not None else QSize(1 << 16, 1 << 16)
+    frame = window.frameGeometry().size() - window.geometry().size()
+    return QSize(room.width() - max(0, frame.width()), room.height() - max(0, frame.height()))
+
+
+def apply_default_layout(
+    window: QMainWindow, docks: Mapping[str, QDockWidget], shown: Iterable[str], fit: QSize | None = None
+) -> None:
     """Put every dock in its default place and size for a model whose panels ``shown`` apply; the
-    others are placed hidden (so View can still open them where they belong)."""
+    others are placed hidden (so View can still open them where they belong). With ``fit``, a
+    window larger than that (grown to hold the docks of an earlier arrangement) shrinks to it
+    first, so the default layout is made for the screen again."""
     shown = set(shown)
     window.setCorner(Qt.Corner.TopLeftCorner, LEFT)
     window.setCorner(Qt.Corner.BottomLeftCorner, LEFT)
@@ -110,6 +122,11 @@ def apply_default_layout(window: QMainWindow, docks: Mapping[str, QDockWidget], 
         dock.setVisible(False)  # placed hidden: the window never grows to hold an unfinished layout
         window.removeDockWidget(dock)
         dock.setFloating(False)
+    if fit is not None and not (window.isMaximized() or window.isFullScreen()):
+        size = window.size().boundedTo(fit)
+        if size != window.size():
+            window.layout().activate()  # the hidden docks' minimums no longer hold the window open
+            window.resize(size)
 
     groups = [[n for n in g if n in shown] for g in RIGHT_GROUPS]
     if not groups[0] and len(groups[1]) > 1:  # no per-layer sliders: the first tool gets the top half
@@ -236,11 +253,12 @@ class DockLayout:
             self.store.save(self.key, state)
 
     def reset(self) -> None:
-        """Forget every saved layout and lay the current kind out by default."""
+        """Forget every saved layout and lay the current kind out by default (on a window that fits
+        its screen again: docks moved into one column can have grown it past the screen)."""
         self.store.clear()
         if self.key is not None:
             features_shown = not self.docks["features"].isHidden()
-            apply_default_layout(self.window, self.docks, self.shown)
+            apply_default_layout(self.window, self.docks, self.shown, fit=available_size(self.window))
             self.restored = False
             self.features_wanted = True
             self.docks["features"].setVisible(False)

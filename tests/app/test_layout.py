@@ -185,3 +185,34 @@ def test_default_layout_fits_laptop_screens(qtbot, client, model_files, kinds, s
         rect = control.visibleRegion().boundingRect()
         assert rect.height() == control.height() and rect.width() == control.width(), control.text()
     win.close()
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+def test_reset_layout_fits_the_screen_after_a_rearrangement(qtbot, client, model_files, screen, monkeypatch) -> None:
+    """Interpolate moved into the right column grows the window past the screen (Qt keeps every
+    dock's minimum); Reset layout brings it back to the screen with the default layout whole."""
+    from PySide6.QtCore import QSize
+
+    from app import layout
+
+    width, height = SCREENS[screen]
+    monkeypatch.setattr(layout, "available_size", lambda window: QSize(width, height))
+    win = _new_window(qtbot, client, (width, height))
+    _open(qtbot, win, model_files["m16"])
+    qtbot.waitUntil(win.features_panel.has_layers, timeout=WAIT_MS)
+    qtbot.wait(50)
+    win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, win.docks["interpolate"])
+    win.resizeDocks([win.docks["model"]], [120], Qt.Orientation.Horizontal)
+    qtbot.wait(50)
+    if screen == "1366x768":
+        assert win.height() > height  # the right column's minimums no longer fit the screen
+    win.reset_layout_action.trigger()
+    qtbot.wait(50)
+    assert (win.width(), win.height()) == (width, height)
+    assert win.dockWidgetArea(win.docks["interpolate"]) == Qt.DockWidgetArea.BottomDockWidgetArea
+    for name, dock in _shown(win).items():
+        if dock.visibleRegion().isEmpty():
+            continue
+        assert win.rect().contains(dock.geometry()), name
+        assert dock.widget().height() >= usable_height(panel_of(dock)) - 1, name
+    win.close()
