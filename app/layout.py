@@ -264,3 +264,6 @@ class DockLayout:
             self.docks["features"].setVisible(False)
             if features_shown:
                 self.features_ready()
+            # Laid out anew over a layout the user made, the tab bars can stay hidden (seen under
+            # X11); the same layout restored from its saved state shows them.
+            self.window.restoreState(self.window.saveState(LAYOUT_VERSION), LAYOUT_VERSION)

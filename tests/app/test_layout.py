@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QTabBar
 
 from app.docks import panel_of, usable_height
 from app.layout import LayoutStore, layout_key
@@ -210,6 +210,9 @@ def test_reset_layout_fits_the_screen_after_a_rearrangement(qtbot, client, model
     qtbot.wait(50)
     assert (win.width(), win.height()) == (width, height)
     assert win.dockWidgetArea(win.docks["interpolate"]) == Qt.DockWidgetArea.BottomDockWidgetArea
+    bars = [[b.tabText(i) for i in range(b.count())] for b in win.findChildren(QTabBar) if b.isVisible()]
+    for tabs in (["Model", "Features"], ["Styles", "Noise"], ["Interpolate", "Arithmetic", "Gallery"]):
+        assert tabs in bars, bars  # each group's tab bar on screen (they stayed hidden under X11)
     for name, dock in _shown(win).items():
         if dock.visibleRegion().isEmpty():
             continue
