@@ -39,7 +39,12 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All
 VIEW = 128  # the canvas shows the pair large; the panel only needs to say which is which
 SAMPLE = 68  # 64 px samples at their own size (line drawings do not survive shrinking)
 SAMPLE_COLUMNS = 4
-FITS = {"crop": "Crop to square (keeps the middle)", "pad": "Pad to square (keeps everything, white bars)"}
+FITS = {
+    "crop": ("Crop to square", "Cut the longer side to a square: keeps the middle"),
+    "pad": ("Pad to square", "Add white bars to the shorter side: keeps everything"),
+}
+"""How an input of another shape is made square: the combo's short label (it fits the column) and
+the item's tooltip."""
 
 
 @dataclass(eq=False)
@@ -111,8 +116,9 @@ class TranslatePanel(ParamPanel):
         choice.addWidget(self.domain_row, 1, 1)
         choice.addWidget(QLabel("Fit"), 2, 0)
         self.fit = compact_combo()
-        for key, text in FITS.items():
+        for key, (text, tip) in FITS.items():
             self.fit.addItem(text, key)
+            self.fit.setItemData(self.fit.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.fit.setToolTip("How images of other shapes are made square before resizing to the model's input")
         choice.addWidget(self.fit, 2, 1)
         outer.addLayout(choice)

@@ -219,3 +219,17 @@ def test_reset_layout_fits_the_screen_after_a_rearrangement(qtbot, client, model
         assert win.rect().contains(dock.geometry()), name
         assert dock.widget().height() >= usable_height(panel_of(dock)) - 1, name
     win.close()
+
+
+def test_translate_choices_are_not_clipped_at_1366(qtbot, client, kinds) -> None:
+    """The Fit and Direction combos show their whole label in the default translator layout on a
+    1366×768 screen ("Crop to square (keeps t" was cut off)."""
+    win = _new_window(qtbot, client, SCREENS["1366x768"])
+    _open(qtbot, win, kinds["cyclegan"])
+    panel = win.translate_panel
+    for combo in (panel.fit, panel.direction):
+        arrow = combo.style().pixelMetric(combo.style().PixelMetric.PM_ScrollBarExtent) + 16  # arrow and frame
+        for i in range(combo.count()):
+            text = combo.itemText(i)
+            assert combo.fontMetrics().horizontalAdvance(text) + arrow <= combo.width(), text
+    win.close()
