@@ -1,13 +1,14 @@
-"""Docks of the explorer: each panel in a scrollable dock, and the first layout of a model's docks."""
+"""Docks of the explorer: each panel in a scrollable dock that never shrinks below what the panel
+needs to be usable."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
-from engine.families.base import Capabilities
+from app.widgets import ROW_PX
 
-ROW_PX = 26
+__all__ = ["ROW_PX", "fit_minimum", "make_dock", "panel_of", "usable_height"]
 
 
 def make_dock(window: QMainWindow, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -15,13 +16,13 @@ def make_dock(window: QMainWindow, panel: QWidget, area: Qt.DockWidgetArea) -> Q
     dock = QDockWidget(panel.title, window)  # type: ignore[attr-defined]
     dock.setObjectName(f"dock-{panel.title.lower()}")  # type: ignore[attr-defined]
     # A scroll area lets a dock shrink below its panel's height, so the window fits a laptop screen
-    # (900 px) with every dock open; a panel taller than its dock scrolls instead of being cut off.
+    # with every dock open; a panel taller than its dock scrolls instead of being cut off, and
+    # never shrinks below its usable minimum (see fit_minimum).
     scroll = QScrollArea(dock)
     scroll.setWidget(panel)
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setMinimumWidth(panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
     dock.setWidget(scroll)
     dock.setFeatures(
         QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -29,34 +30,28 @@ def make_dock(window: QMainWindow, panel: QWidget, area: Qt.DockWidgetArea) -> Q
         | QDockWidget.DockWidgetFeature.DockWidgetClosable
     )
     window.addDockWidget(area, dock)
+    fit_minimum(dock)
     return dock
 
 
-def balance_docks(window: QMainWindow, docks: dict[str, QDockWidget], caps: Capabilities) -> None:
-    """Share each column between its visible docks: the right one by how many rows each panel has,
-    the left one by the panels' natural heights (the model list takes what is left), and give the
-    bottom row the interpolation panel's natural height (capped, the rest scrolls)."""
+def panel_of(dock: QDockWidget) -> QWidget:
+    """The panel inside a dock made by :func:`make_dock`."""
+    return dock.widget().widget()  # type: ignore[union-attr]
 
-    def panel(name: str) -> QWidget:
-        return docks[name].widget().widget()  # type: ignore[union-attr]
 
-    def shown(name: str) -> bool:
-        return docks[name].isVisibleTo(window)
+def usable_height(panel: QWidget) -> int:
+    """The least height at which ``panel`` is still usable: its whole minimum size, or less for a
+    panel that declares ``min_visible_height`` (the rest scrolls)."""
+    full = panel.minimumSizeHint().height()
+    cap = getattr(panel, "min_visible_height", None)
+    return full if cap is None else min(full, int(cap))
 
-    rows = {
-        "styles": (caps.w_space.num_ws + 4) if caps.w_space else 0,
-        "noise": (caps.noise_layers + 5) if caps.noise_layers else 0,
-        "encode": 8 if shown("encode") else 0,
-        "directions": (caps.latent_directions + 4) if shown("directions") else 0,
-        "discover": 8 if shown("discover") else 0,
-    }
-    right = [name for name, n in rows.items() if n]
-    if len(right) > 1:
-        window.resizeDocks([docks[n] for n in right], [rows[n] * ROW_PX for n in right], Qt.Orientation.Vertical)
-    left = [n for n in ("latent", "truncation", "progressive", "transform") if shown(n)]
-    if left:
-        heights = [panel(n).sizeHint().height() + 8 for n in left]
-        window.resizeDocks([docks["model"], *(docks[n] for n in left)], [260, *heights], Qt.Orientation.Vertical)
-    if shown("interpolate"):
-        height = min(230, panel("interpolate").sizeHint().height() + 8)
-        window.resizeDocks([docks["interpolate"]], [height], Qt.Orientation.Vertical)
+
+def fit_minimum(dock: QDockWidget) -> None:
+    """Set the dock's minimum size from its panel (call again after the panel is rebuilt): no
+    restored layout and no splitter drag can crush a panel below :func:`usable_height`."""
+    scroll = dock.widget()
+    panel = panel_of(dock)
+    bar = scroll.verticalScrollBar().sizeHint().width()  # type: ignore[union-attr]
+    scroll.setMinimumWidth(panel.minimumSizeHint().width() + bar)
+    scroll.setMinimumHeight(usable_height(panel))

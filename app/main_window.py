@@ -11,16 +11,18 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
-from app.canvas import Canvas
-from app.docks import balance_docks, make_dock
+from app.canvas import PLACEHOLDER, Canvas
+from app.docks import make_dock
 from app.drops import MODEL_FILTER, reporting_drop_errors, sort_drop
 from app.engine_client import EngineClient
 from app.exports import Exports
 from app.frames import FrameLoop
+from app.help import add_help_menu
+from app.layout import HOME, DockLayout
 from app.model_state import ModelStateKeeper
 from app.panels import (
     ArithmeticPanel,
@@ -43,7 +45,7 @@ from app.panels.features import FeaturesPanel
 from app.params import Params
 from app.qt_none_guard import guard_none_refcount
 from app.session import OpenModel, Session, short_name
-from app.settings import Settings
+from app.settings import PIXELS_UP_TO, Settings
 from app.status_bar import StatusBar
 from engine.families.base import Capabilities
 from engine.latent.keyframes import Keyframe
@@ -51,12 +53,14 @@ from engine.video import OutputSize
 
 log = logging.getLogger(__name__)
 
-LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
-                       Qt.DockWidgetArea.BottomDockWidgetArea)  # fmt: skip
-DOCKS = {"model": LEFT, "latent": LEFT, "truncation": LEFT, "progressive": LEFT, "transform": LEFT, "styles": RIGHT,
-         "noise": RIGHT, "encode": RIGHT, "directions": RIGHT, "discover": RIGHT, "translate": RIGHT, "features": LEFT,
-         "interpolate": BOTTOM, "arithmetic": BOTTOM, "gallery": BOTTOM}  # fmt: skip
-"""Every dock (named after its panel) and its area, in the order of the View menu."""
+DOCKS = ("model", "latent", "truncation", "progressive", "transform", "styles", "noise", "encode", "directions",
+         "discover", "translate", "features", "interpolate", "arithmetic", "gallery")  # fmt: skip
+"""Every dock (named after its panel), in the order of the View menu; :mod:`app.layout` places them."""
+SCALING_TEXT = {
+    "auto": f"&Automatic (pixels up to {PIXELS_UP_TO} px, smooth above)",
+    "smooth": "&Smooth",
+    "pixels": "&Pixels (nearest neighbour)",
+}
 
 
 class MainWindow(QMainWindow):
@@ -72,13 +76,11 @@ class MainWindow(QMainWindow):
         self.last_error: QMessageBox | None = None
         self.train_window: Any = None
         self._quit_agreed = False  # the user chose what happens to a running training run
-        self._features_placed = False  # the viewer's dock has been put in its first place
 
         self.setWindowTitle("LatentLab")
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.canvas = Canvas(self)
-        self.canvas.set_smooth(self.settings.smooth_scaling)
         self.setCentralWidget(self.canvas)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
@@ -89,14 +91,14 @@ class MainWindow(QMainWindow):
         self.session.params_changed.connect(self._on_params_changed)
         self.session.error_raised.connect(self.show_error)
         self.state_keeper = ModelStateKeeper(self.session, self.settings, self.interpolate_panel, self.gallery_panel)
+        self.session.task_ended.connect(self._on_task_ended)
 
         self.resize(1360, 860)
         if self.settings.geometry is not None:
             self.restoreGeometry(self.settings.geometry)
-        self._layout_restored = False
-        if self.settings.window_state is not None:
-            self._layout_restored = bool(self.restoreState(self.settings.window_state))
-        self._show_panels_for(None)
+        for name in self.param_panels:
+            self.docks[name].setVisible(False)
+        self.docks["features"].setVisible(False)
 
     # --- construction ---------------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -120,10 +122,8 @@ class MainWindow(QMainWindow):
         }
         for panel in (*self.param_panels.values(), self.features_panel):
             panel.bind(self.session)
-        self.docks = {name: make_dock(self, getattr(self, f"{name}_panel"), area) for name, area in DOCKS.items()}
-        self.splitDockWidget(self.docks["interpolate"], self.docks["arithmetic"], Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(self.docks["arithmetic"], self.docks["gallery"])
-        self.docks["arithmetic"].raise_()
+        self.docks = {name: make_dock(self, getattr(self, f"{name}_panel"), HOME[name]) for name in DOCKS}
+        self.layout_manager = DockLayout(self, self.docks, self.settings)
 
         self.frames = FrameLoop(self.session, self.canvas, self.interpolate_panel, self.features_panel,
                                 self.features_shown, self)  # fmt: skip
@@ -141,9 +141,6 @@ class MainWindow(QMainWindow):
         self.model_panel.open_requested.connect(self.open_model)
         self.model_panel.browse_requested.connect(self.open_model_dialog)
         self.model_panel.set_recent(self.settings.recent())
-        self.resizeDocks([self.docks["model"]], [290], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["styles"]], [360], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["interpolate"], self.docks["arithmetic"]], [620, 420], Qt.Orientation.Horizontal)
 
     def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None, **kwargs: Any) -> QAction:
         action = QAction(text, self, **kwargs)
@@ -181,11 +178,20 @@ class MainWindow(QMainWindow):
         self.random_seed_action = self._action(edit_menu, "Random &seed", seed, QKeySequence("Ctrl+R"))
 
         view_menu = self.menuBar().addMenu("&View")
-        self.smooth_action = self._action(view_menu, "&Smooth scaling", self.set_smooth_scaling, checkable=True)
-        self.smooth_action.setChecked(self.canvas.smooth)
+        scaling_menu = view_menu.addMenu("&Scaling")
+        group = QActionGroup(self)
+        self.scaling_actions: dict[str, QAction] = {}
+        for mode, text in SCALING_TEXT.items():
+            act = self._action(scaling_menu, text, lambda on, m=mode: on and self.set_scaling(m), checkable=True)
+            group.addAction(act)
+            self.scaling_actions[mode] = act
+        self.scaling_actions[self.settings.scaling].setChecked(True)
         view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self.reset_layout_action = self._action(view_menu, "&Reset layout", self.reset_layout)
+        self.help_actions = add_help_menu(self)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -216,8 +222,11 @@ class MainWindow(QMainWindow):
     # --- models -------------------------------------------------------------------------------------
     @Slot(str)
     def open_model(self, source: str) -> None:
-        """Load a bundled model name or a checkpoint path (a task); the model switches when it is ready."""
+        """Load a bundled model name or a checkpoint path (a task); the model switches when it is ready.
+        Until then the canvas keeps the current model's frame, or says what is loading."""
         self.session.open_model(source)
+        if self.canvas.frame is None:
+            self.canvas.set_placeholder(f"Loading {short_name(source)}…")
 
     def open_model_dialog(self) -> None:
         start = self.settings.last_dir or str(Path.home())
@@ -247,16 +256,21 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self, model: OpenModel) -> None:
         caps = model.caps
         self._show_panels_for(caps)
-        if not self._layout_restored:
-            balance_docks(self, self.docks, caps)
+        self._apply_scaling()
         self.model_panel.set_model(model.name, caps, model.meta)
         self.setWindowTitle(f"{model.name} — LatentLab")
         self.model_panel.set_recent(self.settings.add_recent(model.source))
         self.settings.last_model = model.source
+        self.canvas.set_frame(None)  # the previous model's frame is not this model's
         if not caps.renders_latent:
-            self.canvas.set_frame(None)
             hint = " — drop an image on the window to translate it" if TranslatePanel.applies_to(caps) else ""
             self.canvas.set_placeholder(f"{model.name} does not generate from a latent ({caps.task}){hint}")
+        else:
+            self.canvas.set_placeholder(f"Rendering {model.name}…")
+
+    def _on_task_ended(self, _task: object) -> None:
+        if self.session.model is None:  # a load that failed (or was cancelled) before any model was open
+            self.canvas.set_placeholder(PLACEHOLDER)
 
     def _on_params_changed(self, params: Params) -> None:
         caps = self.session.caps
@@ -264,28 +278,22 @@ class MainWindow(QMainWindow):
             if caps is not None and panel.applies_to(caps):
                 panel.set_params(params)
 
-    def _show_panels_for(self, caps: Capabilities | None) -> None:
-        """Show exactly the panels the capabilities call for, rebuilt for them. The feature viewer
-        waits for the model's layers (``FeaturesPanel.layers_ready``)."""
+    def _show_panels_for(self, caps: Capabilities) -> None:
+        """Show exactly the panels that apply to ``caps``, rebuilt for them, in the layout of that
+        kind of model (the feature viewer waits for the model's layers, ``layers_ready``)."""
+        names = ["model"]
         for name, panel in self.param_panels.items():
-            applies = caps is not None and panel.applies_to(caps)
-            if applies:
+            if panel.applies_to(caps):
                 panel.set_capabilities(caps)
-            self.docks[name].setVisible(applies)
-        self.docks["features"].setVisible(False)
+                names.append(name)
+        self.layout_manager.switch(caps, names)
 
     # --- the feature viewer's dock ------------------------------------------------------------------
     def _show_features_dock(self) -> None:
-        """Show the viewer's dock; the first time (without a saved layout) as a tab behind Model
-        (the tallest dock, rarely needed once a model is open), so the viewer costs rendering
-        nothing until the user raises its tab."""
-        dock, model = self.docks["features"], self.docks["model"]
-        if not self._features_placed and not self._layout_restored:
-            self._features_placed = True
-            if not model.isHidden() and not dock.isFloating():
-                self.tabifyDockWidget(model, dock)  # while hidden: it then shows behind Model
-                model.raise_()
-        dock.setVisible(True)
+        """Show the viewer's dock where the layout puts it (by default a tab behind Model, the
+        tallest dock and rarely needed once a model is open, so the viewer costs rendering nothing
+        until the user raises its tab)."""
+        self.layout_manager.features_ready()
 
     def features_shown(self) -> bool:
         """Whether the feature viewer is on screen: its dock open and not behind another tab (a
@@ -323,11 +331,22 @@ class MainWindow(QMainWindow):
         return None
 
     # --- view & files -------------------------------------------------------------------------------------
-    def set_smooth_scaling(self, smooth: bool) -> None:
-        self.canvas.set_smooth(smooth)
-        self.settings.smooth_scaling = smooth
-        if self.smooth_action.isChecked() != smooth:
-            self.smooth_action.setChecked(smooth)
+    def reset_layout(self) -> None:
+        """View > Reset layout: every dock back to its default place and size (saved layouts are forgotten)."""
+        self.layout_manager.reset()
+        self.status.showMessage("Layout reset", 3000)
+
+    def set_scaling(self, mode: str) -> None:
+        """View > Scaling: ``auto`` (pixels for models up to 64 px, smooth above), ``smooth`` or ``pixels``."""
+        self.settings.scaling = mode
+        if not self.scaling_actions[mode].isChecked():
+            self.scaling_actions[mode].setChecked(True)
+        self._apply_scaling()
+
+    def _apply_scaling(self) -> None:
+        mode, caps = self.settings.scaling, self.session.caps
+        small = caps is not None and caps.resolution <= PIXELS_UP_TO
+        self.canvas.set_smooth(mode == "smooth" or (mode == "auto" and not small))
 
     def save_image(self, path: str | None = None, size: OutputSize | None = None) -> bool:
         """Save the frame on the canvas as a PNG that records how it was made (Save image… when ``path``
@@ -389,7 +408,7 @@ class MainWindow(QMainWindow):
             return
         self.state_keeper.save_now()
         self.settings.geometry = self.saveGeometry()
-        self.settings.window_state = self.saveState()
+        self.layout_manager.save()
         self.settings.sync()
         self.session.cancel_tasks()
         if self.train_window is not None:

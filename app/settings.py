@@ -1,5 +1,7 @@
 """Persistent settings (QSettings): window geometry, last model, recent models, device, scaling, the
-last folders and dialog choices, and each model's explorer state (:mod:`app.model_state`)."""
+last folders and dialog choices, and each model's explorer state (:mod:`app.model_state`).
+
+Dock layouts are saved per kind of model by :mod:`app.layout`."""
 
 from __future__ import annotations
 
@@ -16,14 +18,9 @@ log = logging.getLogger(__name__)
 ORGANIZATION = "LatentLab"
 APPLICATION = "LatentLab"
 MAX_RECENT = 10
-
-
-def _as_bool(value: object, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+SCALINGS = ("auto", "smooth", "pixels")
+"""Canvas scaling: ``auto`` (pixels for models up to :data:`PIXELS_UP_TO` px, smooth above), or always one."""
+PIXELS_UP_TO = 64
 
 
 def _as_list(value: object) -> list[str]:
@@ -85,12 +82,16 @@ class Settings:
         self.store.setValue("engine/device", value or "")
 
     @property
-    def smooth_scaling(self) -> bool:
-        return _as_bool(self.store.value("view/smooth_scaling"), True)
+    def scaling(self) -> str:
+        """How the canvas scales frames: one of :data:`SCALINGS` (default ``auto``)."""
+        v = str(self.store.value("view/scaling") or "auto")
+        return v if v in SCALINGS else "auto"
 
-    @smooth_scaling.setter
-    def smooth_scaling(self, value: bool) -> None:
-        self.store.setValue("view/smooth_scaling", bool(value))
+    @scaling.setter
+    def scaling(self, value: str) -> None:
+        if value not in SCALINGS:
+            raise ValueError(f"scaling must be one of {SCALINGS}, got {value!r}")
+        self.store.setValue("view/scaling", value)
 
     # --- window ----------------------------------------------------------------------------------
     @property
@@ -101,15 +102,6 @@ class Settings:
     @geometry.setter
     def geometry(self, value: QByteArray) -> None:
         self.store.setValue("window/geometry", value)
-
-    @property
-    def window_state(self) -> QByteArray | None:
-        v = self.store.value("window/state")
-        return v if isinstance(v, QByteArray) and not v.isEmpty() else None
-
-    @window_state.setter
-    def window_state(self, value: QByteArray) -> None:
-        self.store.setValue("window/state", value)
 
     # --- folders and dialog choices ------------------------------------------------------------------
     def folder(self, kind: str) -> str:

@@ -6,9 +6,10 @@ import random
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QComboBox,
     QDoubleSpinBox,
     QFrame,
     QGridLayout,
@@ -20,9 +21,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt import QCollapsible
 
 from app.canvas import to_qimage
 from engine.api import MAX_SEED
+
+ROW_PX = 26
+"""The height of one slider row (a label, a slider, a value and a reset button)."""
 
 
 def no_drops(widget: QAbstractSpinBox) -> QAbstractSpinBox:
@@ -69,6 +74,22 @@ class FloatSlider(QSlider):
         self.blockSignals(blocked)
 
 
+def compact_combo(min_chars: int = 10) -> QComboBox:
+    """A combo box that may be narrower than its longest entry (the popup still shows it whole),
+    so a long entry never widens its dock."""
+    combo = QComboBox()
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(min_chars)
+    return combo
+
+
+def section(title: str) -> QCollapsible:
+    """A collapsible section (superqt) with the usual ▸ / ▾ markers, opening without animation."""
+    box = QCollapsible(title, expandedIcon="▾", collapsedIcon="▸")
+    box.setDuration(0)
+    return box
+
+
 def float_spin(lo: float, hi: float, step: float = 0.01, decimals: int = 2) -> QDoubleSpinBox:
     """A compact double spin box that never takes dropped files."""
     spin = QDoubleSpinBox()
@@ -104,10 +125,14 @@ def set_silently(widget: QWidget, setter: str, value: object) -> None:
 
 
 class ScrollColumn(QScrollArea):
-    """A vertical scroll area holding a column of rows (for long slider lists)."""
+    """A vertical scroll area holding a column of rows (for long slider lists); never shorter than
+    ``MIN_ROWS`` rows."""
+
+    MIN_ROWS = 3
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumHeight(self.MIN_ROWS * ROW_PX)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -165,3 +190,27 @@ def thumbnail_pair(
         grid.addWidget(QLabel(title), 0, col, Qt.AlignmentFlag.AlignHCenter)
         grid.addWidget(view, 1, col, Qt.AlignmentFlag.AlignHCenter)
     return grid, left, right
+
+
+class Tile(Thumbnail):
+    """A clickable thumbnail; ``checkable`` tiles toggle a highlighted frame when clicked."""
+
+    clicked = Signal()
+
+    def __init__(self, size: int, checkable: bool = False) -> None:
+        super().__init__(size, "")
+        self.checkable = checkable
+        self.checked = False
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def set_checked(self, on: bool) -> None:
+        self.checked = on
+        colour = "#f4b400" if on else "#202124"
+        self.setStyleSheet(f"background: #202124; color: #aaa; border: 3px solid {colour};")
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            if self.checkable:
+                self.set_checked(not self.checked)
+            self.clicked.emit()
+        super().mousePressEvent(event)

@@ -86,3 +86,22 @@ def feature_network(name: str) -> Path:
     if not path.exists():
         raise LookupError(f"bundled feature network '{name}' is listed but {path} is missing")
     return path
+
+
+def sample_inputs(model_path: str | Path) -> dict[str, list[Path]]:
+    """The sample training inputs a bundled translator ships with (``sample_inputs`` in the
+    manifest), by the side they go in on: ``"A"`` (inputs of A → B, or of a multi-domain model)
+    and ``"B"`` (inputs of B → A); empty for any other model."""
+    try:
+        wanted = Path(model_path).resolve()
+    except OSError:
+        return {}
+    for e in list_models():
+        if e.path.resolve() == wanted:
+            out: dict[str, list[Path]] = {}
+            for rel in e.info.get("sample_inputs") or []:
+                path = assets_dir() / rel
+                if path.exists():
+                    out.setdefault("B" if "-inputB-" in path.name else "A", []).append(path)
+            return out
+    return {}

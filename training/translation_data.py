@@ -67,6 +67,7 @@ class TranslationDataset:
         class_names: tuple[str, ...] = (),
         xflip: bool = False,
         exclusive: bool = False,
+        domain_names: tuple[str, ...] = (),
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -88,6 +89,8 @@ class TranslationDataset:
         self.class_names = tuple(class_names)
         self.exclusive = exclusive and self.domains is not None and bool((self.domains.sum(1) == 1).all())
         """Every image has exactly one domain (one folder per domain), not a set of attributes."""
+        self.domain_names = tuple(domain_names) if kind != "multi-domain" and len(domain_names) == 2 else ()
+        """The names of A and B ("edges", "colour") when the data says them; the model keeps them."""
 
     def __len__(self) -> int:
         return self.A.shape[0]
@@ -366,14 +369,15 @@ def open_demo(name: str, kind: str, resolution: int, channels: int, xflip: bool 
     if name == "emoji-edges":
         a, b = emoji_edges(images), images
         summary = DataSummary(source, len(a), 0, resolution, channels)
-        return TranslationDataset("paired", summary, _channels(a, channels), _channels(b, channels), xflip=xflip)
+        a, b = _channels(a, channels), _channels(b, channels)
+        return TranslationDataset("paired", summary, a, b, xflip=xflip, domain_names=("edges", "colour"))
     if name == "emoji-grey":
         order = np.random.RandomState(0).permutation(len(images))
         half = len(images) // 2
         grey = np.stack([np.asarray(Image.fromarray(a).convert("L").convert("RGB")) for a in images[order[:half]]])
         a, b = _channels(grey, channels), _channels(images[order[half:]], channels)
         summary = DataSummary(source, len(a) + len(b), 0, resolution, channels)
-        return TranslationDataset("unpaired", summary, a, b, xflip=xflip)
+        return TranslationDataset("unpaired", summary, a, b, xflip=xflip, domain_names=("grey", "colour"))
     dom = emoji_hue_domains(images)
     keep = dom >= 0
     onehot = np.eye(len(HUE_DOMAINS), dtype=np.float32)[dom[keep]]
@@ -413,7 +417,7 @@ def open_fmnist(spec: str, kind: str, resolution: int, channels: int, xflip: boo
             raise DataError(f"unpaired data needs exactly two classes, got {len(idx)} in '{spec}'")
         a, b = arr[labels == idx[0]], arr[labels == idx[1]]
         summary = DataSummary(f"Fashion-MNIST {names[0]} ↔ {names[1]}", len(a) + len(b), 0, resolution, channels)
-        return TranslationDataset("unpaired", summary, a, b, xflip=xflip)
+        return TranslationDataset("unpaired", summary, a, b, xflip=xflip, domain_names=names)
     if kind == "multi-domain":
         keep = np.isin(labels, idx)
         dom = np.array([idx.index(int(v)) for v in labels[keep]])

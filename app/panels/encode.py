@@ -15,7 +15,6 @@ import numpy as np
 from PIL import Image
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -31,7 +30,7 @@ from app.drops import reporting_drop_errors
 from app.image_reader import ImageReader
 from app.panels.base import ParamPanel
 from app.params import Params
-from app.widgets import no_drops, thumbnail_pair
+from app.widgets import compact_combo, no_drops, thumbnail_pair
 from engine.api import JobProgress, JobResult
 from engine.families.base import Capabilities
 from engine.images import fit_image
@@ -86,9 +85,9 @@ class EncodePanel(ParamPanel):
         self.w_controls = QWidget()
         form = QGridLayout(self.w_controls)
         form.setContentsMargins(0, 0, 0, 0)
-        self.method = QComboBox()
+        self.method = compact_combo()
         self.method.setToolTip("Encode: the pSp encoder (instant). Project: optimise the latent to fit the image")
-        self.space = QComboBox()
+        self.space = compact_combo()
         for key, label in SPACE_LABELS.items():
             self.space.addItem(label, key)
         self.space.setToolTip("Projection space: one w for all style layers, or one per layer (w+, closer fits)")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QMouseEvent
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.panels.base import ParamPanel
 from app.params import DirectionEdit, Params
-from app.widgets import FloatSlider, Thumbnail
+from app.widgets import FloatSlider, Tile
 from engine.api import JobResult
 from engine.families.base import Capabilities
 from engine.latent.gallery import (
@@ -42,30 +42,6 @@ COLUMNS = 4
 SAMPLES = 12
 TILE = 64
 STRENGTH = (-3.0, 3.0)
-
-
-class Tile(Thumbnail):
-    """A clickable thumbnail; ``checkable`` tiles toggle a highlighted frame when clicked."""
-
-    clicked = Signal()
-
-    def __init__(self, size: int, checkable: bool = False) -> None:
-        super().__init__(size, "")
-        self.checkable = checkable
-        self.checked = False
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-
-    def set_checked(self, on: bool) -> None:
-        self.checked = on
-        colour = "#f4b400" if on else "#202124"
-        self.setStyleSheet(f"background: #202124; color: #aaa; border: 3px solid {colour};")
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            if self.checkable:
-                self.set_checked(not self.checked)
-            self.clicked.emit()
-        super().mousePressEvent(event)
 
 
 class GalleryPanel(ParamPanel):

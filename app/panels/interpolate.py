@@ -76,8 +76,16 @@ class InterpolatePanel(ParamPanel):
         super().__init__(parent)
         self.params = Params()
         self.direction = 1.0
-        form = QFormLayout(self)
+        # Two columns, so the whole panel fits the bottom row of a 900 px screen: blending A → B
+        # (and the walk's video settings) on the left, the walk's keyframes and scrubber on the right.
+        columns = QHBoxLayout(self)
+        form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        walk_form = QFormLayout()
+        walk_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        columns.addLayout(form, 1)
+        columns.addSpacing(8)
+        columns.addLayout(walk_form, 1)
         self.enabled = QCheckBox("Blend A (the current latent) toward B")
         form.addRow(self.enabled)
 
@@ -137,12 +145,18 @@ class InterpolatePanel(ParamPanel):
             "Write the walk A → B → keyframes as MP4, GIF or WebM (runs as a job with progress and cancel)"
         )
         erow = QHBoxLayout()
-        for w in (QLabel("Frames"), self.frames, QLabel("fps"), self.fps, self.loop, QLabel("Easing"), self.easing):
+        for w in (self.frames, QLabel("fps"), self.fps, self.loop):
             erow.addWidget(w)
-        erow.addWidget(self.export)
-        form.addRow(erow)
+        form.addRow("Frames", erow)
+        xrow = QHBoxLayout()
+        xrow.addWidget(self.easing, 1)
+        xrow.addWidget(self.export)
+        form.addRow("Easing", xrow)
         self.walk_keys = KeyframeList()
-        form.addRow("Then", self.walk_keys)
+        walk_title = QLabel("Walk: A → B, then these keyframes")
+        walk_title.setToolTip("The walk Export video… writes and the scrubber previews")
+        walk_form.addRow(walk_title)
+        walk_form.addRow(self.walk_keys)
 
         self.scrub = QSlider(Qt.Orientation.Horizontal)
         self.scrub.setRange(0, self.frames.value() - 1)
@@ -156,7 +170,7 @@ class InterpolatePanel(ParamPanel):
         srow.addWidget(self.scrub, 1)
         srow.addWidget(self.scrub_label)
         srow.addWidget(self.preview)
-        form.addRow("Frame", srow)
+        walk_form.addRow("Frame", srow)
         self._scrub_text()
         self.dialog: ExportVideoDialog | None = None
 

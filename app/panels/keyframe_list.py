@@ -8,11 +8,11 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLineEdit,
     QListWidget,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -61,12 +61,20 @@ class KeyframeList(QWidget):
         self.keys: list[Keyframe] = []
         self.caps: Capabilities | None = None
         self.start_dir = str(Path.home())
-        outer = QVBoxLayout(self)
+        outer = QGridLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        outer.setVerticalSpacing(2)
         self.list = QListWidget()
-        self.list.setMaximumHeight(96)
         self.list.setToolTip("Keyframes the walk visits after B, in order")
-        outer.addWidget(self.list)
+        self.list.setMinimumHeight(64)
+        self.up = QPushButton("Up")
+        self.down = QPushButton("Down")
+        self.remove = QPushButton("Remove")
+        self.clear = QPushButton("Clear")
+        # The list with its reorder buttons beside it, then the row that adds keyframes.
+        outer.addWidget(self.list, 0, 0, 4, 1)
+        for i, w in enumerate((self.up, self.down, self.remove, self.clear)):
+            outer.addWidget(w, i, 1)
         row = QHBoxLayout()
         self.seeds = QLineEdit()
         self.seeds.setPlaceholderText("seeds, e.g. 9, 14")
@@ -77,15 +85,8 @@ class KeyframeList(QWidget):
         self.add_file.setToolTip("Add the latents of a file from 'latentlab invert' (.npz) or a gallery project")
         for w in (self.seeds, self.add_seeds, self.add_current, self.add_file):
             row.addWidget(w, 1 if w is self.seeds else 0)
-        outer.addLayout(row)
-        row2 = QHBoxLayout()
-        self.up = QPushButton("Up")
-        self.down = QPushButton("Down")
-        self.remove = QPushButton("Remove")
-        self.clear = QPushButton("Clear")
-        for w in (self.up, self.down, self.remove, self.clear):
-            row2.addWidget(w)
-        outer.addLayout(row2)
+        outer.addLayout(row, 4, 0, 1, 2)
+        outer.setColumnStretch(0, 1)
 
         self.seeds.returnPressed.connect(self.add_typed_seeds)
         self.add_seeds.clicked.connect(self.add_typed_seeds)

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, 
 
 from app.panels.base import ParamPanel
 from app.params import Params
-from app.widgets import random_seed, seed_spin, set_silently
+from app.widgets import compact_combo, random_seed, seed_spin, set_silently
 from engine.api import MIX_SPACES
 from engine.families.base import Capabilities
 
@@ -29,7 +29,7 @@ class LatentPanel(ParamPanel):
         row.addWidget(self.randomise)
         form.addRow("Seed", row)
 
-        self.class_combo = QComboBox()
+        self.class_combo = compact_combo()
         self.class_combo.setToolTip("Class of a conditional model")
         form.addRow("Class", self.class_combo)
         self._class_label = form.labelForField(self.class_combo)

@@ -34,6 +34,7 @@ class ProgressivePanel(ParamPanel):
         form.addRow("α", row)
         self.trained = QLabel("")
         self.trained.setStyleSheet("color: gray;")
+        self.trained.setWordWrap(True)  # "Trained up to 64×64, fading in at α = 0.50" in a narrow column
         form.addRow(self.trained)
 
         self.level.currentIndexChanged.connect(self._level_chosen)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+import dataclasses
+
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.panels.base import ParamPanel
 from app.panels.rows import SliderRow
 from app.params import Params
-from app.widgets import FloatSlider, ScrollColumn, random_seed, seed_spin, set_silently
+from app.widgets import FloatSlider, ScrollColumn, Thumbnail, random_seed, seed_spin, set_silently
+from engine.api import Edits, Latent, RenderRequest, RenderResult, StyleMix
 from engine.families.base import Capabilities
+
+MIX_CHANNEL = "mix-seed"
+THUMB = 56
 
 # Preset groups by the resolution a style layer acts on (Karras et al.): coarse ≤ 8², middle 16²–32².
 PRESETS = ("coarse", "middle", "fine")
@@ -28,6 +34,8 @@ def preset_layers(caps: Capabilities, preset: str) -> list[int]:
 class StylesPanel(ParamPanel):
     """Style mixing: a second ("mix") seed and, per style layer, a weight toward it (0..1)."""
 
+    thumbnail_size = THUMB  # the mix seed's thumbnail: a preview of that size on a big model
+
     title = "Styles"
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -35,16 +43,20 @@ class StylesPanel(ParamPanel):
         self.caps: Capabilities | None = None
         self.rows: list[SliderRow] = []
         outer = QVBoxLayout(self)
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        top = QGridLayout()
         self.mix_seed = seed_spin()
         self.mix_seed.setToolTip("Seed of the second latent the style layers mix toward")
         self.randomise = QPushButton("Randomise")
+        self.mix_thumb = Thumbnail(THUMB, "mix")
+        self.mix_thumb.setToolTip("The mix seed's image, on its own")
+        top.addWidget(self.mix_thumb, 0, 0, 2, 1)
+        top.addWidget(QLabel("Mix seed"), 0, 1)
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.mix_seed, 1)
         seed_row.addWidget(self.randomise)
-        form.addRow("Mix seed", seed_row)
-        outer.addLayout(form)
+        top.addLayout(seed_row, 1, 1)
+        top.setColumnStretch(1, 1)
+        outer.addLayout(top)
 
         buttons = QHBoxLayout()
         self.preset_buttons: dict[str, QPushButton] = {}
@@ -94,6 +106,7 @@ class StylesPanel(ParamPanel):
         self.scroll.column.addStretch(1)
         for name, b in self.preset_buttons.items():
             b.setEnabled(bool(preset_layers(caps, name)))
+        self.mix_thumb.set_frame(None)
 
     def _on_row(self, index: int, _value: float) -> None:
         self.emit_edit(f"style{index}", mix={"weights": self.values()})
@@ -114,3 +127,14 @@ class StylesPanel(ParamPanel):
         set_silently(self.mix_seed, "setValue", int(params.mix.seed or 0))
         for row, v in zip(self.rows, params.mix.weights):
             row.set_value(v)
+
+    def side_requests(self, base: RenderRequest, params: Params) -> dict[str, RenderRequest]:
+        """The mix seed's own image: its latent with the frame's truncation and noise, nothing mixed or edited."""
+        if params.mix.seed is None:
+            return {}
+        latent = Latent(seed=int(params.mix.seed), class_index=base.latent.class_index)
+        return {MIX_CHANNEL: dataclasses.replace(base, latent=latent, mix=StyleMix(), edits=Edits())}
+
+    def show_side_frame(self, channel: str, result: RenderResult) -> None:
+        if channel == MIX_CHANNEL and result.ok:
+            self.mix_thumb.set_frame(result.image)

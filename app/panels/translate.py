@@ -1,5 +1,8 @@
 """The Translate panel (image-to-image and multi-domain models): drop, paste or open images, choose a
-direction or target domain(s), see input and output side by side, save outputs, translate a folder."""
+direction (named with the model's domains: "edges → colour") or target domain(s) (one at a time
+where the model's domains are exclusive, any combination where they are attributes), see input and
+output side by side, save outputs, translate a folder. An input unlike the model's sample training
+inputs gets a warning and the samples are shown (click one to translate it)."""
 
 from __future__ import annotations
 
@@ -11,14 +14,16 @@ from PIL import Image
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
     QCheckBox,
-    QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,30 +31,39 @@ from PySide6.QtWidgets import (
 from app.drops import reporting_drop_errors
 from app.image_reader import ImageReader
 from app.panels.base import ParamPanel
-from app.widgets import thumbnail_pair
+from app.widgets import Tile, compact_combo, section, thumbnail_pair
+from engine import zoo
 from engine.api import JobHandle, JobProgress, JobResult
 from engine.families.base import Capabilities
+from engine.input_check import InputProfile, profile_of
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff);;All files (*)"
-VIEW = 224
+VIEW = 128  # the canvas shows the pair large; the panel only needs to say which is which
+SAMPLE = 68  # 64 px samples at their own size (line drawings do not survive shrinking)
+SAMPLE_COLUMNS = 4
 READ_SIDE = 1024
 """Shorter side images are read at (at least) before a model is open; with a model, its input size."""
 FITS = {
-    "native": "Own size (fully convolutional model)",
-    "crop": "Crop to square (keeps the middle)",
-    "pad": "Pad to square (keeps everything, white bars)",
+    "native": ("Own size", "Run at the image's own size, rounded to the network's stride (fully convolutional models)"),
+    "crop": ("Crop to square", "Cut the longer side to a square: keeps the middle"),
+    "pad": ("Pad to square", "Add white bars to the shorter side: keeps everything"),
 }
+"""How an input meets the model: the combo's short label (it fits the column) and the item's tooltip."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Item:
-    """One input: its name, the image (uint8 HWC, original size) and its last translation."""
+    """One input: its name, the image (original size), its last translation (the input as the model
+    saw it, the output, the choice they were made with) and whether it looked unlike the model's
+    training inputs."""
 
     name: str
     image: Image.Image
     fitted: np.ndarray | None = None
     output: np.ndarray | None = None
     note: str = ""  # what was done to the image (InputPlan.describe)
+    choice: tuple[object, ...] | None = None
+    unlike: bool = False
 
 
 @dataclass
@@ -89,9 +103,10 @@ class TranslatePanel(ParamPanel):
         self.current = -1
         self.start_dir = str(Path.home())
         self._folder_handle: JobHandle | None = None
-        self._latest_one: JobHandle | None = None
         self.last_folder_report: tuple[int, list[str]] | None = None
         self.reader = ImageReader(self)
+        self.samples: dict[str, list[tuple[Path, np.ndarray]]] = {}
+        self.profiles: dict[str, InputProfile] = {}
         self.setAcceptDrops(True)
 
         outer = QVBoxLayout(self)
@@ -107,20 +122,22 @@ class TranslatePanel(ParamPanel):
 
         choice = QGridLayout()
         self.direction_label = QLabel("Direction")
-        self.direction = QComboBox()
+        self.direction = compact_combo()
         choice.addWidget(self.direction_label, 0, 0)
         choice.addWidget(self.direction, 0, 1)
         self.domains_label = QLabel("Target domains")
         self.domain_row = QWidget()
         self.domain_layout = QHBoxLayout(self.domain_row)
         self.domain_layout.setContentsMargins(0, 0, 0, 0)
-        self.domain_boxes: list[QCheckBox] = []
+        self.domain_boxes: list[QAbstractButton] = []
+        self.domain_group: QButtonGroup | None = None
         choice.addWidget(self.domains_label, 1, 0)
         choice.addWidget(self.domain_row, 1, 1)
         choice.addWidget(QLabel("Fit"), 2, 0)
-        self.fit = QComboBox()
-        for key, text in FITS.items():
+        self.fit = compact_combo()
+        for key, (text, tip) in FITS.items():
             self.fit.addItem(text, key)
+            self.fit.setItemData(self.fit.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.fit.setToolTip(
             "How an image meets the model: at its own size (fully convolutional models, rounded to the "
             "network's stride, scaled down when it would need too much memory), or made square and resized"
@@ -134,7 +151,7 @@ class TranslatePanel(ParamPanel):
         outer.addLayout(views)
 
         row = QHBoxLayout()
-        self.shown = QComboBox()
+        self.shown = compact_combo()
         self.shown.setToolTip("Which of the opened images is shown")
         self.save_button = QPushButton("Save output…")
         self.save_button.setEnabled(False)
@@ -157,6 +174,20 @@ class TranslatePanel(ParamPanel):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         outer.addWidget(self.status)
+        self.warning = QLabel("")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #b26a00;")
+        self.warning.hide()
+        outer.addWidget(self.warning)
+        self.examples = section("Inputs it was trained on")
+        self.examples_grid = QGridLayout()
+        self.examples_grid.setSpacing(4)
+        holder = QWidget()
+        holder.setLayout(self.examples_grid)
+        self.examples.addWidget(holder)
+        self.sample_tiles: list[Tile] = []
+        self.examples.hide()
+        outer.addWidget(self.examples)
         outer.addStretch(1)
 
         self.paste_action = QAction("Paste image", self)
@@ -169,7 +200,7 @@ class TranslatePanel(ParamPanel):
         self.save_button.clicked.connect(self.save_dialog)
         self.folder_button.clicked.connect(self.folder_dialog)
         self.cancel_button.clicked.connect(self.cancel_folder)
-        self.direction.currentIndexChanged.connect(lambda _: self.retranslate())
+        self.direction.currentIndexChanged.connect(lambda _: (self._show_samples(), self.retranslate()))
         self.fit.currentIndexChanged.connect(lambda _: self.retranslate())
         self.shown.currentIndexChanged.connect(self._show)
 
@@ -180,22 +211,13 @@ class TranslatePanel(ParamPanel):
     def set_capabilities(self, caps: Capabilities) -> None:
         self.caps = caps
         multi = caps.task == "multi-domain"
+        ii = caps.image_input
         self.direction.blockSignals(True)
         self.direction.clear()
-        arrows = {"AtoB": "A → B", "BtoA": "B → A"}
-        for d in caps.image_input.directions if caps.image_input else ():
-            self.direction.addItem(arrows.get(d, d), d)
+        for d in ii.directions if ii else ():
+            self.direction.addItem(ii.direction_name(d), d)
         self.direction.blockSignals(False)
-        for box in self.domain_boxes:
-            self.domain_layout.removeWidget(box)
-            box.deleteLater()
-        self.domain_boxes = []
-        for i, name in enumerate(caps.classes if multi else ()):
-            box = QCheckBox(name)
-            box.setChecked(i == 0)
-            box.toggled.connect(lambda _: self.retranslate())
-            self.domain_layout.addWidget(box)
-            self.domain_boxes.append(box)
+        self._build_domains(caps.classes if multi else (), bool(ii and ii.exclusive_domains))
         for w in (self.direction_label, self.direction):
             w.setVisible(not multi)
         for w in (self.domains_label, self.domain_row):
@@ -204,9 +226,10 @@ class TranslatePanel(ParamPanel):
         native = ii is not None and ii.fully_convolutional
         self.fit.blockSignals(True)
         self.fit.clear()
-        for key, text in FITS.items():
+        for key, (text, tip) in FITS.items():
             if key != "native" or native:
                 self.fit.addItem(text, key)
+                self.fit.setItemData(self.fit.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.fit.setCurrentIndex(0)  # native when the model allows it, else crop
         self.fit.blockSignals(False)
         if ii is None:
@@ -218,9 +241,73 @@ class TranslatePanel(ParamPanel):
             )
         else:
             self.status.setText(f"Images are fitted to {ii.size}×{ii.size}, {ii.channels} channel(s)")
+        self._load_samples(caps)
         for it in self.items:
-            it.fitted = it.output = None
+            it.fitted = it.output = it.choice = None
+            it.unlike = False
+        self._show_warning()
         self.retranslate()
+
+    def _build_domains(self, names: tuple[str, ...], exclusive: bool) -> None:
+        """One radio button per domain when the domains are exclusive (one at a time), else one check
+        box per attribute (any combination); the first is chosen."""
+        for box in self.domain_boxes:
+            self.domain_layout.removeWidget(box)
+            box.deleteLater()
+        self.domain_boxes = []
+        self.domain_group = QButtonGroup(self) if exclusive else None
+        self.domains_label.setText("Target domain" if exclusive else "Target attributes")
+        self.domain_row.setToolTip(
+            "The domain to translate into (the model's domains are exclusive: one at a time)"
+            if exclusive
+            else "The attributes the output should have (they combine)"
+        )
+        for i, name in enumerate(names):
+            box: QAbstractButton = QRadioButton(name) if exclusive else QCheckBox(name)
+            if self.domain_group is not None:
+                self.domain_group.addButton(box, i)
+            box.setChecked(i == 0)
+            box.toggled.connect(lambda on, b=box: (on or not isinstance(b, QRadioButton)) and self.retranslate())
+            self.domain_layout.addWidget(box)
+            self.domain_boxes.append(box)
+
+    def _load_samples(self, caps: Capabilities) -> None:
+        """The model's sample training inputs (bundled translators ship some), as the model sees them,
+        and their profile per input side."""
+        from engine.images import fit_image, read_image
+
+        self.samples, self.profiles = {}, {}
+        path = self.session.model.meta.get("path") if self.session is not None and self.session.model else None
+        ii = caps.image_input
+        if path and ii is not None:
+            for side, files in zoo.sample_inputs(str(path)).items():
+                try:
+                    fitted = [(f, fit_image(read_image(f), ii.size, ii.channels)) for f in files]
+                except ValueError:
+                    continue  # a damaged sample: no profile for this side
+                self.samples[side] = fitted
+                self.profiles[side] = profile_of([a for _, a in fitted])
+        self._show_samples()
+
+    def input_side(self) -> str:
+        """Which of the model's domains the input is in: "B" for B → A, else "A"."""
+        direction, _ = self.choice()
+        return "B" if direction == "BtoA" else "A"
+
+    def _show_samples(self) -> None:
+        for tile in self.sample_tiles:
+            self.examples_grid.removeWidget(tile)
+            tile.deleteLater()
+        self.sample_tiles = []
+        samples = self.samples.get(self.input_side(), [])
+        for i, (path, image) in enumerate(samples):
+            tile = Tile(SAMPLE)
+            tile.set_frame(image)
+            tile.setToolTip(f"{path.name}: click to translate it")
+            tile.clicked.connect(lambda p=path: self.take_images([str(p)]))
+            self.examples_grid.addWidget(tile, i // SAMPLE_COLUMNS, i % SAMPLE_COLUMNS)
+            self.sample_tiles.append(tile)
+        self.examples.setVisible(bool(samples))
 
     def _current_caps(self) -> Capabilities | None:
         """The current model's capabilities when it is a translator this panel was built for."""
@@ -229,10 +316,15 @@ class TranslatePanel(ParamPanel):
 
     # --- the current choice --------------------------------------------------------------------------
     def choice(self) -> tuple[str | None, np.ndarray | None]:
-        """(direction, None) for image-to-image models, (None, multi-hot target) for multi-domain ones."""
+        """(direction, None) for image-to-image models, (None, target) for multi-domain ones: one-hot
+        where the domains are exclusive, multi-hot where they are attributes."""
         if self.caps is not None and self.caps.task == "multi-domain":
             return None, np.array([1.0 if b.isChecked() else 0.0 for b in self.domain_boxes], np.float32)
         return self.direction.currentData(), None
+
+    def _choice_key(self) -> tuple[object, ...]:
+        direction, target = self.choice()
+        return (direction, None if target is None else tuple(target.tolist()), self.fit_mode())
 
     def fit_mode(self) -> str:
         return str(self.fit.currentData())
@@ -290,20 +382,24 @@ class TranslatePanel(ParamPanel):
         self.shown.setCurrentIndex(len(self.items) - 1)
         self.shown.blockSignals(False)
         self.current = len(self.items) - 1
-        self.retranslate()
+        self.retranslate(items)
 
     # --- translation jobs --------------------------------------------------------------------------
-    def retranslate(self) -> None:
-        """Translate every open image with the current choice (one engine job)."""
+    def retranslate(self, items: list[Item] | None = None) -> None:
+        """Translate ``items`` (default: every open image, as after a new choice) with the current
+        choice (one engine job); each also gets checked against the model's sample inputs."""
         caps = self._current_caps()
-        if caps is None or not self.items:
+        batch = list(self.items if items is None else items)
+        if caps is None or not batch:
             return
         direction, target = self.choice()
         from engine.translate import plan_input, prepare_image, translate_array
 
         ii = caps.image_input
-        fit, images = self.fit_mode(), [it.image for it in self.items]
+        fit, images = self.fit_mode(), [it.image for it in batch]
         channels = ii.channels
+        profile = self.profiles.get(self.input_side())
+        key = self._choice_key()
 
         def job(model):
             import torch
@@ -313,17 +409,17 @@ class TranslatePanel(ParamPanel):
             for i, im in enumerate(images):
                 plan = plan_input(model, *im.size, fit)
                 fitted = prepare_image(im, plan, channels)
-                out.append((fitted, translate_array(model, fitted, direction, t), plan.describe()))
+                unlike = profile is not None and profile.unlike(fitted)
+                out.append((fitted, translate_array(model, fitted, direction, t), plan.describe(), unlike))
                 yield (i + 1, len(images), "")
             return out
 
         self.status.setText(f"Translating {len(images)} image(s)…")
-        handle: list[JobHandle | None] = [None]
-        handle[0] = self._latest_one = self.session.model_job(
+        self.session.model_job(
             "translate",
             job,
-            on_done=lambda value: self._one_done(handle[0], value),
-            on_error=lambda result: self._one_failed(handle[0], result),
+            on_done=lambda value: self._one_done(batch, key, value),
+            on_error=lambda result: self._one_failed(key, result),
         )
 
     def _show(self, index: int | None = None) -> None:
@@ -333,8 +429,8 @@ class TranslatePanel(ParamPanel):
         self.input_view.set_frame(None if it is None else it.fitted)
         self.output_view.set_frame(None if it is None else it.output)
         self.save_button.setEnabled(it is not None and it.output is not None)
-        if it is not None and it.output is not None and it.note:
-            self.status.setText(f"{it.name}: {it.note}")
+        self.input_view.setToolTip(f"{it.name}: {it.note}" if it is not None and it.note else "")
+        self._show_warning()
         pair = None
         if it is not None and it.output is not None and it.fitted.shape == it.output.shape:
             gap = np.full((it.fitted.shape[0], max(1, it.fitted.shape[1] // 16), it.fitted.shape[2]), 255, np.uint8)
@@ -398,21 +494,38 @@ class TranslatePanel(ParamPanel):
         self.progress.setValue(p.done)
         self.progress.setFormat(f"%v / %m  {p.message}")
 
-    def _one_done(self, handle: JobHandle | None, value: list[tuple[np.ndarray, np.ndarray, str]]) -> None:
-        if handle is not self._latest_one:
-            return  # superseded by a newer choice
-        if len(value) != len(self.items):
-            return  # images were added meanwhile; their own job follows
-        for it, (fitted, out, note) in zip(self.items, value):
-            it.fitted, it.output, it.note = fitted, out, note
-        self.status.setText(f"Translated {len(self.items)} image(s)")
+    def _one_done(
+        self, batch: list[Item], key: tuple[object, ...], value: list[tuple[np.ndarray, np.ndarray, str, bool]]
+    ) -> None:
+        if key != self._choice_key():
+            return  # made with an earlier choice: the job for the current one follows
+        for it, (fitted, out, note, unlike) in zip(batch, value):
+            it.fitted, it.output, it.note, it.choice, it.unlike = fitted, out, note, key, unlike
+        n = len(batch)
+        total = "" if n == len(self.items) else f" ({len(self.items)} open)"
+        shown = self.items[self.current] if 0 <= self.current < len(self.items) else None
+        note = f" — {shown.name}: {shown.note}" if shown is not None and shown.note else ""
+        self.status.setText(f"Translated {n} image{'s' if n != 1 else ''}{total} · fit: {self.fit_mode()}{note}")
         self._show()
 
-    def _one_failed(self, handle: JobHandle | None, result: JobResult) -> None:
-        if handle is not self._latest_one:
+    def _one_failed(self, key: tuple[object, ...], result: JobResult) -> None:
+        if key != self._choice_key():
             return
         self.status.setText("Translation failed")
         self.session.show_error("Cannot translate", result.error or "cancelled")
+
+    def _show_warning(self) -> None:
+        """Warn about the shown input when it looks unlike what the model was trained on, and open the
+        samples it was trained on."""
+        it = self.items[self.current] if 0 <= self.current < len(self.items) else None
+        unlike = it is not None and it.unlike
+        if unlike:
+            self.warning.setText(
+                f"⚠ {it.name} looks unlike the inputs this model was trained on, so its output may mean "
+                "little. Inputs it was trained on are below: click one to translate it."
+            )
+            self.examples.expand(animate=False)
+        self.warning.setVisible(unlike)
 
     def _folder_ended(self) -> None:
         self._folder_handle = None

@@ -29,6 +29,10 @@ FORMAT = "latentlab"
 VERSION = 1
 
 
+TRANSLATOR_META = ("domains", "exclusive_domains")
+"""What a translator's metadata says about its domains (see ``ImageInput``)."""
+
+
 def _paths(path: str | Path) -> tuple[Path, Path]:
     p = Path(path)
     if p.suffix == ".json":
@@ -55,7 +59,7 @@ def describe(
         "provenance": provenance if provenance is not None else meta.get("provenance", {}),
         "metrics": metrics if metrics is not None else meta.get("metrics", {}),
     }
-    for key in ("name", "description", "source"):
+    for key in ("name", "description", "source", *TRANSLATOR_META):
         if key in meta:
             doc[key] = meta[key]
     return doc
@@ -199,7 +203,7 @@ def load_native(path: str | Path, device: torch.device | str = "cpu") -> LoadedM
     except RuntimeError as e:
         first = str(e).strip().splitlines()
         raise CheckpointError(st_path, f"tensors do not match the {doc['family']} config: {' '.join(first[:3])}") from e
-    meta = {k: doc[k] for k in ("name", "description", "source", "provenance", "metrics") if k in doc}
+    meta = {k: doc[k] for k in ("name", "description", "source", "provenance", "metrics", *TRANSLATOR_META) if k in doc}
     meta["classes"] = doc.get("classes") or []
     meta["path"] = str(st_path)
     model = family.wrap(module, config, meta)

@@ -53,6 +53,11 @@ class ImageInput:
     ``stride`` (a large photo can run at its own size); its activations take about
     ``bytes_per_pixel`` bytes per input pixel (for a memory estimate before running). 0: the model
     takes ``size``×``size`` only.
+
+    ``domains``: the names of domains A and B of an image-to-image model ("edges", "colour") when
+    the model declares them (empty: unnamed). ``exclusive_domains``: a multi-domain model's target
+    domains are exclusive (each image is in exactly one: translate to one domain at a time, a
+    one-hot target) rather than attributes that combine (a multi-hot target).
     """
 
     channels: int
@@ -64,6 +69,14 @@ class ImageInput:
     @property
     def fully_convolutional(self) -> bool:
         return self.stride > 0
+
+    domains: tuple[str, ...] = ()
+    exclusive_domains: bool = False
+
+    def direction_name(self, direction: str) -> str:
+        """``AtoB`` / ``BtoA`` in the model's words: "edges → colour" (or "A → B" when unnamed)."""
+        a, b = self.domains if len(self.domains) == 2 else ("A", "B")
+        return {"AtoB": f"{a} → {b}", "BtoA": f"{b} → {a}"}.get(direction, direction)
 
 
 @dataclass(frozen=True)

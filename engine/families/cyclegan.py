@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from engine.families.base import Capabilities, ImageInput, LoadedModel, ModelFamily
-from engine.families.pix2pix import check_translate_input
+from engine.families.pix2pix import check_translate_input, domain_names
 from engine.models.cyclegan import CycleGANConfig, CycleGANGenerators
 
 
@@ -29,6 +29,7 @@ class CycleGANModel(LoadedModel[CycleGANConfig]):
                 directions=cfg.directions,
                 stride=2**cfg.n_downsampling,  # ResNet generator: convolutions and residual blocks only
                 bytes_per_pixel=12 * cfg.ngf,  # ~3 float tensors of ngf channels at full size at once
+                domains=domain_names(self.meta),
             ),
         )
 

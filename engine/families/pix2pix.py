@@ -14,6 +14,13 @@ def check_translate_input(image: torch.Tensor, channels: int, what: str) -> None
         raise ValueError(f"{what} translates images [N, {channels}, H, W], got {tuple(image.shape)}")
 
 
+def domain_names(meta: dict) -> tuple[str, ...]:
+    """Names of domains A and B from a translator's metadata (``"domains"``: two names), else ()."""
+    names = meta.get("domains") or ()
+    ok = isinstance(names, (list, tuple)) and len(names) == 2 and all(isinstance(n, str) and n for n in names)
+    return tuple(names) if ok else ()
+
+
 class Pix2PixModel(LoadedModel[Pix2PixConfig]):
     """``translate(image, "AtoB")``; eval mode: batch norm uses running statistics, dropout is off."""
 
@@ -34,6 +41,7 @@ class Pix2PixModel(LoadedModel[Pix2PixConfig]):
                 directions=("AtoB",),
                 stride=2**cfg.num_downs,  # U-Net: every level halves the size, skips need exact halves
                 bytes_per_pixel=8 * cfg.ngf,  # the skip tensors of all levels plus the outermost up level
+                domains=domain_names(self.meta),
             ),
         )
 

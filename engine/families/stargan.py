@@ -12,7 +12,9 @@ from engine.models.stargan import StarGANConfig, StarGANGenerator
 class StarGANModel(LoadedModel[StarGANConfig]):
     """``translate(image, target=labels)``: labels [N, c_dim] over ``capabilities.classes``, multi-hot allowed.
 
-    Domain names come from the checkpoint's meta (``"classes"``), else ``domain 0``, ``domain 1``, ….
+    Domain names come from the checkpoint's meta (``"classes"``), else ``domain 0``, ``domain 1``, …;
+    the meta's ``"exclusive_domains"`` says whether they are exclusive (one per image, as folders of
+    images are) or attributes that combine (as CelebA's hair colour, sex and age); unknown = attributes.
     """
 
     module: StarGANGenerator
@@ -34,6 +36,7 @@ class StarGANModel(LoadedModel[StarGANConfig]):
                 size=cfg.resolution,
                 stride=4,  # two stride-2 convolutions down, residual blocks, two up
                 bytes_per_pixel=12 * cfg.conv_dim,
+                exclusive_domains=self.meta.get("exclusive_domains") is True,
             ),
         )
 

@@ -17,8 +17,7 @@ def _compute(window, qtbot, method: str = "sefa", first: int | None = None, last
     panel.method.setCurrentIndex(panel.method.findData(method))
     panel.k.setValue(3)
     if first is not None:
-        panel.first.setValue(first)
-        panel.last.setValue(last)
+        panel.layers_row.setValue((first, last))
     panel.compute.click()
     qtbot.waitUntil(lambda: panel.directions is not None and len(panel.rows) == 3, timeout=WAIT_MS)
 

@@ -93,16 +93,16 @@ def test_settings_recent_list_is_capped_and_persists() -> None:
     from app.settings import MAX_RECENT, Settings
 
     s = Settings()
-    assert s.recent() == [] and s.smooth_scaling is True
+    assert s.recent() == [] and s.scaling == "auto"
     for i in range(15):
         s.add_recent(f"/models/m{i}.safetensors")
     s.add_recent("/models/m3.safetensors")
-    s.smooth_scaling = False
+    s.scaling = "pixels"
     s.sync()
     again = Settings()
     assert len(again.recent()) == MAX_RECENT
     assert again.recent()[0] == "/models/m3.safetensors" and again.recent().count("/models/m3.safetensors") == 1
-    assert again.smooth_scaling is False
+    assert again.scaling == "pixels"
     s.clear_recent()
     s.add_recent("only")
     assert Settings().recent() == ["only"]

@@ -99,5 +99,7 @@ def test_demos():
     assert not torch.equal(grey.B[:, 0], grey.B[:, 1])
     hue = open_translation_dataset("demo:emoji-hue", "multi-domain", 16)
     assert hue.class_names == HUE_DOMAINS and hue.exclusive and (hue.domains.sum(0) > 50).all()
+    assert edges.domain_names == ("edges", "colour") and grey.domain_names == ("grey", "colour")
+    assert hue.domain_names == ()  # a multi-domain set names its domains in class_names
     with pytest.raises(DataError, match="paired data"):
         open_translation_dataset("demo:emoji-edges", "unpaired", 16)

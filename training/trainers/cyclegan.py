@@ -68,9 +68,11 @@ class CycleGANTrainer(Trainer):
         self.decay = linear_decay(hp.decay_start, hp.decay_steps)
         self.pool_A, self.pool_B = ImagePool(hp.pool_size), ImagePool(hp.pool_size)
         self.fixed: Batch | None = None
+        self.domain_names: tuple[str, ...] = ()
 
     def attach_data(self, dataset: Any) -> None:
         self.fixed = dataset.fixed(4)
+        self.domain_names = tuple(getattr(dataset, "domain_names", ()))
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"G": self.G, "D_A": self.D_A, "D_B": self.D_B}
@@ -135,7 +137,9 @@ class CycleGANTrainer(Trainer):
         self.pool_B.load_state_dict(state["pool_B"], self.device)
 
     def export_model(self) -> LoadedModel:
-        return get_family("cyclegan").wrap(copy.deepcopy(self.G).cpu(), self.cfg, {"classes": []})
+        return get_family("cyclegan").wrap(
+            copy.deepcopy(self.G).cpu(), self.cfg, {"classes": [], "domains": list(self.domain_names)}
+        )
 
     def sample(self, seeds: list[int]) -> torch.Tensor:
         """Rows of fixed training inputs and their translations (see ``translation_rows``; seeds unused)."""

@@ -68,9 +68,11 @@ class Pix2PixTrainer(Trainer):
             check_bf16(device)
         if hp.channels_last:
             channels_last(self.G, self.D)
+        self.domain_names: tuple[str, ...] = ()
 
     def attach_data(self, dataset: Any) -> None:
         self.fixed = dataset.fixed(4)
+        self.domain_names = tuple(getattr(dataset, "domain_names", ()))
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"G": self.G, "D": self.D}
@@ -123,7 +125,7 @@ class Pix2PixTrainer(Trainer):
 
     def export_model(self) -> LoadedModel:
         g = copy.deepcopy(self.G).cpu()
-        return get_family("pix2pix").wrap(g, self.cfg, {"classes": []})
+        return get_family("pix2pix").wrap(g, self.cfg, {"classes": [], "domains": list(self.domain_names)})
 
     def sample(self, seeds: list[int]) -> torch.Tensor:
         """Rows of fixed training inputs and their translations (see ``translation_rows``; seeds unused)."""

@@ -144,7 +144,7 @@ class StarGANTrainer(Trainer):
         self.class_names = tuple(state.get("class_names", ()))
 
     def export_model(self) -> LoadedModel:
-        meta = {"classes": list(self.class_names)}
+        meta = {"classes": list(self.class_names), "exclusive_domains": bool(self.exclusive)}
         return get_family("stargan").wrap(copy.deepcopy(self.G).cpu(), self.cfg, meta)
 
     def sample(self, seeds: list[int]) -> torch.Tensor:

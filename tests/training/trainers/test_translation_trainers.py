@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -203,3 +204,40 @@ def test_pix2pix_channels_last_bf16_close_to_fp32_and_resume_exact():
         resumed.step(b, i)
     for k, v in full.G.state_dict().items():
         torch.testing.assert_close(resumed.G.state_dict()[k], v, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("family", "kind", "names"),
+    [("cyclegan", "unpaired", ("grey", "colour")), ("pix2pix", "paired", ("edges", "colour"))],
+)
+def test_translators_keep_the_names_of_their_domains(family, kind, names):
+    """The data's names for A and B go into the exported model, so the GUI can say "edges → colour"."""
+    from training.data import DataSummary
+    from training.translation_data import TranslationDataset
+
+    p = get_preset(f"tiny-{family}")
+    cfg = {"resolution": p.resolution, "img_channels": 3, **p.model}
+    a = torch.randint(0, 256, (4, p.resolution, p.resolution, 3), dtype=torch.uint8).numpy()
+    ds = TranslationDataset(kind, DataSummary("t", 8, 0, p.resolution, 3), a, a[::-1].copy(), domain_names=names)
+    t = make_trainer(family, cfg, p.hparams, torch.device("cpu"))
+    t.attach_data(ds)
+    assert t.export_model().capabilities.image_input.domains == names
+
+
+def test_stargan_says_whether_its_domains_are_exclusive():
+    from training.data import DataSummary
+    from training.translation_data import TranslationDataset
+
+    p = get_preset("tiny-stargan")
+    cfg = {"resolution": p.resolution, "img_channels": 3, **p.model}
+    a = torch.randint(0, 256, (6, p.resolution, p.resolution, 3), dtype=torch.uint8).numpy()
+    k = cfg["c_dim"]
+    onehot = np.eye(k, dtype=np.float32)[np.arange(6) % k]
+    for labels, exclusive in ((onehot, True), (np.ones((6, k), np.float32), False)):
+        ds = TranslationDataset(
+            "multi-domain", DataSummary("t", 6, 0, p.resolution, 3), a, None, labels,
+            tuple(f"d{i}" for i in range(k)), exclusive=True,
+        )  # fmt: skip
+        t = make_trainer("stargan", cfg, p.hparams, torch.device("cpu"))
+        t.attach_data(ds)
+        assert t.export_model().capabilities.image_input.exclusive_domains is exclusive
