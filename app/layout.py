@@ -119,9 +119,9 @@ def apply_default_layout(
     window.setCorner(Qt.Corner.TopRightCorner, RIGHT)
     window.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
     for dock in docks.values():
+        dock.setFloating(False)  # (before it leaves the window: a removed dock ignores this)
         dock.setVisible(False)  # placed hidden: the window never grows to hold an unfinished layout
         window.removeDockWidget(dock)
-        dock.setFloating(False)
     if fit is not None and not (window.isMaximized() or window.isFullScreen()):
         size = window.size().boundedTo(fit)
         if size != window.size():
