@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from app.canvas import PLACEHOLDER, Canvas
 from app.docks import make_dock
@@ -21,8 +21,8 @@ from app.drops import MODEL_FILTER, reporting_drop_errors, sort_drop
 from app.engine_client import EngineClient
 from app.exports import Exports
 from app.frames import FrameLoop
-from app.help import add_help_menu
 from app.layout import HOME, DockLayout
+from app.menus import build_menus
 from app.model_state import ModelStateKeeper
 from app.panels import (
     ArithmeticPanel,
@@ -142,73 +142,9 @@ class MainWindow(QMainWindow):
         self.model_panel.browse_requested.connect(self.open_model_dialog)
         self.model_panel.set_recent(self.settings.recent())
 
-    def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None, **kwargs: Any) -> QAction:
-        action = QAction(text, self, **kwargs)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        (action.toggled if action.isCheckable() else action.triggered).connect(slot)
-        menu.addAction(action)
-        return action
-
     def _build_menus(self) -> None:
         self.exports = Exports(self.session, self.settings, lambda: self.canvas.frame, self)
-        keys = QKeySequence.StandardKey
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = self._action(file_menu, "&Open model…", self.open_model_dialog, keys.Open)
-        self.train_action = self._action(file_menu, "&Train…", self.show_train_window)
-        self.recent_menu = QMenu("Recent &models", self)
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addMenu(self.recent_menu)
-        self.save_action = self._action(file_menu, "&Save image…", self.exports.save_image_dialog, keys.Save)
-        self.save_grid_action = self._action(file_menu, "Save &grid…", self.exports.save_grid_dialog)
-        self.export_action = self._action(file_menu, "&Export video…", self.interpolate_panel.export_dialog)
-        file_menu.addSeparator()
-        self.quit_action = self._action(file_menu, "&Quit", self.close, keys.Quit)
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-
-        edit_menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = self.session.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(keys.Undo)
-        self.redo_action = self.session.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(keys.Redo)
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        edit_menu.addSeparator()
-        seed = self.latent_panel.randomise.click
-        self.random_seed_action = self._action(edit_menu, "Random &seed", seed, QKeySequence("Ctrl+R"))
-
-        view_menu = self.menuBar().addMenu("&View")
-        scaling_menu = view_menu.addMenu("&Scaling")
-        group = QActionGroup(self)
-        self.scaling_actions: dict[str, QAction] = {}
-        for mode, text in SCALING_TEXT.items():
-            act = self._action(scaling_menu, text, lambda on, m=mode: on and self.set_scaling(m), checkable=True)
-            group.addAction(act)
-            self.scaling_actions[mode] = act
-        self.scaling_actions[self.settings.scaling].setChecked(True)
-        view_menu.addSeparator()
-        for dock in self.docks.values():
-            view_menu.addAction(dock.toggleViewAction())
-        view_menu.addSeparator()
-        self.reset_layout_action = self._action(view_menu, "&Reset layout", self.reset_layout)
-        self.help_actions = add_help_menu(self)
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self.settings.recent()
-        for source in recent:
-            act = self.recent_menu.addAction(short_name(source))
-            act.setToolTip(source)
-            act.triggered.connect(lambda _=False, s=source: self.open_model(s))
-        if not recent:
-            self.recent_menu.addAction("(none)").setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear recent", self._clear_recent)
-
-    def _clear_recent(self) -> None:
-        self.settings.clear_recent()
-        self.model_panel.set_recent([])
+        build_menus(self, SCALING_TEXT)
 
     # --- what the session reports ---------------------------------------------------------------
     def show_error(self, title: str, text: str) -> QMessageBox:

@@ -20,7 +20,8 @@ with two keyframes and the scrubber previewing a frame of the walk), ``cgan`` (f
 class, SeFa directions and the feature viewer), ``stylegan`` (emoji-stylegan), ``pggan``
 (emoji-pggan), ``reset`` (the model open so far, its layout first disarranged as a user might —
 Interpolate moved to the right column, the left column squeezed — then View > Reset layout); or
-any bundled name or checkpoint path.
+``export`` (the Export video… dialog over the model open so far); or any bundled name or
+checkpoint path.
 """
 
 from __future__ import annotations
@@ -149,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             window.resizeDocks([window.docks["model"]], [120], Qt.Orientation.Horizontal)
             pump(0.5)
             window.reset_layout_action.trigger()
+        elif name == "export":
+            if window.session.model is None:
+                open_model(window, zoo.default_model().name)
+            window.interpolate_panel.export_dialog()  # File > Export video… (left open for the picture)
         elif name in ("stylegan", "pggan"):
             open_model(window, f"emoji-{name}")
         else:
