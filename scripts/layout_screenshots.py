@@ -20,7 +20,7 @@ with two keyframes and the scrubber previewing a frame of the walk), ``cgan`` (f
 class, SeFa directions and the feature viewer), ``stylegan`` (emoji-stylegan), ``pggan``
 (emoji-pggan), ``reset`` (the model open so far, its layout first disarranged as a user might —
 Interpolate moved to the right column, the left column squeezed — then View > Reset layout); or
-``export`` (the Export video… dialog over the model open so far); or any bundled name or
+``export`` (the Export video… dialog over the model open so far, or the default model); or any bundled name or
 checkpoint path.
 """
 
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             pump(0.5)
             window.reset_layout_action.trigger()
         elif name == "export":
-            if window.session.model is None:
+            if window.session.caps is None or not window.session.caps.renders_latent:
                 open_model(window, zoo.default_model().name)
             window.interpolate_panel.export_dialog()  # File > Export video… (left open for the picture)
         elif name in ("stylegan", "pggan"):
