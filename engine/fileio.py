@@ -20,6 +20,7 @@ import contextlib
 import errno as errno_mod
 import json
 import os
+import re
 import stat
 import tempfile
 import threading
@@ -212,14 +213,20 @@ def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> P
     return Path(path)
 
 
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}" + re.escape(TEMP_MARK) + r"(?P<suffix>\.[^.]*)?$")
+"""What :func:`atomic_output` names a temporary file: ``.NAME.`` + mkstemp's 8 random characters +
+``.tmp`` + NAME's suffix."""
+
+
 def remove_stale_temps(folder: str | Path, name_glob: str = "*") -> list[Path]:
     """Remove the temporary files :func:`atomic_output` left in ``folder`` for outputs matching
-    ``name_glob`` (after a SIGKILL or power loss). Only hidden ``.NAME.*.tmp.SUFFIX`` files are touched;
-    call it only on folders this process owns (a locked run folder)."""
+    ``name_glob`` (after a SIGKILL or power loss). Only regular files named exactly as
+    :func:`atomic_output` names them (and whose suffix is their output's) are touched; call it only
+    on folders this process owns (a locked run folder)."""
     removed = []
     for p in Path(folder).glob(f".{name_glob}.*{TEMP_MARK}*"):
-        name = p.name
-        if not (name.startswith(".") and TEMP_MARK in name) or not p.is_file() or p.is_symlink():
+        m = _TEMP_NAME.match(p.name)
+        if m is None or Path(m.group("name")).suffix != (m.group("suffix") or "") or p.is_symlink() or not p.is_file():
             continue
         with contextlib.suppress(OSError):
             p.unlink()

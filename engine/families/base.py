@@ -311,6 +311,23 @@ class LoadedModel(ABC, Generic[C]):
         raise ValueError(f"{self.family} model has no inspectable layer {name!r}")
 
 
+class MappedW:
+    """``w_avg`` and ``map`` for models whose module has a StyleGAN2-style ``mapping`` network
+    (``mapping(z, c, psi=, cutoff=)`` and its ``w_avg`` buffer): StyleGAN2 and StyleGAN3. List it
+    before :class:`LoadedModel` in the bases."""
+
+    module: Any
+
+    @property
+    def w_avg(self) -> torch.Tensor:
+        return self.module.mapping.w_avg
+
+    def map(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, cutoff: int | None = None
+    ) -> torch.Tensor:
+        return self.module.mapping(z, c, psi=psi, cutoff=cutoff)
+
+
 @dataclass(frozen=True, eq=False)
 class ModelFamily(Generic[C]):
     """One architecture, declared: its name, config class, inference module, model class and a tiny config.

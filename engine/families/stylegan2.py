@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.families.base import Capabilities, LoadedModel, ModelFamily, WSpace
+from engine.families.base import Capabilities, LoadedModel, MappedW, ModelFamily, WSpace
 from engine.models.stylegan2 import Generator, StyleGAN2Config, resolutions
 
 
@@ -18,7 +18,7 @@ def preview_resolutions(cfg: StyleGAN2Config | Any) -> tuple[int, ...]:
     return tuple(r for r in res[:-1] if r >= 8)
 
 
-class StyleGAN2Model(LoadedModel[StyleGAN2Config]):
+class StyleGAN2Model(MappedW, LoadedModel[StyleGAN2Config]):
     """A StyleGAN2 generator with W space, truncation, style mixing and per-layer noise."""
 
     module: Generator
@@ -38,15 +38,6 @@ class StyleGAN2Model(LoadedModel[StyleGAN2Config]):
             noise_layers=cfg.num_layers,
             preview_resolutions=preview_resolutions(cfg),
         )
-
-    @property
-    def w_avg(self) -> torch.Tensor:
-        return self.module.mapping.w_avg
-
-    def map(
-        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, cutoff: int | None = None
-    ) -> torch.Tensor:
-        return self.module.mapping(z, c, psi=psi, cutoff=cutoff)
 
     def synthesize(
         self,

@@ -10,14 +10,14 @@ import torch
 from torch import nn
 
 from engine.api import NOISE_MODES
-from engine.families.base import Capabilities, LoadedModel, ModelFamily, WSpace
+from engine.families.base import Capabilities, LoadedModel, MappedW, ModelFamily, WSpace
 from engine.input_transform import InputTransform, as_matrix
 from engine.models.stylegan3 import Generator, StyleGAN3Config
 
 Transform = InputTransform | torch.Tensor | np.ndarray
 
 
-class StyleGAN3Model(LoadedModel[StyleGAN3Config]):
+class StyleGAN3Model(MappedW, LoadedModel[StyleGAN3Config]):
     """A StyleGAN3 generator: W space (truncation, style mixing), an input transform, no noise."""
 
     module: Generator
@@ -49,15 +49,6 @@ class StyleGAN3Model(LoadedModel[StyleGAN3Config]):
         if variant == "r":
             return "StyleGAN3-R (config R: 1x1 convolutions, radial filters, rotation equivariant)"
         return f"StyleGAN3 (custom: {self.config.conv_kernel}x{self.config.conv_kernel} convolutions)"
-
-    @property
-    def w_avg(self) -> torch.Tensor:
-        return self.module.mapping.w_avg
-
-    def map(
-        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, cutoff: int | None = None
-    ) -> torch.Tensor:
-        return self.module.mapping(z, c, psi=psi, cutoff=cutoff)
 
     def synthesize(
         self,

@@ -34,3 +34,18 @@ def test_a_failed_write_keeps_the_existing_file(tmp_path) -> None:
         atomic_write(target, interrupted)
     assert target.read_bytes() == b"precious"
     assert [p.name for p in tmp_path.iterdir()] == ["image.png"]
+
+
+def test_stale_temp_cleanup_touches_only_files_named_as_ours(tmp_path) -> None:
+    import os
+    import tempfile
+
+    from engine.fileio import remove_stale_temps
+
+    fd, ours = tempfile.mkstemp(dir=tmp_path, prefix=".ckpt-0001.pt.", suffix=".tmp.pt")  # as atomic_output names it
+    os.close(fd)
+    users = [".notes.backup.tmp.txt", ".ckpt.abcdefgh.tmp.pt.keep", ".run.json.abcdefgh.tmp.txt"]
+    for name in users:
+        (tmp_path / name).write_text("the user's")
+    assert [p.name for p in remove_stale_temps(tmp_path)] == [os.path.basename(ours)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(users)
