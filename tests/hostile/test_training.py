@@ -173,9 +173,12 @@ def test_resume_skips_a_truncated_checkpoint_and_ends_bit_identical(
     assert [s for s, _ in checkpoints(out)] == [2, 4, 6]
     newest = out / "ckpt-0000006.pt"
     newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])  # a disk that filled up
-    temps = [out / ".ckpt-0000008.pt.k1l2m3.tmp.pt", out / ".ckpt-0000008.pt.x9y8z7.tmp", out / ".run.json.a1.tmp.json"]
+    # named as atomic_output names them (8 random characters, the output's suffix)
+    temps = [out / ".ckpt-0000008.pt.k1l2m3n4.tmp.pt", out / ".run.json.a1b2c3d4.tmp.json"]
     for t in temps:
         t.write_bytes(b"partial write of a killed process")
+    look_alike = out / ".ckpt-notes.x9y8z7.tmp"  # not a name atomic_output makes: not ours, kept
+    look_alike.write_bytes(b"the user's")
     capsys.readouterr()
     assert train_main(["--resume", str(out), "--max-steps", "8"]) == 0
     captured = capsys.readouterr()
@@ -186,7 +189,7 @@ def test_resume_skips_a_truncated_checkpoint_and_ends_bit_identical(
     warned = [r.getMessage() for r in caplog.records if "ckpt-0000006.pt" in r.getMessage()]
     assert len(warned) == 1 and "skipping unreadable checkpoint ckpt-0000006.pt: " in warned[0]
     assert "truncated" in warned[0]
-    assert not any(t.exists() for t in temps)
+    assert not any(t.exists() for t in temps) and look_alike.read_bytes() == b"the user's"
     assert (out / "ckpt-0000006.pt.unreadable").exists()  # set aside, not deleted
     # Bit-identical to an uninterrupted run to step 8.
     ref = tmp_path / "ref"
