@@ -86,8 +86,9 @@ def encoder_reconstruction(model: Any, data: Any, n: int = 512, batch: int = 64)
     with torch.no_grad():
         for kind in ("data", "generated"):
             errs, base = [], []
-            for i in range(0, n, batch):
-                m = min(batch, n - i)
+            count = min(n, len(data.images)) if kind == "data" else n  # a small set: every image once
+            for i in range(0, count, batch):
+                m = min(batch, count - i)
                 if kind == "data":
                     x = data.images[i : i + m].float() / 127.5 - 1
                 else:
@@ -195,7 +196,8 @@ def bundle(
         "batch": prov.get("batch"),
         "images_seen": prov.get("images_seen"),
         "wall_time_s": wall_time_s if wall_time_s is not None else prov.get("train_seconds"),
-        "trained_on": f"{prov.get('device', '?')} ({platform.machine()}), torch {prov.get('torch', torch.__version__)}",
+        "trained_on": f"{prov.get('hardware') or prov.get('device', '?') + ' (' + platform.machine() + ')'}, "
+        f"torch {prov.get('torch', torch.__version__)}",
         "data": run["data"],
         "licence": licence_of(run["data"]),
         "sample_grid": str(grid.relative_to(assets)),

@@ -18,7 +18,7 @@ from PIL import Image
 
 from engine import limits
 from engine.checkpoints.native import save_native
-from engine.device import choose_device, configure_cpu_threads
+from engine.device import choose_device, configure_cpu_threads, describe_hardware
 from engine.errors import DataError, LatentLabError, LimitError
 from engine.fileio import atomic_open, atomic_write, atomic_write_text
 from training import distributed
@@ -384,6 +384,7 @@ def _run(
             "images_seen": step * opts.batch,
             "train_seconds": round(seconds_before + clock.elapsed, 1),
             "device": str(device),
+            "hardware": describe_hardware(device),
             "torch": torch.__version__,
             "hparams": dict(opts.hparams),
         }

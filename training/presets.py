@@ -110,6 +110,54 @@ PRESETS: dict[str, Preset] = {
             "ends as 64x64 has faded in)"
         ),
     ),
+    # Equal-budget comparison on the default model's data (README "StyleGAN2 vs StyleGAN vs PGGAN"): the same
+    # 346 images, sizes, augmentation and 36k images shown as `latentlab train --preset emoji-stylegan2-fhh
+    # --max-steps 1500`.
+    "emoji-stylegan-fhh": Preset(
+        name="emoji-stylegan-fhh",
+        family="stylegan",
+        data="demo:emoji-faces-hands-hearts",
+        resolution=64,
+        batch=24,
+        max_steps=1500,
+        model={
+            "z_dim": 128,
+            "w_dim": 128,
+            "mapping_layers": 8,
+            "channels": [128, 128, 96, 48, 24],
+            "d_channels": [128, 128, 96, 48, 24],
+        },
+        hparams={
+            "r1_gamma": 0.1,
+            "r1_interval": 4,
+            "ema_kimg": 5.0,
+            "diffaugment": "color,translation,cutout",
+            "ada_target": 0.6,
+            "ada_kimg": 100,
+            "channels_last": True,
+            "bf16": True,
+            "bf16_reg": True,
+        },
+        xflip=True,
+        description="StyleGAN (v1) on the 346 faces, hands and hearts, 36k images (equal-budget comparison)",
+    ),
+    "emoji-pggan-fhh": Preset(
+        name="emoji-pggan-fhh",
+        family="pggan",
+        data="demo:emoji-faces-hands-hearts",
+        resolution=64,
+        batch=24,
+        max_steps=1500,  # 4x4 stable, then 4 levels of fade + stable at 4k images each: 64x64 from 32k images
+        model={"z_dim": 128, "channels": [128, 128, 96, 48, 24], "d_channels": [128, 128, 96, 48, 24]},
+        hparams={
+            "stable_images": 4000,
+            "fade_images": 4000,
+            "ema_beta": 0.99,
+            "diffaugment": "color,translation,cutout",
+        },
+        xflip=True,
+        description="Progressive GAN on the 346 faces, hands and hearts, 36k images (equal-budget comparison)",
+    ),
     **{
         p.name: p
         for p in (
@@ -264,12 +312,12 @@ PRESETS: dict[str, Preset] = {
     "emoji-psp": Preset(
         name="emoji-psp",
         family="psp",
-        data="demo:emoji",
+        data="demo:emoji-faces-hands-hearts",
         resolution=64,
         batch=16,
         max_steps=6000,
         model={
-            "decoder": "emoji-stylegan2",
+            "decoder": "emoji-stylegan2-fhh",
             "input_size": 64,
             "stage_channels": [32, 48, 64, 128],
             "stage_units": [2, 2, 4, 2],
@@ -279,7 +327,7 @@ PRESETS: dict[str, Preset] = {
         xflip=True,
         checkpoint_every=500,
         sample_every=250,
-        description="pSp encoder (IR-SE, FPN, map2style into W+) for the bundled emoji-stylegan2 (decoder frozen)",
+        description="pSp encoder (IR-SE, FPN, map2style into W+) for the default emoji-stylegan2-fhh (decoder frozen)",
     ),
     "tiny-psp": Preset(
         name="tiny-psp",
@@ -528,9 +576,9 @@ TRANSLATION_PRESETS: dict[str, Preset] = {
             data="demo:emoji-edges",
             resolution=64,
             batch=8,
-            max_steps=2500,
+            max_steps=7500,
             model={"num_downs": 6, "ngf": 32, "ndf": 32},
-            hparams={"decay_start": 1500, "decay_steps": 1000},
+            hparams={"decay_start": 4500, "decay_steps": 3000, "channels_last": True, "bf16": True},
             xflip=True,
             checkpoint_every=500,
             sample_every=500,

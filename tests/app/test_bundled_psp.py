@@ -23,7 +23,8 @@ def test_bundled_psp_inverts_a_dropped_emoji_then_edit_and_export(window, wait_c
     qtbot.waitUntil(lambda: w.session.model.name == "emoji-psp", timeout=WAIT_MS)
     wait_current()
     assert w.encode_panel.method.currentData() == "encoder"
-    emoji = np.load(zoo.data_path("emoji64.npz"))["images"][100]
+    data = np.load(zoo.data_path("emoji-fhh64.npz"))  # the decoder's data: faces, hands and hearts
+    emoji = data["images"][list(data["names"]).index("1F600")]  # grinning face
     path = tmp_path / "emoji.png"
     Image.fromarray(emoji).save(path)
     drop_files(w.encode_panel, [path])

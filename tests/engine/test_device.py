@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.device import DeviceError, choose_device, policy_for
+from engine.device import DeviceError, choose_device, describe_hardware, policy_for
 
 
 def test_cpu_override_and_env(monkeypatch):
@@ -38,6 +38,12 @@ def test_dtype_policy():
     assert policy_for(torch.device("cuda")).dtype == torch.float16
     assert policy_for(torch.device("cuda"), half=False).dtype == torch.float32
     assert not policy_for(torch.device("cpu")).autocast
+
+
+def test_hardware_description_names_the_cpu_its_cores_and_threads():
+    text = describe_hardware(torch.device("cpu"))
+    assert f"{torch.get_num_threads()} torch threads" in text and "cores" in text
+    assert not text.startswith(",")
 
 
 @pytest.mark.gpu

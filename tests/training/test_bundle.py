@@ -76,3 +76,33 @@ def test_bundle_encoder_run(tmp_path, monkeypatch):
     assert "metrics" not in entry  # the decoder's FID is its own model's
     w, h = Image.open(assets / entry["sample_grid"]).size
     assert (w, h) == (8 * p.resolution, 4 * p.resolution)  # 16 inputs with their 16 reconstructions
+
+
+def test_encoder_reconstruction_of_a_set_smaller_than_n_uses_each_image_once():
+    """A 346-image set (the default model's) with n=512: every real image once, 512 generated ones."""
+    import types
+
+    import torch
+
+    from training.bundle import encoder_reconstruction
+
+    class Identity:
+        capabilities = types.SimpleNamespace(resolution=8)
+        latent_avg = torch.zeros(3, 8, 8)
+
+        def encode(self, x):
+            return x
+
+        def decode(self, ws):
+            return ws
+
+        def sample_z(self, seeds):
+            return torch.tensor(list(seeds), dtype=torch.float32)
+
+        def generate(self, z, _labels=None):
+            return torch.rand(len(z), 3, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+    data = types.SimpleNamespace(images=torch.randint(0, 256, (70, 8, 8, 3), dtype=torch.uint8).permute(0, 3, 1, 2))
+    rec = encoder_reconstruction(Identity(), data, n=100, batch=32)
+    assert rec["data"]["images"] == 70 and rec["generated"]["images"] == 100
+    assert rec["data"]["mse_per_pixel"] == 0 and rec["data"]["average_image_mse_per_pixel"] > 0

@@ -65,6 +65,8 @@ def test_tiny_psp_preset_runs_and_exports(tmp_path):
     assert model.decode(model.encode(x)).shape == (2, 3, 16, 16)
 
 
-def test_emoji_psp_preset_targets_the_bundled_decoder():
+def test_emoji_psp_preset_targets_the_default_decoder_on_its_data():
     p = PRESETS["emoji-psp"]
-    assert p.family == "psp" and p.model["decoder"] == "emoji-stylegan2" and p.resolution == 64
+    decoder = PRESETS[p.model["decoder"]]
+    assert p.family == "psp" and p.model["decoder"] == "emoji-stylegan2-fhh" and p.resolution == 64
+    assert (p.data, p.resolution) == (decoder.data, decoder.resolution)
