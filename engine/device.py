@@ -101,4 +101,5 @@ def describe_hardware(device: torch.device) -> str:
         return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
     if device.type != "cpu":
         return device.type
-    return f"{cpu_name()} ({platform.machine()}), {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+    threads = torch.get_num_threads()
+    return f"{cpu_name()} ({platform.machine()}), {os.cpu_count()} cores, {threads} torch thread{'s' * (threads != 1)}"

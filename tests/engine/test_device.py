@@ -42,7 +42,9 @@ def test_dtype_policy():
 
 def test_hardware_description_names_the_cpu_its_cores_and_threads():
     text = describe_hardware(torch.device("cpu"))
-    assert f"{torch.get_num_threads()} torch threads" in text and "cores" in text
+    n = torch.get_num_threads()
+    assert f"{n} torch thread{'s' if n > 1 else ''}," not in text  # no trailing comma
+    assert f"{n} torch thread" in text and "cores" in text
     assert not text.startswith(",")
 
 

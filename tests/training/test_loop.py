@@ -63,7 +63,7 @@ def test_tiny_run_events_and_export(tmp_path):
     model = load_native(out)
     assert model.capabilities.resolution == 16
     assert model.meta["provenance"]["steps"] == 4
-    assert "torch threads" in model.meta["provenance"]["hardware"]  # what the run ran on, for the manifest
+    assert "torch thread" in model.meta["provenance"]["hardware"]  # what the run ran on, for the manifest
     assert [s for s, _ in checkpoints(tmp_path / "r")] == [2, 4]
 
 
