@@ -14,37 +14,30 @@ import argparse
 import logging
 import sys
 
-import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
 from engine.checkpoints.loader import load_model
+from engine.errors import LatentLabError
 from engine.fileio import atomic_output
 from training.bundle import sample_grid
+from training.loop import grid_image
 
 log = logging.getLogger("compare_grids")
 CAPTION_H = 22
 GAP = 12
 
 
-def grid_image(model_ref: str, cell: int) -> Image.Image:
-    """A model's 16-seed grid (4×4), each image scaled to ``cell`` pixels."""
-    model = load_model(model_ref)
-    images, columns = sample_grid(model)
-    x = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy().transpose(0, 2, 3, 1)
-    n, h, w, c = x.shape
-    rows = (n + columns - 1) // columns
-    grid = np.full((rows * h, columns * w, c), 255, np.uint8)
-    for i in range(n):
-        r, q = divmod(i, columns)
-        grid[r * h : (r + 1) * h, q * w : (q + 1) * w] = x[i]
-    im = Image.fromarray(grid[..., 0] if c == 1 else grid).convert("RGB")
+def model_grid(model_ref: str, cell: int) -> Image.Image:
+    """A model's bundled-grid seeds (4×4), each image scaled to ``cell`` pixels."""
+    images, columns = sample_grid(load_model(model_ref))
+    im = grid_image(images, columns).convert("RGB")
+    rows = (len(images) + columns - 1) // columns
     return im.resize((columns * cell, rows * cell), Image.Resampling.NEAREST)
 
 
 def figure(entries: list[tuple[str, str]], cell: int) -> Image.Image:
     """The grids in a row, each under its caption."""
-    grids = [(grid_image(ref, cell), caption) for ref, caption in entries]
+    grids = [(model_grid(ref, cell), caption) for ref, caption in entries]
     width = sum(g.width for g, _ in grids) + GAP * (len(grids) - 1)
     height = max(g.height for g, _ in grids) + CAPTION_H
     out = Image.new("RGB", (width, height), "white")
@@ -68,9 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.models:
         ref, sep, caption = item.partition("=")
         entries.append((ref, caption if sep else ref))
-    image = figure(entries, args.cell)
-    with atomic_output(args.out) as tmp:
-        image.save(tmp, format="PNG")
+    if args.cell < 1 or args.cell > 1024:
+        p.error(f"--cell must be 1 to 1024 pixels, got {args.cell}")
+    try:
+        image = figure(entries, args.cell)
+        with atomic_output(args.out) as tmp:
+            image.save(tmp, format="PNG")
+    except LatentLabError as e:  # an unreadable model, an unwritable output: one line, no traceback
+        log.error("compare_grids: %s", e)
+        return 2
     log.info("wrote %s (%dx%d)", args.out, image.width, image.height)
     return 0
 

@@ -136,6 +136,11 @@ def measure(model: Any, data: str, n: int = 10000, ppl_n: int = 0) -> dict[str, 
     return {"against": held_out, "n": n, "features": report.features, "command": cmd, **rounded, **extra}
 
 
+def _hardware(provenance: dict[str, Any]) -> str:
+    """What the run trained on: its recorded hardware, or (older runs) its device and this machine's architecture."""
+    return provenance.get("hardware") or f"{provenance.get('device', '?')} ({platform.machine()})"
+
+
 def bundle(
     run_dir: Path, name: str, description: str = "", default: bool = False, wall_time_s: float | None = None
 ) -> dict[str, Any]:
@@ -196,8 +201,7 @@ def bundle(
         "batch": prov.get("batch"),
         "images_seen": prov.get("images_seen"),
         "wall_time_s": wall_time_s if wall_time_s is not None else prov.get("train_seconds"),
-        "trained_on": f"{prov.get('hardware') or prov.get('device', '?') + ' (' + platform.machine() + ')'}, "
-        f"torch {prov.get('torch', torch.__version__)}",
+        "trained_on": f"{_hardware(prov)}, torch {prov.get('torch', torch.__version__)}",
         "data": run["data"],
         "licence": licence_of(run["data"]),
         "sample_grid": str(grid.relative_to(assets)),

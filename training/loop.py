@@ -195,8 +195,10 @@ def prune_checkpoints(run_dir: Path, keep: int) -> list[Path]:
     return removed
 
 
-def save_grid(images: torch.Tensor, path: Path, nrow: int = 4) -> Path:
-    """Save images in [-1, 1] (NCHW) as one PNG grid."""
+def grid_image(images: torch.Tensor, nrow: int = 4) -> Image.Image:
+    """Images in [-1, 1] (NCHW) as one picture, ``nrow`` per row on white (grey for one channel)."""
+    if images.ndim != 4:
+        raise ValueError(f"grid_image wants NCHW images, got shape {tuple(images.shape)}")
     x = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
     n, c, h, w = x.shape
     rows = (n + nrow - 1) // nrow
@@ -204,7 +206,12 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 4) -> Path:
     for i in range(n):
         r, q = divmod(i, nrow)
         grid[r * h : (r + 1) * h, q * w : (q + 1) * w] = x[i].transpose(1, 2, 0)
-    image = Image.fromarray(grid[:, :, 0] if c == 1 else grid)
+    return Image.fromarray(grid[:, :, 0] if c == 1 else grid)
+
+
+def save_grid(images: torch.Tensor, path: Path, nrow: int = 4) -> Path:
+    """Save images in [-1, 1] (NCHW) as one PNG grid."""
+    image = grid_image(images, nrow)
     return atomic_write(path, lambda tmp: image.save(tmp, format="PNG"))
 
 

@@ -26,6 +26,25 @@ class Preset:
     description: str = ""
 
 
+EMOJI64_WIDTHS = (128, 128, 96, 48, 24)
+"""Channel widths (4×4 → 64×64) of the emoji StyleGANs and PGGAN, G and D alike."""
+FHH_AUGMENT = {"diffaugment": "color,translation,cutout", "ada_target": 0.6, "ada_kimg": 100}
+"""346 images: DiffAugment transforms at an ADA-tuned probability (D's r_t kept near 0.6)."""
+CPU_SPEED = {"channels_last": True, "bf16": True, "bf16_reg": True}
+"""CPU speed-ups (``latentlab bench train emoji-stylegan2``; torch.compile measured slower on CPU)."""
+
+
+def _emoji_style_model(mapping_layers: int) -> dict[str, Any]:
+    """The emoji StyleGANs' networks: z and w of 128, ``mapping_layers`` mapping layers, EMOJI64_WIDTHS."""
+    return {
+        "z_dim": 128,
+        "w_dim": 128,
+        "mapping_layers": mapping_layers,
+        "channels": list(EMOJI64_WIDTHS),
+        "d_channels": list(EMOJI64_WIDTHS),
+    }
+
+
 PRESETS: dict[str, Preset] = {
     "emoji-stylegan2": Preset(
         name="emoji-stylegan2",
@@ -34,13 +53,7 @@ PRESETS: dict[str, Preset] = {
         resolution=64,
         batch=24,
         max_steps=10000,
-        model={
-            "z_dim": 128,
-            "w_dim": 128,
-            "mapping_layers": 4,
-            "channels": [128, 128, 96, 48, 24],
-            "d_channels": [128, 128, 96, 48, 24],
-        },
+        model=_emoji_style_model(4),
         hparams={"r1_gamma": 0.1, "pl_weight": 2.0, "ema_kimg": 5.0},
         xflip=True,
         description="StyleGAN2 on 2,308 Noto Color Emoji at 64x64 (CPU-sized, renders at >30 fps on 2 cores)",
@@ -52,26 +65,8 @@ PRESETS: dict[str, Preset] = {
         resolution=64,
         batch=24,
         max_steps=42000,
-        model={
-            "z_dim": 128,
-            "w_dim": 128,
-            "mapping_layers": 4,
-            "channels": [128, 128, 96, 48, 24],
-            "d_channels": [128, 128, 96, 48, 24],
-        },
-        hparams={
-            "r1_gamma": 0.1,
-            "pl_weight": 2.0,
-            "ema_kimg": 5.0,
-            # 346 images: DiffAugment transforms at an ADA-tuned probability (D's r_t kept near 0.6).
-            "diffaugment": "color,translation,cutout",
-            "ada_target": 0.6,
-            "ada_kimg": 100,
-            # CPU speed-ups (latentlab bench train emoji-stylegan2; torch.compile measured slower on CPU).
-            "channels_last": True,
-            "bf16": True,
-            "bf16_reg": True,
-        },
+        model=_emoji_style_model(4),
+        hparams={"r1_gamma": 0.1, "pl_weight": 2.0, "ema_kimg": 5.0, **FHH_AUGMENT, **CPU_SPEED},
         xflip=True,
         description="StyleGAN2 on 346 emoji faces, hands and hearts at 64x64, 1M images (CPU speed-ups on)",
     ),
@@ -82,13 +77,7 @@ PRESETS: dict[str, Preset] = {
         resolution=64,
         batch=24,
         max_steps=10000,
-        model={
-            "z_dim": 128,
-            "w_dim": 128,
-            "mapping_layers": 8,
-            "channels": [128, 128, 96, 48, 24],
-            "d_channels": [128, 128, 96, 48, 24],
-        },
+        model=_emoji_style_model(8),
         hparams={"r1_gamma": 0.1, "r1_interval": 4, "ema_kimg": 5.0},
         xflip=True,
         description="StyleGAN (v1, AdaIN) on the emoji set at 64x64, same data/size/budget as emoji-stylegan2",
@@ -100,7 +89,7 @@ PRESETS: dict[str, Preset] = {
         resolution=64,
         batch=24,
         max_steps=4000,  # ends as 64x64 has fully faded in (alpha = 1)
-        model={"z_dim": 128, "channels": [128, 128, 96, 48, 24], "d_channels": [128, 128, 96, 48, 24]},
+        model={"z_dim": 128, "channels": list(EMOJI64_WIDTHS), "d_channels": list(EMOJI64_WIDTHS)},
         # EMA half-life 69 steps (1.7k images): with 500-step phases the paper's 0.999 lags a new
         # level's toRGB by ~40 % at the end of its fade (tinted samples).
         hparams={"stable_images": 12000, "fade_images": 12000, "ema_beta": 0.99},
@@ -120,24 +109,8 @@ PRESETS: dict[str, Preset] = {
         resolution=64,
         batch=24,
         max_steps=1500,
-        model={
-            "z_dim": 128,
-            "w_dim": 128,
-            "mapping_layers": 8,
-            "channels": [128, 128, 96, 48, 24],
-            "d_channels": [128, 128, 96, 48, 24],
-        },
-        hparams={
-            "r1_gamma": 0.1,
-            "r1_interval": 4,
-            "ema_kimg": 5.0,
-            "diffaugment": "color,translation,cutout",
-            "ada_target": 0.6,
-            "ada_kimg": 100,
-            "channels_last": True,
-            "bf16": True,
-            "bf16_reg": True,
-        },
+        model=_emoji_style_model(8),
+        hparams={"r1_gamma": 0.1, "r1_interval": 4, "ema_kimg": 5.0, **FHH_AUGMENT, **CPU_SPEED},
         xflip=True,
         description="StyleGAN (v1) on the 346 faces, hands and hearts, 36k images (equal-budget comparison)",
     ),
@@ -148,12 +121,12 @@ PRESETS: dict[str, Preset] = {
         resolution=64,
         batch=24,
         max_steps=1500,  # 4x4 stable, then 4 levels of fade + stable at 4k images each: 64x64 from 32k images
-        model={"z_dim": 128, "channels": [128, 128, 96, 48, 24], "d_channels": [128, 128, 96, 48, 24]},
+        model={"z_dim": 128, "channels": list(EMOJI64_WIDTHS), "d_channels": list(EMOJI64_WIDTHS)},
         hparams={
             "stable_images": 4000,
             "fade_images": 4000,
             "ema_beta": 0.99,
-            "diffaugment": "color,translation,cutout",
+            "diffaugment": FHH_AUGMENT["diffaugment"],  # always on: the PGGAN trainer has no ADA
         },
         xflip=True,
         description="Progressive GAN on the 346 faces, hands and hearts, 36k images (equal-budget comparison)",
