@@ -151,7 +151,7 @@ def bundle(
     run = json.loads((run_dir / "run.json").read_text())
     dst = assets / "models" / f"{name}.safetensors"
     dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dst)
+    atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))  # the output rule: temp name, then rename
     doc["name"] = name
     doc["description"] = description or doc.get("description", "")
     atomic_write_text(dst.with_suffix(".json"), json.dumps(doc, indent=2) + "\n")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import zoo
-from engine.fileio import atomic_write_text
+from engine.fileio import atomic_write, atomic_write_text
 from engine.metrics.classifier import load_classifier
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ def bundle_classifier(
     info = doc["info"]
     dst = assets / "models" / f"{name}.safetensors"
     dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(run_dir / "classifier.safetensors", dst)
-    shutil.copyfile(run_dir / "classifier.json", dst.with_suffix(".json"))
+    atomic_write(dst, lambda tmp: shutil.copyfile(run_dir / "classifier.safetensors", tmp))
+    atomic_write(dst.with_suffix(".json"), lambda tmp: shutil.copyfile(run_dir / "classifier.json", tmp))
     cfg = doc["config"]
     emoji = str(info["data"]).startswith("demo:emoji")
     entry = {
