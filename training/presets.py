@@ -78,9 +78,12 @@ PRESETS: dict[str, Preset] = {
         batch=24,
         max_steps=10000,
         model=_emoji_style_model(8),
-        hparams={"r1_gamma": 0.1, "r1_interval": 4, "ema_kimg": 5.0},
+        hparams={"r1_gamma": 0.1, "r1_interval": 4, "ema_kimg": 5.0, **FHH_AUGMENT, **CPU_SPEED},
         xflip=True,
-        description="StyleGAN (v1, AdaIN) on the emoji set at 64x64, same data/size/budget as emoji-stylegan2",
+        description=(
+            "StyleGAN (v1, AdaIN) on the emoji set at 64x64, emoji-stylegan2's data, size and budget, "
+            "with the default's augmentation (DiffAugment + ADA) and CPU speed settings"
+        ),
     ),
     "emoji-pggan": Preset(
         name="emoji-pggan",
