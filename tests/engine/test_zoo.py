@@ -39,7 +39,10 @@ def test_manifest_entries_are_complete_and_reproducible():
         assert preset in PRESETS, f"{name}: preset {preset} does not exist"
         desc = json.loads((zoo.assets_dir() / info["path"]).with_suffix(".json").read_text())
         assert desc["provenance"]["steps"] == info["steps"]
-        assert PRESETS[preset].max_steps == info["steps"] or f"--max-steps {info['steps']}" in info["command"]
+        # The bare preset reproduces the checkpoint: no extra flags, the same steps, batch and data.
+        assert info["command"] == f"latentlab train --preset {preset}", f"{name}: {info['command']}"
+        assert PRESETS[preset].max_steps == info["steps"], f"{name}: preset stops at {PRESETS[preset].max_steps}"
+        assert PRESETS[preset].batch == info["batch"] and PRESETS[preset].data == info["data"], name
 
 
 def test_find_by_name_and_resolve():
